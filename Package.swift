@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "nstopo",
+  products: [
+    .executable(name: "nstopo", targets: ["nstopo"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // Pure core: no Glibc, no CNetlink.
+    .target(name: "TopologyModel"),
+    .target(name: "TopologyDSL", dependencies: ["TopologyModel"]),
+    .target(name: "Planner", dependencies: ["TopologyModel"]),
+    // C quarantine.
+    .systemLibrary(
+      name: "CNetlink",
+      pkgConfig: "libnl-route-3.0",
+      providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+    ),
+    .target(name: "CShim"),
+    // Effects at the edges.
+    .target(name: "Netlink", dependencies: ["CNetlink", "CShim"]),
+    .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "CShim"]),
+    .executableTarget(
+      name: "nstopo",
+      dependencies: [
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
+    .testTarget(
+      name: "IntegrationTests",
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

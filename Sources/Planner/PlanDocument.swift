@@ -1,0 +1,161 @@
+import TopologyModel
+
+/// The stable JSON form of a plan (`nstopo plan --json`), documented in the README.
+/// Keys are sorted on output; optional fields are omitted when absent.
+public struct PlanDocument: Encodable, Sendable {
+  public var format = 1
+  public var topology: String
+  public var bridgeNamespace: String?
+  public var subnets: [SubnetDoc]
+  public var bridges: [BridgeDoc]
+  public var nodes: [NodeDoc]
+  public var host: [InterfaceDoc]
+  public var links: [LinkDoc]
+  public var expectations: [ExpectedPair]
+  public var steps: [StepDoc]
+
+  public struct SubnetDoc: Encodable, Sendable {
+    public var name: String
+    public var prefix: IPv4Prefix
+    public var carve: Int?
+  }
+
+  public struct BridgeDoc: Encodable, Sendable {
+    public var name: String
+    public var subnet: String?
+    public var prefix: IPv4Prefix?
+    public var mac: MACAddress
+    public var ports: [String]
+  }
+
+  public struct InterfaceDoc: Encodable, Sendable {
+    public var name: String
+    public var address: InterfaceAddress?
+    public var mac: MACAddress
+    /// `bridge:s1` (with `port`), `node:r2` or `host`.
+    public var peer: String
+    public var peerInterface: String
+  }
+
+  public struct RouteDoc: Encodable, Sendable {
+    public var destination: String
+    public var via: IPv4Address?
+    public var viaNode: String?
+    public var type: String
+  }
+
+  public struct NodeDoc: Encodable, Sendable {
+    public var name: String
+    public var namespace: String
+    public var forward: Bool
+    public var cpuPercent: Int?
+    public var chroot: String?
+    public var run: [String]
+    public var interfaces: [InterfaceDoc]
+    public var routes: [RouteDoc]
+  }
+
+  public struct EndDoc: Encodable, Sendable {
+    /// `node`, `bridge` or `host`.
+    public var kind: String
+    public var owner: String
+    public var namespace: String?
+    public var interface: String
+    public var address: InterfaceAddress?
+    public var mac: MACAddress
+  }
+
+  public struct LinkDoc: Encodable, Sendable {
+    public var a: EndDoc
+    public var b: EndDoc
+    public var subnet: String?
+  }
+
+  public struct StepDoc: Encodable, Sendable {
+    public var index: Int
+    public var op: String
+    public var namespace: String?
+    public var shell: String
+    public var inverse: String?
+  }
+
+  public init(_ plan: Plan) {
+    let t = plan.topology
+    topology = t.name
+    bridgeNamespace = t.bridges.isEmpty ? nil : plan.names.bridgeNamespace
+    subnets = t.subnets.map { s in
+      let pool = t.links.contains { $0.subnet == s.name && $0.bridge == nil }
+      return SubnetDoc(name: s.name, prefix: s.prefix, carve: pool ? s.carve : nil)
+    }
+    bridges = t.bridges.map { b in
+      BridgeDoc(
+        name: b.name, subnet: b.subnet, prefix: t.subnets.first { $0.name == b.subnet }?.prefix,
+        mac: plan.bridgeMACs[b.name]!, ports: t.links.filter { $0.bridge == b.name }.map(\.b.interface))
+    }
+    // Interfaces per owner in one pass, so large stars stay linear.
+    var byOwner: [Owner: [InterfaceDoc]] = [:]
+    for link in t.links {
+      for (me, other) in [(link.a, link.b), (link.b, link.a)] {
+        let peer: String
+        switch other.owner {
+        case .bridge(let b): peer = "bridge:\(b)"
+        case .node(let n): peer = "node:\(n)"
+        case .host: peer = "host"
+        }
+        byOwner[me.owner, default: []].append(
+          InterfaceDoc(name: me.interface, address: me.address, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
+      }
+    }
+    host = byOwner[.host] ?? []
+    nodes = t.nodes.map { n in
+      NodeDoc(
+        name: n.name, namespace: plan.names.namespace(node: n.name), forward: n.forward, cpuPercent: n.cpuPercent,
+        chroot: n.chroot, run: n.run, interfaces: byOwner[.node(n.name)] ?? [],
+        routes: n.routes.map { r in
+          switch r.nextHop {
+          case .gateway(let gw, let node):
+            return RouteDoc(destination: r.destination.isDefault ? "default" : r.destination.description, via: gw, viaNode: node, type: "unicast")
+          case .blackhole, .unreachable, .prohibit:
+            let kind = r.nextHop == .blackhole ? "blackhole" : r.nextHop == .unreachable ? "unreachable" : "prohibit"
+            return RouteDoc(destination: r.destination.isDefault ? "default" : r.destination.description, via: nil, viaNode: nil, type: kind)
+          }
+        })
+    }
+    func end(_ e: LinkEnd) -> EndDoc {
+      let kind: String
+      switch e.owner {
+      case .node: kind = "node"
+      case .bridge: kind = "bridge"
+      case .host: kind = "host"
+      }
+      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.address, mac: plan.mac(e))
+    }
+    links = t.links.map { LinkDoc(a: end($0.a), b: end($0.b), subnet: $0.subnet) }
+    expectations = t.expectedPairs()
+    steps = plan.steps.enumerated().map { i, s in
+      StepDoc(index: i + 1, op: s.step.op, namespace: s.step.namespace, shell: s.step.shellEquivalent, inverse: s.inverse?.shellEquivalent)
+    }
+  }
+}
+
+extension Step {
+  /// A short stable name for the operation.
+  public var op: String {
+    switch self {
+    case .createNamespace: return "create-namespace"
+    case .deleteNamespace: return "delete-namespace"
+    case .createBridge: return "create-bridge"
+    case .createVeth: return "create-veth"
+    case .deleteLink: return "delete-link"
+    case .setLinkUp: return "link-up"
+    case .setLinkDown: return "link-down"
+    case .addAddress: return "add-address"
+    case .deleteAddress: return "delete-address"
+    case .addRoute: return "add-route"
+    case .deleteRoute: return "delete-route"
+    case .addNeighbours: return "add-neighbours"
+    case .deleteNeighbours: return "delete-neighbours"
+    case .setForwarding: return "set-forwarding"
+    }
+  }
+}

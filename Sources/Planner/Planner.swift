@@ -1,0 +1,138 @@
+import TopologyModel
+
+/// A topology turned into ordered kernel steps, each with its inverse.
+public struct Plan: Sendable {
+  public var topology: Topology
+  public var names: KernelNames
+  public var steps: [PlannedStep]
+  /// Every interface end's MAC, keyed by owner and interface name.
+  public var macs: [EndKey: MACAddress]
+  public var bridgeMACs: [String: MACAddress]
+
+  public struct EndKey: Hashable, Sendable {
+    public var owner: Owner
+    public var interface: String
+    public init(_ owner: Owner, _ interface: String) {
+      self.owner = owner
+      self.interface = interface
+    }
+  }
+
+  /// Every namespace the plan creates, in creation order.
+  public var namespaces: [String] {
+    steps.compactMap { if case .createNamespace(let n) = $0.step { return n } else { return nil } }
+  }
+
+  public func mac(_ end: LinkEnd) -> MACAddress { macs[EndKey(end.owner, end.interface)]! }
+}
+
+public enum Planner {
+  /// Order: namespaces, loopbacks, bridges, veths (peer created in place, then up), addresses,
+  /// permanent neighbours, routes, forwarding. Routes come after addresses because the kernel
+  /// refuses a gateway that no connected subnet reaches.
+  public static func plan(_ topology: Topology) -> Plan {
+    let names = KernelNames(topology: topology.name)
+    var steps: [Step] = []
+    var macs: [Plan.EndKey: MACAddress] = [:]
+    var bridgeMACs: [String: MACAddress] = [:]
+
+    let bridgeNS = names.bridgeNamespace
+    if !topology.bridges.isEmpty { steps.append(.createNamespace(bridgeNS)) }
+    for node in topology.nodes { steps.append(.createNamespace(names.namespace(node: node.name))) }
+    if !topology.bridges.isEmpty { steps.append(.setLinkUp(ns: bridgeNS, name: "lo")) }
+    for node in topology.nodes { steps.append(.setLinkUp(ns: names.namespace(node: node.name), name: "lo")) }
+
+    for (i, bridge) in topology.bridges.enumerated() {
+      let mac = MACAddress(topology: topology.name, index: i + 1)
+      bridgeMACs[bridge.name] = mac
+      steps.append(.createBridge(ns: bridgeNS, name: bridge.name, mac: mac))
+    }
+
+    let base = topology.bridges.count
+    for (k, link) in topology.links.enumerated() {
+      let macA = MACAddress(topology: topology.name, index: base + 2 * k + 1)
+      let macB = MACAddress(topology: topology.name, index: base + 2 * k + 2)
+      macs[Plan.EndKey(link.a.owner, link.a.interface)] = macA
+      macs[Plan.EndKey(link.b.owner, link.b.interface)] = macB
+      // The local end is created by a socket in its own namespace, up; the peer is born in its
+      // namespace and brought up afterwards (the kernel refuses a peer created up).
+      let (local, localMAC, peer, peerMAC): (LinkEnd, MACAddress, LinkEnd, MACAddress)
+      if case .bridge = link.b.owner {
+        (local, localMAC, peer, peerMAC) = (link.b, macB, link.a, macA)
+      } else if link.b.owner == .host {
+        (local, localMAC, peer, peerMAC) = (link.b, macB, link.a, macA)
+      } else {
+        (local, localMAC, peer, peerMAC) = (link.a, macA, link.b, macB)
+      }
+      var master: String?
+      if case .bridge(let b) = local.owner { master = b }
+      steps.append(
+        .createVeth(
+          Step.Veth(
+            ns: names.namespace(of: local.owner), name: local.interface, mac: localMAC, master: master,
+            peerNamespace: names.namespace(of: peer.owner), peerName: peer.interface, peerMAC: peerMAC,
+            alias: local.owner == .host ? names.hostAlias : nil)))
+      steps.append(.setLinkUp(ns: names.namespace(of: peer.owner), name: peer.interface))
+    }
+
+    for link in topology.links {
+      for end in [link.a, link.b] {
+        if let a = end.address {
+          steps.append(.addAddress(ns: names.namespace(of: end.owner), link: end.interface, address: a))
+        }
+      }
+    }
+
+    for set in neighbourSets(topology, names: names, macs: macs) where set.members.count >= 2 {
+      steps.append(.addNeighbours(set))
+    }
+
+    for node in topology.nodes {
+      let ns = names.namespace(node: node.name)
+      for r in node.routes {
+        let kr: Step.KernelRoute
+        switch r.nextHop {
+        case .gateway(let gw, _): kr = Step.KernelRoute(destination: r.destination, gateway: gw, kind: .unicast)
+        case .blackhole: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .blackhole)
+        case .unreachable: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .unreachable)
+        case .prohibit: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .prohibit)
+        }
+        steps.append(.addRoute(ns: ns, route: kr))
+      }
+    }
+    for node in topology.nodes where node.forward {
+      steps.append(.setForwarding(ns: names.namespace(node: node.name), enabled: true))
+    }
+    return Plan(topology: topology, names: names, steps: steps.map(PlannedStep.init), macs: macs, bridgeMACs: bridgeMACs)
+  }
+
+  /// One set per L2 segment (bridge or direct link) with its addressed ends.
+  static func neighbourSets(_ topology: Topology, names: KernelNames, macs: [Plan.EndKey: MACAddress]) -> [Step.NeighbourSet] {
+    var sets: [Step.NeighbourSet] = []
+    var bridgeSet: [String: Int] = [:]
+    for link in topology.links {
+      let index: Int
+      if let b = link.bridge {
+        if let i = bridgeSet[b] {
+          index = i
+        } else {
+          index = sets.count
+          bridgeSet[b] = index
+          sets.append(Step.NeighbourSet(segment: "bridge \(b)", members: []))
+        }
+      } else {
+        index = sets.count
+        sets.append(Step.NeighbourSet(segment: "link \(link.a.owner):\(link.a.interface) -- \(link.b.owner):\(link.b.interface)", members: []))
+      }
+      for end in [link.a, link.b] {
+        if case .bridge = end.owner { continue }
+        guard let a = end.address else { continue }
+        sets[index].members.append(
+          Step.NeighbourSet.Member(
+            ns: names.namespace(of: end.owner), link: end.interface, address: a.address,
+            mac: macs[Plan.EndKey(end.owner, end.interface)]!))
+      }
+    }
+    return sets
+  }
+}

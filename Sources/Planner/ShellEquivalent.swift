@@ -1,0 +1,45 @@
+import TopologyModel
+
+extension Step {
+  /// The iproute2 command that does the same thing, for `nstopo plan` and the docs.
+  public var shellEquivalent: String {
+    func ip(_ ns: String?) -> String { ns.map { "ip -n \($0)" } ?? "ip" }
+    switch self {
+    case .createNamespace(let n): return "ip netns add \(n)"
+    case .deleteNamespace(let n): return "ip netns del \(n)"
+    case .createBridge(let ns, let name, let mac):
+      return "ip -n \(ns) link add \(name) address \(mac) up type bridge"
+    case .createVeth(let v):
+      var s = "\(ip(v.ns)) link add \(v.name) address \(v.mac)"
+      if let m = v.master { s += " master \(m)" }
+      s += " up"
+      if let a = v.alias { s += " alias \(a)" }
+      s += " type veth peer name \(v.peerName) address \(v.peerMAC)"
+      if let p = v.peerNamespace { s += " netns \(p)" }
+      return s
+    case .deleteLink(let ns, let name): return "\(ip(ns)) link del \(name)"
+    case .setLinkUp(let ns, let name): return "\(ip(ns)) link set \(name) up"
+    case .setLinkDown(let ns, let name): return "\(ip(ns)) link set \(name) down"
+    case .addAddress(let ns, let link, let a): return "\(ip(ns)) addr add \(a) dev \(link)"
+    case .deleteAddress(let ns, let link, let a): return "\(ip(ns)) addr del \(a) dev \(link)"
+    case .addRoute(let ns, let r): return "ip -n \(ns) route add \(r.shellArguments)"
+    case .deleteRoute(let ns, let r): return "ip -n \(ns) route del \(r.shellArguments)"
+    case .addNeighbours(let s):
+      return "# \(s.entryCount) permanent neighbours on \(s.segment), each like: \(ip(s.members.first?.ns)) neigh add ADDR lladdr MAC dev IF nud permanent"
+    case .deleteNeighbours(let s):
+      return "# delete the \(s.entryCount) permanent neighbours on \(s.segment)"
+    case .setForwarding(let ns, let on):
+      return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    }
+  }
+}
+
+extension Step.KernelRoute {
+  var shellArguments: String {
+    let dest = destination.isDefault ? "default" : destination.description
+    switch kind {
+    case .unicast: return "\(dest) via \(gateway.map(\.description) ?? "?")"
+    case .blackhole, .unreachable, .prohibit: return "\(kind.rawValue) \(dest)"
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import TopologyModel
+
+/// One kernel operation. `ns` nil means the root namespace.
+public enum Step: Hashable, Sendable {
+  case createNamespace(String)
+  case deleteNamespace(String)
+  case createBridge(ns: String, name: String, mac: MACAddress)
+  case createVeth(Veth)
+  case deleteLink(ns: String?, name: String)
+  case setLinkUp(ns: String?, name: String)
+  case setLinkDown(ns: String?, name: String)
+  case addAddress(ns: String?, link: String, address: InterfaceAddress)
+  case deleteAddress(ns: String?, link: String, address: InterfaceAddress)
+  case addRoute(ns: String, route: KernelRoute)
+  case deleteRoute(ns: String, route: KernelRoute)
+  case addNeighbours(NeighbourSet)
+  case deleteNeighbours(NeighbourSet)
+  case setForwarding(ns: String, enabled: Bool)
+
+  /// A veth created by a socket in `ns`, with its peer created directly in `peerNamespace`.
+  public struct Veth: Hashable, Sendable {
+    public var ns: String?
+    public var name: String
+    public var mac: MACAddress
+    /// Bridge to enslave the local end to (a bridge in `ns`).
+    public var master: String?
+    public var peerNamespace: String?
+    public var peerName: String
+    public var peerMAC: MACAddress
+    /// Alias for the local end (set on root-namespace ends, see `KernelNames.hostAlias`).
+    public var alias: String?
+  }
+
+  /// A route as the kernel takes it.
+  public struct KernelRoute: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable { case unicast, blackhole, unreachable, prohibit }
+    public var destination: IPv4Prefix
+    public var gateway: IPv4Address?
+    public var kind: Kind
+  }
+
+  /// Permanent neighbour entries for one L2 segment: every member learns every other
+  /// member's MAC, so no ARP is needed (and the global ARP table limit is never hit).
+  public struct NeighbourSet: Hashable, Sendable {
+    public struct Member: Hashable, Sendable {
+      public var ns: String?
+      public var link: String
+      public var address: IPv4Address
+      public var mac: MACAddress
+    }
+    public var segment: String
+    public var members: [Member]
+
+    /// k members give k*(k-1) entries.
+    public var entryCount: Int { members.count * max(0, members.count - 1) }
+  }
+
+  /// The namespace the step acts in (nil: root).
+  public var namespace: String? {
+    switch self {
+    case .createNamespace(let n), .deleteNamespace(let n): return n
+    case .createBridge(let ns, _, _): return ns
+    case .createVeth(let v): return v.ns
+    case .deleteLink(let ns, _), .setLinkUp(let ns, _), .setLinkDown(let ns, _): return ns
+    case .addAddress(let ns, _, _), .deleteAddress(let ns, _, _): return ns
+    case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
+    case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
+    case .setForwarding(let ns, _): return ns
+    }
+  }
+
+  /// Every namespace the step touches: a veth touches its peer's too.
+  public var namespaces: [String?] {
+    switch self {
+    case .createVeth(let v): return [v.ns, v.peerNamespace]
+    case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.map(\.ns)
+    default: return [namespace]
+    }
+  }
+
+  /// What undoes this step; nil when nothing does (or nothing needs to).
+  public var inverse: Step? {
+    switch self {
+    case .createNamespace(let n): return .deleteNamespace(n)
+    case .createBridge(let ns, let name, _): return .deleteLink(ns: ns, name: name)
+    case .createVeth(let v): return .deleteLink(ns: v.ns, name: v.name)
+    case .setLinkUp(let ns, let name): return .setLinkDown(ns: ns, name: name)
+    case .addAddress(let ns, let link, let a): return .deleteAddress(ns: ns, link: link, address: a)
+    case .addRoute(let ns, let r): return .deleteRoute(ns: ns, route: r)
+    case .addNeighbours(let s): return .deleteNeighbours(s)
+    case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
+    case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours:
+      return nil
+    }
+  }
+}
+
+/// A step and what undoes it.
+public struct PlannedStep: Hashable, Sendable {
+  public var step: Step
+  public var inverse: Step?
+
+  public init(_ step: Step) {
+    self.step = step
+    self.inverse = step.inverse
+  }
+}

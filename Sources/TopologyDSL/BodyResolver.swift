@@ -1,0 +1,211 @@
+import TopologyModel
+
+extension Resolver {
+  /// Routes and settings of one node.
+  mutating func resolveBody(_ entry: NodeEntry, segments: Segments) -> Node {
+    var node = Node(name: entry.name)
+    let me = Owner.node(entry.name)
+    var seen: [String: Token] = [:]
+    var destinations: [IPv4Prefix: Token] = [:]
+    func once(_ keyword: Token, _ r: inout Resolver) -> Bool {
+      if let first = seen[keyword.text] {
+        r.error("'\(keyword.text)' is given twice for node '\(entry.name)'", at: keyword,
+          note: "first given on line \(first.line)")
+        return false
+      }
+      seen[keyword.text] = keyword
+      return true
+    }
+    for line in entry.body {
+      switch line {
+      case .forward(let k):
+        if seen[k.text] != nil {
+          warning("'forward' is given twice", at: k, note: entry.note)
+        }
+        seen[k.text] = k
+        node.forward = true
+      case .link:
+        break
+      case .cpu(let k, let v):
+        guard once(k, &self) else { continue }
+        let digits = v.text.hasSuffix("%") ? String(v.text.dropLast()) : ""
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), digits.count <= 6, let n = Int(digits), n >= 1 else {
+          error("bad CPU percentage '\(v.text)'", at: v, hint: "write the cap as a percentage of one CPU, e.g. `cpu 20%` (150% = one and a half CPUs)",
+            note: entry.note)
+          continue
+        }
+        if let cpus = options.cpuCount, n > cpus * 100 {
+          warning("cpu \(n)% is more than this machine's \(cpus) CPU\(cpus == 1 ? "" : "s") (\(cpus * 100)%)", at: v,
+            hint: "the cap cannot bind; lower it or drop the line", note: entry.note)
+        }
+        node.cpuPercent = n
+      case .chroot(let k, let p):
+        guard once(k, &self) else { continue }
+        let path = Resolver.join(options.directory, p.text)
+        if let exists = options.pathExists, !exists(path) {
+          warning("chroot path '\(path)' does not exist", at: p,
+            hint: "create it (e.g. `nstopo rootfs \(p.text)`); `up` refuses a missing path", note: entry.note)
+        }
+        node.chroot = path
+      case .run(_, let command):
+        node.run.append(command.text)
+      case .route(_, let d, let kind, let hop):
+        guard let route = resolveRoute(d, kind, hop, node: entry, me: me, segments: segments) else { continue }
+        if let first = destinations[route.destination] {
+          error("node '\(entry.name)' already has a route to \(route.destination)", at: d,
+            note: "first declared on line \(first.line)")
+          continue
+        }
+        destinations[route.destination] = d
+        node.routes.append(route)
+      }
+    }
+    return node
+  }
+
+  private mutating func resolveRoute(_ d: Token, _ kind: Token, _ hop: Token?, node entry: NodeEntry, me: Owner, segments: Segments) -> Route? {
+    let destination: IPv4Prefix
+    if d.text == "default" {
+      destination = IPv4Prefix(address: IPv4Address(0), length: 0)
+    } else if let (a, l) = IPv4Prefix.parse(d.text) {
+      destination = IPv4Prefix(address: a, length: l)
+      if destination.network != a {
+        error("'\(d.text)' has host bits set", at: d, hint: "did you mean \(destination)?", note: entry.note)
+        return nil
+      }
+    } else if let a = IPv4Address(d.text) {
+      destination = IPv4Prefix(address: a, length: 32)
+    } else {
+      error("bad route destination '\(d.text)'", at: d, hint: "write `default` or a network such as 10.0.3.0/24", note: entry.note)
+      return nil
+    }
+    switch kind.text {
+    case "blackhole": return Route(destination: destination, nextHop: .blackhole)
+    case "unreachable": return Route(destination: destination, nextHop: .unreachable)
+    case "prohibit": return Route(destination: destination, nextHop: .prohibit)
+    default: break
+    }
+    guard let hop else { return nil }
+    let myEnds = segments.ends[me] ?? []
+    if let gw = IPv4Address(hop.text) {
+      if myEnds.contains(where: { $0.end.address?.address == gw }) {
+        error("next hop \(gw) is an address of '\(entry.name)' itself", at: hop, note: entry.note)
+        return nil
+      }
+      guard myEnds.contains(where: { $0.end.address?.prefix.contains(gw) == true }) else {
+        let nets = Set(myEnds.compactMap { $0.end.address?.prefix.description }).sorted()
+        error("next hop \(gw) is not on any subnet of '\(entry.name)'", at: hop,
+          hint: nets.isEmpty ? "'\(entry.name)' has no address" : "'\(entry.name)' is on \(nets.joined(separator: ", "))", note: entry.note)
+        return nil
+      }
+      return Route(destination: destination, nextHop: .gateway(gw, node: nil))
+    }
+    let target: Owner
+    if hop.text == "host" {
+      target = .host
+    } else if nodeIndex[hop.text] != nil {
+      target = .node(hop.text)
+    } else {
+      error("unknown node '\(hop.text)'", at: hop,
+        hint: Suggest.didYouMean(hop.text, among: nodes.map(\.name)) ?? "name a node or give an address", note: entry.note)
+      return nil
+    }
+    if target == me {
+      error("'\(entry.name)' cannot route via itself", at: hop, note: entry.note)
+      return nil
+    }
+    let shared = segments.shared(me, target)
+    if shared.isEmpty {
+      error("'\(entry.name)' shares no subnet with '\(hop.text)'", at: hop,
+        hint: "link them (e.g. to a common bridge), or give the next hop's address", note: entry.note)
+      return nil
+    }
+    if shared.count > 1 {
+      error("'\(entry.name)' shares \(shared.count) subnets with '\(hop.text)'", at: hop,
+        hint: "give the address instead: \(shared.map { "via \($0.address)" }.joined(separator: " or "))", note: entry.note)
+      return nil
+    }
+    return Route(destination: destination, nextHop: .gateway(shared[0].address, node: hop.text))
+  }
+
+  mutating func resolveExpect(_ e: ExpectDecl, hasHost: Bool) -> Expectation? {
+    guard let sources = side(e.source, hasHost: hasHost), let targets = side(e.target, hasHost: hasHost) else { return nil }
+    var proto = TransportProtocol.tcp
+    var port: Int?
+    if let p = e.proto {
+      guard let v = TransportProtocol(rawValue: p.text) else {
+        error("unknown protocol '\(p.text)'", at: p, hint: Suggest.didYouMean(p.text, among: ["tcp", "udp"]) ?? "use tcp or udp")
+        return nil
+      }
+      proto = v
+    }
+    if let p = e.port {
+      guard p.text.allSatisfy(\.isASCIIDigit), p.text.count <= 5, let v = Int(p.text), (1...65535).contains(v) else {
+        error("bad port '\(p.text)'", at: p, hint: "a port is a number from 1 to 65535")
+        return nil
+      }
+      port = v
+    }
+    guard let outcome = Expectation.Outcome(rawValue: e.outcome.text) else {
+      error("expected 'reach' or 'blocked', found '\(e.outcome.text)'", at: e.outcome,
+        hint: Suggest.didYouMean(e.outcome.text, among: ["reach", "blocked"]) ?? "usage: expect SOURCES -> TARGETS [tcp|udp [PORT]] reach|blocked")
+      return nil
+    }
+    if sources.count == 1 && sources == targets {
+      warning("this expectation covers no pair: a node is not probed against itself", at: e.source)
+    }
+    return Expectation(sources: sources, targets: targets, proto: proto, port: port, outcome: outcome, line: e.keyword.line)
+  }
+
+  /// `h[1..4]`, `r1,r2`, `*` (every node) or `host`.
+  private mutating func side(_ token: Token, hasHost: Bool) -> [String]? {
+    var names: [String] = []
+    var column = token.column
+    for item in token.text.split(separator: ",", omittingEmptySubsequences: false) {
+      let t = Token(String(item), line: token.line, column: column)
+      column += item.count + 1
+      if item == "*" {
+        names += nodes.map(\.name)
+        continue
+      }
+      guard let (templates, ranges) = expander.templates([t], firstIndex: 0) else {
+        diagnostics += expander.diagnostics
+        expander.diagnostics = []
+        return nil
+      }
+      for values in Expander.combinations(ranges) {
+        let name = templates[0].render(values).text
+        if name == "host" {
+          guard hasHost else {
+            error("this topology has no host end", at: t, hint: "connect the host first: `link host:veth1 ADDR/LEN -- NODE:IF ADDR/LEN`")
+            return nil
+          }
+        } else if nodeIndex[name] == nil {
+          error("unknown node '\(name)'", at: t,
+            hint: Suggest.didYouMean(name, among: nodes.map(\.name)) ?? "expectations name nodes, ranges of nodes, `*` or `host`")
+          return nil
+        }
+        names.append(name)
+      }
+    }
+    var seen = Set<String>()
+    return names.filter { seen.insert($0).inserted }
+  }
+
+  /// Joins and normalizes a path lexically (no file system access).
+  static func join(_ directory: String, _ path: String) -> String {
+    let full = path.hasPrefix("/") || directory.isEmpty ? path : directory + "/" + path
+    var parts: [Substring] = []
+    for p in full.split(separator: "/") {
+      if p == "." { continue }
+      if p == "..", let last = parts.last, last != ".." {
+        parts.removeLast()
+        continue
+      }
+      if p == ".." && full.hasPrefix("/") { continue }
+      parts.append(p)
+    }
+    let joined = parts.joined(separator: "/")
+    return full.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+  }
+}

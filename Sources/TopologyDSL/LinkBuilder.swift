@@ -1,0 +1,360 @@
+import TopologyModel
+
+/// Resolves `link` lines into veths: their ends, interface names and addresses.
+struct LinkBuilder {
+  var resolver: Resolver
+  var links: [Link] = []
+
+  struct End {
+    var owner: Owner
+    var nameToken: Token?
+    var name: String?
+    var address: InterfaceAddress?
+    var addressToken: Token?
+  }
+
+  struct Pending {
+    var a: End
+    var b: End
+    /// Subnet index of the bridge's LAN, or of the point-to-point pool.
+    var lan: Int?
+    var pool: Int?
+    var token: Token
+    var note: String?
+  }
+
+  init(resolver: Resolver) { self.resolver = resolver }
+
+  mutating func build() {
+    var pending: [Pending] = []
+    for line in resolver.lines {
+      switch line {
+      case .body(let node, _, let target, let args, let note):
+        if let p = classifyBody(node: node, target: target, args: args, note: note) { pending.append(p) }
+      case .general(let g):
+        if let p = classifyGeneral(g) { pending.append(p) }
+      }
+    }
+    assignNames(&pending)
+    assignAddresses(&pending)
+    links = pending.map { p in
+      Link(
+        a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", address: p.a.address),
+        b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", address: p.b.address),
+        subnet: (p.lan ?? p.pool).map { resolver.subnets[$0].name })
+    }
+  }
+
+  // MARK: classification
+
+  private func looksLikeAddress(_ text: String) -> Bool {
+    IPv4Address(text) != nil || IPv4Prefix.parse(text) != nil
+      || (text.first?.isASCIIDigit == true && text.contains("."))
+  }
+
+  private mutating func parseAddress(_ token: Token, defaultLength: Int?) -> InterfaceAddress? {
+    if let (a, l) = IPv4Prefix.parse(token.text) { return InterfaceAddress(address: a, length: l) }
+    if let a = IPv4Address(token.text) {
+      if let l = defaultLength { return InterfaceAddress(address: a, length: l) }
+      if let s = resolver.subnets.first(where: { $0.prefix.contains(a) }) {
+        return InterfaceAddress(address: a, length: s.prefix.length)
+      }
+      resolver.error("address '\(token.text)' needs a prefix length", at: token,
+        hint: "write it as \(token.text)/24 (or whatever the subnet's length is)")
+      return nil
+    }
+    resolver.error("bad address '\(token.text)'", at: token, hint: "write an address as a.b.c.d or a.b.c.d/len")
+    return nil
+  }
+
+  private mutating func checkInterfaceName(_ token: Token) -> Bool {
+    if let problem = Names.problem(with: token.text, maxBytes: Names.maxInterface) {
+      resolver.error("interface name '\(token.text)' \(problem)", at: token,
+        hint: token.text.utf8.count > Names.maxInterface ? "the kernel limits interface names to 15 bytes (IFNAMSIZ)" : nil)
+      return false
+    }
+    if token.text == "lo" {
+      resolver.error("'lo' is the loopback interface", at: token, hint: "choose another name, e.g. eth0")
+      return false
+    }
+    return true
+  }
+
+  private mutating func classifyBody(node: String, target: Token, args: [Token], note: String?) -> Pending? {
+    var p = Pending(a: End(owner: .node(node)), b: End(owner: .host), token: target, note: note)
+    var spec: Token?
+    if args.count == 2 {
+      p.a.nameToken = args[0]
+      spec = args[1]
+    } else if args.count == 1 {
+      if looksLikeAddress(args[0].text) || resolver.subnetIndex[args[0].text] != nil {
+        spec = args[0]
+      } else {
+        p.a.nameToken = args[0]
+      }
+    }
+    if let t = p.a.nameToken, !checkInterfaceName(t) { p.a.nameToken = nil }
+    p.a.name = p.a.nameToken?.text
+    if target.text == "host" {
+      resolver.error("a link to the host needs the general form", at: target,
+        hint: "write it as a top-level line: `link host:veth1 10.0.0.1/24 -- \(node):eth0 10.0.0.2/24`", note: note)
+      return nil
+    }
+    if target.text == node {
+      resolver.error("a link from '\(node)' to itself", at: target, hint: "link to a bridge or another node", note: note)
+      return nil
+    }
+    if let b = resolver.bridgeIndex[target.text] {
+      let bridge = resolver.bridges[b]
+      p.b.owner = .bridge(bridge.name)
+      p.lan = bridge.subnet
+      if let s = spec {
+        if looksLikeAddress(s.text) {
+          guard let addr = parseAddress(s, defaultLength: bridge.subnet.map { resolver.subnets[$0].prefix.length }) else { return nil }
+          if IPv4Prefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { $0.prefix.contains(addr.address) }) == nil {
+            return nil
+          }
+          p.a.address = addr
+          p.a.addressToken = s
+        } else if let si = resolver.subnetIndex[s.text] {
+          if si != bridge.subnet {
+            resolver.error("bridge '\(bridge.name)' takes its addresses from \(bridge.subnet.map { "'\(resolver.subnets[$0].name)'" } ?? "no subnet"), not '\(s.text)'",
+              at: s, hint: "give an address, or nothing for the next free one", note: note)
+            return nil
+          }
+        } else {
+          resolver.error("unknown subnet '\(s.text)'", at: s,
+            hint: Suggest.didYouMean(s.text, among: resolver.subnets.map(\.name)) ?? "give an address or a subnet name", note: note)
+          return nil
+        }
+      }
+      return p
+    }
+    if resolver.nodeIndex[target.text] != nil {
+      p.b.owner = .node(target.text)
+      if let s = spec {
+        if looksLikeAddress(s.text) {
+          resolver.error("a direct link takes a point-to-point subnet, not an address", at: s,
+            hint: "name a pool (`link \(target.text) p2p`), or give both addresses in the general form: `link \(node):eth0 ADDR/LEN -- \(target.text):eth0 ADDR/LEN`",
+            note: note)
+          return nil
+        }
+        guard let si = resolver.subnetIndex[s.text] else {
+          resolver.error("unknown subnet '\(s.text)'", at: s,
+            hint: Suggest.didYouMean(s.text, among: resolver.subnets.map(\.name)) ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
+          return nil
+        }
+        if let owner = resolver.subnets[si].bridge {
+          resolver.error("subnet '\(s.text)' belongs to bridge '\(owner)'", at: s,
+            hint: "declare a separate subnet as the pool for point-to-point links", note: note)
+          return nil
+        }
+        resolver.subnets[si].pool = true
+        p.pool = si
+      }
+      return p
+    }
+    let names = resolver.bridges.map(\.name) + resolver.nodes.map(\.name)
+    resolver.error("unknown bridge or node '\(target.text)'", at: target,
+      hint: Suggest.didYouMean(target.text, among: names) ?? "declare it with `bridge \(target.text)` or `node \(target.text)`", note: note)
+    return nil
+  }
+
+  private mutating func classifyEnd(_ syntax: LinkEndSyntax) -> End? {
+    let parts = syntax.end.text.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+      resolver.error("expected NODE:IFNAME, found '\(syntax.end.text)'", at: syntax.end, hint: "e.g. host:veth1 or h1:eth0")
+      return nil
+    }
+    let ownerName = String(parts[0])
+    var end = End(owner: .host)
+    if ownerName != "host" {
+      guard resolver.nodeIndex[ownerName] != nil else {
+        if resolver.bridgeIndex[ownerName] != nil {
+          resolver.error("a link end is a node or the host, not bridge '\(ownerName)'", at: syntax.end,
+            hint: "attach a node to a bridge with `link \(ownerName)` in the node's body")
+        } else {
+          resolver.error("unknown node '\(ownerName)'", at: syntax.end,
+            hint: Suggest.didYouMean(ownerName, among: ["host"] + resolver.nodes.map(\.name)) ?? "declare it with `node \(ownerName)`")
+        }
+        return nil
+      }
+      end.owner = .node(ownerName)
+    }
+    let nameToken = Token(String(parts[1]), line: syntax.end.line, column: syntax.end.column + parts[0].count + 1)
+    guard checkInterfaceName(nameToken) else { return nil }
+    end.nameToken = nameToken
+    end.name = nameToken.text
+    if let a = syntax.address {
+      guard let addr = parseAddress(a, defaultLength: nil) else { return nil }
+      end.address = addr
+      end.addressToken = a
+    }
+    return end
+  }
+
+  private mutating func classifyGeneral(_ g: GeneralLink) -> Pending? {
+    guard let a = classifyEnd(g.left), let b = classifyEnd(g.right) else { return nil }
+    if a.owner == b.owner {
+      resolver.error("a link from '\(a.owner)' to itself", at: g.right.end, hint: "the two ends must be in different namespaces")
+      return nil
+    }
+    return Pending(a: a, b: b, token: g.left.end)
+  }
+
+  // MARK: interface names
+
+  private mutating func assignNames(_ pending: inout [Pending]) {
+    var used: [Owner: [String: Token]] = [:]
+    for p in pending {
+      for end in [p.a, p.b] {
+        guard let t = end.nameToken else { continue }
+        if let first = used[end.owner]?[t.text] {
+          resolver.error("interface '\(t.text)' is used twice in \(end.owner == .host ? "the host" : "node '\(end.owner)'")", at: t,
+            hint: "give each interface of a namespace its own name", note: "first used on line \(first.line)")
+        } else {
+          used[end.owner, default: [:]][t.text] = t
+        }
+      }
+    }
+    var next: [Owner: Int] = [:]
+    func fresh(_ owner: Owner) -> String {
+      var n = next[owner, default: 0]
+      while used[owner]?["eth\(n)"] != nil { n += 1 }
+      next[owner] = n + 1
+      return "eth\(n)"
+    }
+    // A node's own lines first, then the far ends of other nodes' direct links.
+    for i in pending.indices where pending[i].a.name == nil {
+      pending[i].a.name = fresh(pending[i].a.owner)
+    }
+    for i in pending.indices where pending[i].b.name == nil {
+      if case .node = pending[i].b.owner { pending[i].b.name = fresh(pending[i].b.owner) }
+    }
+    // Bridge ports live together in the bridge namespace: `<node>-<ifname>` when it fits.
+    var portNames = Set(resolver.bridges.map(\.name))
+    var counter = 0
+    for i in pending.indices {
+      guard case .bridge = pending[i].b.owner else { continue }
+      var name = "\(pending[i].a.owner)-\(pending[i].a.name ?? "")"
+      if name.utf8.count > Names.maxInterface || portNames.contains(name) {
+        repeat {
+          counter += 1
+          name = "port\(counter)"
+        } while portNames.contains(name)
+      }
+      portNames.insert(name)
+      pending[i].b.name = name
+    }
+  }
+
+  // MARK: addresses
+
+  private mutating func assignAddresses(_ pending: inout [Pending]) {
+    var owners: [UInt32: (String, Token?)] = [:]
+    var usedIn: [Int: Set<UInt32>] = [:]
+
+    func label(_ end: End) -> String { "\(end.owner):\(end.name ?? "?")" }
+
+    // Explicit addresses first, so auto-assignment skips them wherever they stand.
+    for i in pending.indices {
+      let p = pending[i]
+      for (isA, end) in [(true, p.a), (false, p.b)] {
+        guard var addr = end.address, let token = end.addressToken else { continue }
+        if let s = p.lan {
+          let subnet = resolver.subnets[s]
+          if addr.length != subnet.prefix.length {
+            resolver.error("prefix length /\(addr.length) differs from subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
+              hint: "write \(addr.address) alone: the length comes from the subnet", note: p.note)
+            addr.length = subnet.prefix.length
+          }
+          if !subnet.prefix.contains(addr.address) {
+            resolver.error("address \(addr.address) is outside subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
+              hint: "bridge '\(p.b.owner)' takes addresses from \(subnet.prefix)", note: p.note)
+            continue
+          }
+        }
+        let prefix = addr.prefix
+        if !prefix.isUsableHost(addr.address) {
+          resolver.error("\(addr.address) is the \(addr.address == prefix.network ? "network" : "broadcast") address of \(prefix)", at: token,
+            hint: "choose a host address between \(IPv4Address(prefix.network.value + 1)) and \(IPv4Address(prefix.broadcast.value - 1))",
+            note: p.note)
+          continue
+        }
+        if let (who, first) = owners[addr.address.value] {
+          resolver.error("address \(addr.address) is already used by \(who)", at: token,
+            hint: "every address in a topology is unique", note: first.map { "first used on line \($0.line)" })
+          continue
+        }
+        owners[addr.address.value] = (label(end), token)
+        for (si, s) in resolver.subnets.enumerated() where s.prefix.contains(addr.address) {
+          usedIn[si, default: []].insert(addr.address.value)
+        }
+        if isA { pending[i].a.address = addr } else { pending[i].b.address = addr }
+      }
+    }
+
+    var cursor: [Int: UInt32] = [:]
+    var exhausted: Set<Int> = []
+    func nextHost(_ s: Int) -> IPv4Address? {
+      let prefix = resolver.subnets[s].prefix
+      var v = cursor[s] ?? prefix.network.value + 1
+      while v < prefix.broadcast.value {
+        if usedIn[s]?.contains(v) != true && owners[v] == nil {
+          cursor[s] = v + 1
+          return IPv4Address(v)
+        }
+        v += 1
+      }
+      cursor[s] = v
+      return nil
+    }
+    func nextBlock(_ s: Int) -> (IPv4Address, IPv4Address)? {
+      let subnet = resolver.subnets[s]
+      let size = UInt32(1) << UInt32(32 - subnet.carve)
+      var block = cursor[s] ?? subnet.prefix.network.value
+      while UInt64(block) + UInt64(size) - 1 <= UInt64(subnet.prefix.broadcast.value) {
+        let first = subnet.carve == 31 ? block : block + 1
+        let pair = (first, first + 1)
+        let taken = (block..<(block + size)).contains { usedIn[s]?.contains($0) == true || owners[$0] != nil }
+        block += size
+        if !taken {
+          cursor[s] = block
+          return (IPv4Address(pair.0), IPv4Address(pair.1))
+        }
+      }
+      cursor[s] = block
+      return nil
+    }
+
+    for i in pending.indices {
+      let p = pending[i]
+      if let s = p.lan, p.a.address == nil {
+        let subnet = resolver.subnets[s]
+        guard let a = nextHost(s) else {
+          if exhausted.insert(s).inserted {
+            resolver.error("subnet '\(subnet.name)' (\(subnet.prefix)) has no free address left for \(label(p.a))", at: p.token,
+              hint: "use a larger prefix for '\(subnet.name)'", note: p.note)
+          }
+          continue
+        }
+        pending[i].a.address = InterfaceAddress(address: a, length: subnet.prefix.length)
+        owners[a.value] = (label(p.a), nil)
+      }
+      if let s = p.pool, p.a.address == nil, p.b.address == nil {
+        let subnet = resolver.subnets[s]
+        guard let (x, y) = nextBlock(s) else {
+          if exhausted.insert(s).inserted {
+            resolver.error("pool '\(subnet.name)' (\(subnet.prefix)) has no free /\(subnet.carve) left for \(label(p.a))", at: p.token,
+              hint: "use a larger prefix for '\(subnet.name)'", note: p.note)
+          }
+          continue
+        }
+        pending[i].a.address = InterfaceAddress(address: x, length: subnet.carve)
+        pending[i].b.address = InterfaceAddress(address: y, length: subnet.carve)
+        owners[x.value] = (label(p.a), nil)
+        owners[y.value] = (label(p.b), nil)
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import TopologyModel
+
+/// What the validator may learn about the machine, injected so that the DSL stays pure.
+public struct LoadOptions: Sendable {
+  /// CPUs on this machine, for the `cpu` warning; nil skips the check.
+  public var cpuCount: Int?
+  /// Whether a path exists, for the `chroot` warning; nil skips the check.
+  public var pathExists: (@Sendable (String) -> Bool)?
+  /// Folder that relative `chroot` paths are resolved against (the topology file's folder).
+  public var directory: String
+
+  public init(cpuCount: Int? = nil, pathExists: (@Sendable (String) -> Bool)? = nil, directory: String = "") {
+    self.cpuCount = cpuCount
+    self.pathExists = pathExists
+    self.directory = directory
+  }
+}
+
+/// The outcome of reading a topology file: a model when there are no errors, and every diagnostic.
+public struct LoadResult: Sendable {
+  public var topology: Topology?
+  public var diagnostics: [Diagnostic]
+  public var renderer: DiagnosticRenderer
+
+  public var rendered: String { renderer.render(diagnostics) }
+}
+
+public enum TopologyLoader {
+  /// Most nodes one topology may declare.
+  public static let maxNodes = Expander.maxInstances
+
+  /// Lexes, parses, expands and validates `bytes`. `fileName` names the file in diagnostics and
+  /// gives the default topology name.
+  public static func load(bytes: [UInt8], fileName: String, options: LoadOptions = LoadOptions()) -> LoadResult {
+    let lexer = Lexer(bytes: bytes)
+    let parser = Parser(lines: lexer.lines)
+    var resolver = Resolver(fileName: fileName, options: options)
+    var diagnostics = lexer.diagnostics + parser.diagnostics
+    let topology = resolver.resolve(parser.statements)
+    diagnostics += resolver.diagnostics
+    diagnostics = collapse(diagnostics)
+    return LoadResult(
+      topology: diagnostics.hasErrors ? nil : topology, diagnostics: diagnostics,
+      renderer: DiagnosticRenderer(fileName: fileName, source: lexer.source))
+  }
+
+  public static func load(text: String, fileName: String, options: LoadOptions = LoadOptions()) -> LoadResult {
+    load(bytes: Array(text.utf8), fileName: fileName, options: options)
+  }
+
+  /// Sorts by position and folds the copies that one range line produces into the first.
+  static func collapse(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+    struct Key: Hashable {
+      var line: Int
+      var column: Int
+      var severity: Diagnostic.Severity
+    }
+    var order: [Key] = []
+    var first: [Key: Diagnostic] = [:]
+    var extra: [Key: Int] = [:]
+    for d in diagnostics {
+      let k = Key(line: d.line, column: d.column, severity: d.severity)
+      if first[k] == nil {
+        first[k] = d
+        order.append(k)
+      } else if first[k]!.message != d.message {
+        extra[k, default: 0] += 1
+      }
+    }
+    return order.sorted { ($0.line, $0.column, $0.severity == .error ? 0 : 1) < ($1.line, $1.column, $1.severity == .error ? 0 : 1) }
+      .map { k in
+        var d = first[k]!
+        if let n = extra[k] {
+          let more = "and \(n) more like it from the same range"
+          d.note = d.note.map { "\($0); \(more)" } ?? more
+        }
+        return d
+      }
+  }
+
+  /// The file's base name without `.topo`: the default topology name.
+  public static func defaultName(for fileName: String) -> String {
+    var base = fileName.split(separator: "/").last.map(String.init) ?? fileName
+    if base.hasSuffix(".topo") { base.removeLast(5) }
+    return base
+  }
+}

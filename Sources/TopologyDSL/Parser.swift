@@ -1,0 +1,188 @@
+/// Turns lexed lines into statements, checking each line's shape. Meaning (names, addresses)
+/// is the resolver's job; this only knows the grammar.
+struct Parser {
+  var statements: [Statement] = []
+  var diagnostics: [Diagnostic] = []
+
+  init(lines: [SourceLine]) {
+    var currentNode: NodeDecl?
+    for line in lines {
+      let head = line.tokens[0]
+      if line.indented {
+        guard currentNode != nil else {
+          diagnostics.append(
+            Diagnostic(
+              .error, "indented line outside a node body", at: head,
+              hint: "only `node` declarations have a body; remove the indentation or put it under a node"))
+          continue
+        }
+        if let body = parseBody(line) { currentNode!.body.append(body) }
+        continue
+      }
+      if let node = currentNode {
+        statements.append(.node(node))
+        currentNode = nil
+      }
+      switch head.text {
+      case "topology":
+        if expectCount(line, 2, usage: "topology NAME") { statements.append(.topology(keyword: head, name: line.tokens[1])) }
+      case "subnet":
+        guard expectCount(line, 3...4, usage: "subnet NAME CIDR [/30|/31]") else { continue }
+        statements.append(.subnet(SubnetDecl(name: line.tokens[1], cidr: line.tokens[2], carve: line.tokens.count > 3 ? line.tokens[3] : nil)))
+      case "bridge":
+        guard expectCount(line, 2...3, usage: "bridge NAME [SUBNET]") else { continue }
+        statements.append(.bridge(BridgeDecl(name: line.tokens[1], subnet: line.tokens.count > 2 ? line.tokens[2] : nil)))
+      case "node":
+        guard expectCount(line, 2, usage: "node NAME") else { continue }
+        currentNode = NodeDecl(keyword: head, name: line.tokens[1], body: [])
+      case "link":
+        if let link = parseGeneralLink(line) { statements.append(.link(link)) }
+      case "expect":
+        if let e = parseExpect(line) { statements.append(.expect(e)) }
+      default:
+        if Keywords.body.contains(head.text) {
+          diagnostics.append(
+            Diagnostic(
+              .error, "'\(head.text)' belongs in a node body", at: head,
+              hint: "indent it under a `node` declaration"))
+        } else {
+          diagnostics.append(
+            Diagnostic(
+              .error, "unknown keyword '\(head.text)'", at: head,
+              hint: Suggest.didYouMean(head.text, among: Keywords.topLevel + Keywords.body)
+                ?? "a line starts with one of: \(Keywords.topLevel.joined(separator: ", "))"))
+        }
+      }
+    }
+    if let node = currentNode { statements.append(.node(node)) }
+  }
+
+  private mutating func expectCount(_ line: SourceLine, _ count: Int, usage: String) -> Bool {
+    expectCount(line, count...count, usage: usage)
+  }
+
+  private mutating func expectCount(_ line: SourceLine, _ range: ClosedRange<Int>, usage: String) -> Bool {
+    let n = line.tokens.count
+    if range.contains(n) { return true }
+    if n > range.upperBound {
+      let extra = line.tokens[range.upperBound]
+      diagnostics.append(Diagnostic(.error, "unexpected '\(extra.text)'", at: extra, hint: "usage: \(usage)"))
+    } else {
+      let last = line.tokens[n - 1]
+      diagnostics.append(
+        Diagnostic(
+          .error, "'\(line.tokens[0].text)' needs more arguments", line: line.number,
+          column: last.column + last.length, hint: "usage: \(usage)"))
+    }
+    return false
+  }
+
+  private mutating func parseBody(_ line: SourceLine) -> BodyLine? {
+    let t = line.tokens
+    let head = t[0]
+    switch head.text {
+    case "forward":
+      return expectCount(line, 1, usage: "forward") ? .forward(head) : nil
+    case "link":
+      guard expectCount(line, 2...4, usage: "link TARGET [IFNAME] [ADDRESS|SUBNET]") else { return nil }
+      return .link(keyword: head, target: t[1], args: Array(t.dropFirst(2)))
+    case "route":
+      guard expectCount(line, 3...4, usage: "route DEST|default via NODE|ADDRESS, or route DEST blackhole") else { return nil }
+      let kind = t[2]
+      switch kind.text {
+      case "via":
+        guard t.count == 4 else {
+          diagnostics.append(
+            Diagnostic(.error, "'via' needs a next hop", line: line.number, column: kind.column + kind.length,
+              hint: "give a node name or an address: `route default via r1`"))
+          return nil
+        }
+      case "blackhole", "unreachable", "prohibit":
+        guard t.count == 3 else {
+          diagnostics.append(Diagnostic(.error, "unexpected '\(t[3].text)'", at: t[3], hint: "`\(kind.text)` takes no next hop"))
+          return nil
+        }
+      default:
+        diagnostics.append(
+          Diagnostic(
+            .error, "expected 'via', 'blackhole', 'unreachable' or 'prohibit', found '\(kind.text)'", at: kind,
+            hint: Suggest.didYouMean(kind.text, among: ["via", "blackhole", "unreachable", "prohibit"])
+              ?? "usage: route DEST via NODE|ADDRESS"))
+        return nil
+      }
+      return .route(keyword: head, destination: t[1], kind: kind, nextHop: t.count == 4 ? t[3] : nil)
+    case "cpu":
+      return expectCount(line, 2, usage: "cpu PERCENT%") ? .cpu(keyword: head, value: t[1]) : nil
+    case "chroot":
+      return expectCount(line, 2, usage: "chroot PATH") ? .chroot(keyword: head, path: t[1]) : nil
+    case "run":
+      guard t.count >= 2 else {
+        diagnostics.append(
+          Diagnostic(.error, "'run' needs a command", line: line.number, column: head.column + head.length,
+            hint: "usage: run COMMAND [ARGS...]"))
+        return nil
+      }
+      let text = line.rest(from: t[1])
+      return .run(keyword: head, command: Token(text, line: line.number, column: t[1].column))
+    default:
+      diagnostics.append(
+        Diagnostic(
+          .error, "unknown keyword '\(head.text)' in a node body", at: head,
+          hint: Suggest.didYouMean(head.text, among: Keywords.body)
+            ?? (Keywords.topLevel.contains(head.text)
+              ? "'\(head.text)' is a top-level declaration; remove the indentation"
+              : "a node body line starts with one of: \(Keywords.body.joined(separator: ", "))")))
+      return nil
+    }
+  }
+
+  private mutating func parseGeneralLink(_ line: SourceLine) -> GeneralLink? {
+    let t = line.tokens
+    let usage = "link NODE:IFNAME [ADDRESS/LEN] -- NODE:IFNAME [ADDRESS/LEN]"
+    guard let sep = t.firstIndex(where: { $0.text == "--" }) else {
+      if t.count >= 2 && !t[1].text.contains(":") {
+        diagnostics.append(
+          Diagnostic(
+            .error, "a top-level link needs both ends", at: t[1],
+            hint: "indent it under a node (`link \(t[1].text)`), or use the general form: \(usage)"))
+      } else {
+        diagnostics.append(
+          Diagnostic(.error, "expected '--' between the two ends of the link", at: t.last!, hint: "usage: \(usage)"))
+      }
+      return nil
+    }
+    let left = Array(t[1..<sep])
+    let right = Array(t[(sep + 1)...])
+    guard (1...2).contains(left.count), (1...2).contains(right.count) else {
+      let culprit = left.isEmpty || right.isEmpty ? t[sep] : (left.count > 2 ? left[2] : right[2])
+      diagnostics.append(Diagnostic(.error, "each end of a link is NODE:IFNAME and an optional address", at: culprit, hint: "usage: \(usage)"))
+      return nil
+    }
+    return GeneralLink(
+      keyword: t[0], left: LinkEndSyntax(end: left[0], address: left.count > 1 ? left[1] : nil),
+      right: LinkEndSyntax(end: right[0], address: right.count > 1 ? right[1] : nil))
+  }
+
+  private mutating func parseExpect(_ line: SourceLine) -> ExpectDecl? {
+    let t = line.tokens
+    let usage = "expect SOURCES -> TARGETS [tcp|udp [PORT]] reach|blocked"
+    guard t.count >= 5, t.count <= 7, t[2].text == "->" else {
+      if t.count >= 3 && t[2].text != "->" {
+        diagnostics.append(Diagnostic(.error, "expected '->' after the sources", at: t[2], hint: "usage: \(usage)"))
+      } else if t.count > 7 {
+        diagnostics.append(Diagnostic(.error, "unexpected '\(t[7].text)'", at: t[7], hint: "usage: \(usage)"))
+      } else {
+        let last = t.last!
+        diagnostics.append(
+          Diagnostic(.error, "'expect' needs more arguments", line: line.number, column: last.column + last.length, hint: "usage: \(usage)"))
+      }
+      return nil
+    }
+    let extra = Array(t[4..<(t.count - 1)])
+    var proto: Token?
+    var port: Token?
+    if extra.count >= 1 { proto = extra[0] }
+    if extra.count == 2 { port = extra[1] }
+    return ExpectDecl(keyword: t[0], source: t[1], target: t[3], proto: proto, port: port, outcome: t[t.count - 1])
+  }
+}

@@ -1,0 +1,312 @@
+import TopologyModel
+
+/// Turns statements into a `Topology`: expands ranges, resolves every reference, names
+/// interfaces, assigns addresses and checks all of it, collecting every problem.
+struct Resolver {
+  let fileName: String
+  let options: LoadOptions
+  var diagnostics: [Diagnostic] = []
+  var expander = Expander()
+
+  var topologyName: String?
+  var subnets: [SubnetEntry] = []
+  var subnetIndex: [String: Int] = [:]
+  var bridges: [BridgeEntry] = []
+  var bridgeIndex: [String: Int] = [:]
+  var nodes: [NodeEntry] = []
+  var nodeIndex: [String: Int] = [:]
+  var lines: [LinkLine] = []
+  var expects: [ExpectDecl] = []
+
+  struct SubnetEntry {
+    var name: String
+    var token: Token
+    var prefix: IPv4Prefix
+    var carve: Int
+    /// Who uses it: a bridge's name, or nil when it is a point-to-point pool.
+    var bridge: String?
+    var pool = false
+  }
+
+  struct BridgeEntry {
+    var name: String
+    var token: Token
+    var subnetToken: Token?
+    var subnet: Int?
+  }
+
+  struct NodeEntry {
+    var name: String
+    var token: Token
+    var note: String?
+    var body: [BodyLine]
+  }
+
+  /// A `link` line after expansion, in file order.
+  enum LinkLine {
+    case body(node: String, keyword: Token, target: Token, args: [Token], note: String?)
+    case general(GeneralLink)
+  }
+
+  init(fileName: String, options: LoadOptions) {
+    self.fileName = fileName
+    self.options = options
+  }
+
+  mutating func error(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
+    diagnostics.append(Diagnostic(.error, message, at: token, hint: hint, note: note))
+  }
+
+  mutating func warning(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
+    diagnostics.append(Diagnostic(.warning, message, at: token, hint: hint, note: note))
+  }
+
+  mutating func resolve(_ statements: [Statement]) -> Topology {
+    for statement in statements { declare(statement) }
+    diagnostics += expander.diagnostics
+    expander.diagnostics = []
+    if topologyName == nil {
+      let name = TopologyLoader.defaultName(for: fileName)
+      if let problem = Names.problem(with: name, maxBytes: Names.maxTopology) {
+        diagnostics.append(
+          Diagnostic(.error, "the topology name '\(name)' taken from the file name \(problem)", line: 1, column: 1,
+            hint: "name it explicitly: `topology NAME`"))
+      }
+      topologyName = name
+    }
+    if nodes.isEmpty && !statements.isEmpty && !diagnostics.hasErrors {
+      diagnostics.append(Diagnostic(.error, "the topology declares no node", line: 1, column: 1, hint: "add `node NAME`"))
+    }
+    resolveBridgeSubnets()
+    checkOverlaps()
+    var builder = LinkBuilder(resolver: self)
+    builder.build()
+    diagnostics = builder.resolver.diagnostics
+    subnets = builder.resolver.subnets
+    let links = builder.links
+    let segments = Segments(links: links)
+    let resolvedNodes = nodes.map { resolveBody($0, segments: segments) }
+    let expectations = expects.compactMap { resolveExpect($0, hasHost: segments.hasHost) }
+    for b in bridges where !links.contains(where: { $0.bridge == b.name }) {
+      warning("bridge '\(b.name)' has no ports", at: b.token, hint: "link a node to it: `link \(b.name)` in a node body")
+    }
+    for s in subnets where s.bridge == nil && !s.pool {
+      warning("subnet '\(s.name)' is never used", at: s.token)
+    }
+    return Topology(
+      name: topologyName!,
+      subnets: subnets.map { Subnet(name: $0.name, prefix: $0.prefix, carve: $0.carve) },
+      bridges: bridges.map { Bridge(name: $0.name, subnet: $0.subnet.map { subnets[$0].name }) },
+      nodes: resolvedNodes, links: links, expectations: expectations)
+  }
+
+  // MARK: declarations
+
+  private mutating func declare(_ statement: Statement) {
+    switch statement {
+    case .topology(let keyword, let name):
+      if topologyName != nil {
+        error("the topology is already named '\(topologyName!)'", at: keyword, hint: "keep one `topology` line")
+        return
+      }
+      if let problem = Names.problem(with: name.text, maxBytes: Names.maxTopology) {
+        error("topology name '\(name.text)' \(problem)", at: name)
+      }
+      topologyName = name.text
+    case .subnet(let decl):
+      declareSubnet(decl)
+    case .bridge(let decl):
+      for (token, values) in instances(of: decl.name) {
+        guard checkName(token, kind: "bridge", maxBytes: Names.maxInterface) else { continue }
+        let subnetToken = decl.subnet.flatMap { render($0, values) }
+        if claimNodeOrBridge(token, kind: "bridge") {
+          bridgeIndex[token.text] = bridges.count
+          bridges.append(BridgeEntry(name: token.text, token: token, subnetToken: subnetToken))
+        }
+      }
+    case .node(let decl):
+      declareNode(decl)
+    case .link(let link):
+      guard let (templates, ranges) = expander.templates([link.left.end, link.left.address, link.right.end, link.right.address].compactMap { $0 }, firstIndex: 0) else { return }
+      for values in Expander.combinations(ranges) {
+        var rendered = templates.map { $0.render(values) }
+        let left = LinkEndSyntax(end: rendered.removeFirst(), address: link.left.address != nil ? rendered.removeFirst() : nil)
+        let right = LinkEndSyntax(end: rendered.removeFirst(), address: link.right.address != nil ? rendered.removeFirst() : nil)
+        lines.append(.general(GeneralLink(keyword: link.keyword, left: left, right: right)))
+      }
+    case .expect(let e):
+      expects.append(e)
+    }
+  }
+
+  /// The instances a declared name stands for, with the index values of each.
+  private mutating func instances(of name: Token) -> [(Token, [String])] {
+    guard let (templates, ranges) = expander.templates([name], firstIndex: 0) else { return [] }
+    return Expander.combinations(ranges).map { (templates[0].render($0), $0) }
+  }
+
+  /// Renders a token that may use the declaration's `$i` but declares no range itself.
+  private mutating func render(_ token: Token, _ values: [String]) -> Token? {
+    guard let (t, _) = expander.templates([token], firstIndex: values.count, allowRanges: false) else { return nil }
+    return t[0].render(values)
+  }
+
+  private mutating func checkName(_ token: Token, kind: String, maxBytes: Int) -> Bool {
+    if let problem = Names.problem(with: token.text, maxBytes: maxBytes) {
+      error("\(kind) name '\(token.text)' \(problem)", at: token,
+        hint: maxBytes == Names.maxInterface ? "a \(kind) is a kernel interface: at most 15 bytes" : nil)
+      return false
+    }
+    if token.text == "host" {
+      error("'host' is the root namespace and cannot be declared as a \(kind)", at: token,
+        hint: "refer to the root namespace as `host:IFNAME` in a `link ... -- ...` line")
+      return false
+    }
+    return true
+  }
+
+  /// Nodes and bridges share one namespace, since `link NAME` may name either.
+  private mutating func claimNodeOrBridge(_ token: Token, kind: String) -> Bool {
+    let existing = nodeIndex[token.text].map { ("node", nodes[$0].token) } ?? bridgeIndex[token.text].map { ("bridge", bridges[$0].token) }
+    if let (otherKind, other) = existing {
+      error("duplicate name '\(token.text)'", at: token, hint: "rename one of them",
+        note: "a \(otherKind) named '\(token.text)' is declared on line \(other.line)")
+      return false
+    }
+    return true
+  }
+
+  private mutating func declareSubnet(_ decl: SubnetDecl) {
+    var carve = 30
+    if let c = decl.carve {
+      switch c.text {
+      case "/30": carve = 30
+      case "/31": carve = 31
+      default:
+        error("expected '/30' or '/31', found '\(c.text)'", at: c, hint: "the block size for point-to-point links carved from this subnet")
+      }
+    }
+    for (token, values) in instances(of: decl.name) {
+      guard checkName(token, kind: "subnet", maxBytes: Names.maxNode), let cidr = render(decl.cidr, values) else { continue }
+      if let other = subnetIndex[token.text] {
+        error("duplicate subnet '\(token.text)'", at: token, note: "first declared on line \(subnets[other].token.line)")
+        continue
+      }
+      guard let (addr, len) = IPv4Prefix.parse(cidr.text) else {
+        error("bad CIDR '\(cidr.text)'", at: cidr, hint: "write a network as a.b.c.d/len, e.g. 10.0.1.0/24")
+        continue
+      }
+      let prefix = IPv4Prefix(address: addr, length: len)
+      if prefix.network != addr {
+        error("'\(cidr.text)' has host bits set", at: cidr, hint: "did you mean \(prefix)?")
+        continue
+      }
+      if len > 30 && decl.carve == nil {
+        error("subnet \(prefix) is too small", at: cidr, hint: "a subnet needs at least two usable addresses: use /30 or shorter")
+        continue
+      }
+      if len > carve {
+        error("subnet \(prefix) is smaller than its /\(carve) blocks", at: cidr)
+        continue
+      }
+      subnetIndex[token.text] = subnets.count
+      subnets.append(SubnetEntry(name: token.text, token: token, prefix: prefix, carve: carve))
+    }
+  }
+
+  private mutating func declareNode(_ decl: NodeDecl) {
+    guard let (nameTemplates, ranges) = expander.templates([decl.name], firstIndex: 0) else { return }
+    // Templates of each body line, parsed once for all instances.
+    var bodyTemplates: [(BodyLine, [Template], [RangeSpec])] = []
+    for line in decl.body {
+      let tokens = line.tokens.dropFirst()
+      if case .run = line {
+        // A command line is not expanded beyond $i: brackets belong to the command.
+        bodyTemplates.append((line, [], []))
+        continue
+      }
+      guard let (t, r) = expander.templates(Array(tokens), firstIndex: ranges.count) else { continue }
+      bodyTemplates.append((line, t, r))
+    }
+    let combos = Expander.combinations(ranges)
+    if nodes.count + combos.count > TopologyLoader.maxNodes {
+      error("too many nodes: this declaration brings the total to \(nodes.count + combos.count), more than the limit of \(TopologyLoader.maxNodes)",
+        at: decl.name)
+      return
+    }
+    for values in combos {
+      let name = nameTemplates[0].render(values)
+      guard checkName(name, kind: "node", maxBytes: Names.maxNode), claimNodeOrBridge(name, kind: "node") else { continue }
+      let note = ranges.isEmpty ? nil : "in node '\(name.text)' from '\(decl.name.text)'"
+      var body: [BodyLine] = []
+      for (line, templates, lineRanges) in bodyTemplates {
+        if case .run(let k, let command) = line {
+          body.append(.run(keyword: k, command: substituteVariables(command, values)))
+          continue
+        }
+        for extra in Expander.combinations(lineRanges) {
+          let all = values + extra
+          var i = 0
+          body.append(line.map { _ in
+            defer { i += 1 }
+            return templates[i].render(all)
+          })
+        }
+      }
+      nodeIndex[name.text] = nodes.count
+      nodes.append(NodeEntry(name: name.text, token: name, note: note, body: body))
+      for line in body {
+        if case .link(let k, let target, let args) = line {
+          lines.append(.body(node: name.text, keyword: k, target: target, args: args, note: note))
+        }
+      }
+    }
+  }
+
+  /// `$i` `$j` `$k` in a `run` command; everything else is left for the shell.
+  private func substituteVariables(_ token: Token, _ values: [String]) -> Token {
+    guard token.text.contains("$") else { return token }
+    var s = token.text
+    for (i, v) in values.enumerated() {
+      s = s.replacingAll("$\(Expander.variables[i])", with: v)
+    }
+    return token.with(text: s)
+  }
+
+  private mutating func resolveBridgeSubnets() {
+    for i in bridges.indices {
+      guard let t = bridges[i].subnetToken else { continue }
+      guard let s = subnetIndex[t.text] else {
+        error("unknown subnet '\(t.text)'", at: t,
+          hint: Suggest.didYouMean(t.text, among: subnets.map(\.name)) ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
+        continue
+      }
+      if let other = subnets[s].bridge {
+        error("subnet '\(t.text)' is already the subnet of bridge '\(other)'", at: t,
+          hint: "give each bridge its own subnet: two segments with one subnet cannot be routed")
+        continue
+      }
+      subnets[s].bridge = bridges[i].name
+      bridges[i].subnet = s
+    }
+  }
+
+  private mutating func checkOverlaps() {
+    let order = subnets.indices.sorted { subnets[$0].prefix < subnets[$1].prefix }
+    var widest: Int?
+    for i in order {
+      if let w = widest, subnets[w].prefix.overlaps(subnets[i].prefix) {
+        error("subnet '\(subnets[i].name)' (\(subnets[i].prefix)) overlaps '\(subnets[w].name)' (\(subnets[w].prefix))",
+          at: subnets[i].token, hint: "choose prefixes that do not overlap",
+          note: "'\(subnets[w].name)' is declared on line \(subnets[w].token.line)")
+      }
+      if widest == nil || subnets[i].prefix.broadcast > subnets[widest!].prefix.broadcast { widest = i }
+    }
+  }
+}
+
+extension String {
+  func replacingAll(_ target: String, with replacement: String) -> String {
+    components(separatedBy: target).joined(separator: replacement)
+  }
+}

@@ -1,0 +1,92 @@
+/// The parsed, not yet expanded, form of a topology file. Every field is a token so that
+/// range expansion can rewrite it and diagnostics can point at it.
+enum Statement: Sendable {
+  case topology(keyword: Token, name: Token)
+  case subnet(SubnetDecl)
+  case bridge(BridgeDecl)
+  case node(NodeDecl)
+  case link(GeneralLink)
+  case expect(ExpectDecl)
+}
+
+struct SubnetDecl: Sendable {
+  var name: Token
+  var cidr: Token
+  /// `/30` or `/31`: block size when carved for point-to-point links.
+  var carve: Token?
+}
+
+struct BridgeDecl: Sendable {
+  var name: Token
+  var subnet: Token?
+}
+
+struct NodeDecl: Sendable {
+  var keyword: Token
+  var name: Token
+  var body: [BodyLine]
+}
+
+enum BodyLine: Sendable {
+  case forward(Token)
+  /// `link TARGET [IFNAME] [ADDR|SUBNET]`; the arguments are classified after expansion.
+  case link(keyword: Token, target: Token, args: [Token])
+  /// `route DEST via NEXTHOP` or `route DEST blackhole|unreachable|prohibit`.
+  case route(keyword: Token, destination: Token, kind: Token, nextHop: Token?)
+  case cpu(keyword: Token, value: Token)
+  case chroot(keyword: Token, path: Token)
+  case run(keyword: Token, command: Token)
+}
+
+/// `link A:IF [ADDR] -- B:IF [ADDR]`.
+struct GeneralLink: Sendable {
+  var keyword: Token
+  var left: LinkEndSyntax
+  var right: LinkEndSyntax
+}
+
+struct LinkEndSyntax: Sendable {
+  /// `owner:interface`
+  var end: Token
+  var address: Token?
+}
+
+/// `expect SRC -> DST [tcp|udp [PORT]] reach|blocked`.
+struct ExpectDecl: Sendable {
+  var keyword: Token
+  var source: Token
+  var target: Token
+  var proto: Token?
+  var port: Token?
+  var outcome: Token
+}
+
+extension BodyLine {
+  var tokens: [Token] {
+    switch self {
+    case .forward(let k): return [k]
+    case .link(let k, let t, let a): return [k, t] + a
+    case .route(let k, let d, let kind, let n): return [k, d, kind] + (n.map { [$0] } ?? [])
+    case .cpu(let k, let v): return [k, v]
+    case .chroot(let k, let p): return [k, p]
+    case .run(let k, let c): return [k, c]
+    }
+  }
+
+  /// The same line with every token rewritten by `f` (range expansion).
+  func map(_ f: (Token) -> Token) -> BodyLine {
+    switch self {
+    case .forward(let k): return .forward(k)
+    case .link(let k, let t, let a): return .link(keyword: k, target: f(t), args: a.map(f))
+    case .route(let k, let d, let kind, let n): return .route(keyword: k, destination: f(d), kind: f(kind), nextHop: n.map(f))
+    case .cpu(let k, let v): return .cpu(keyword: k, value: f(v))
+    case .chroot(let k, let p): return .chroot(keyword: k, path: f(p))
+    case .run(let k, let c): return .run(keyword: k, command: f(c))
+    }
+  }
+}
+
+enum Keywords {
+  static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
+  static let body = ["link", "route", "forward", "cpu", "chroot", "run"]
+}

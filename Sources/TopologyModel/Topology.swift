@@ -1,0 +1,231 @@
+/// A fully resolved topology: every name, interface, address and next hop is explicit.
+/// The DSL produces it; the planner, prober and renderer consume it. It never touches the kernel.
+public struct Topology: Hashable, Sendable, Codable {
+  public var name: String
+  public var subnets: [Subnet]
+  public var bridges: [Bridge]
+  public var nodes: [Node]
+  /// Every veth, in declaration order. The single source of truth for interfaces.
+  public var links: [Link]
+  public var expectations: [Expectation]
+
+  public init(
+    name: String, subnets: [Subnet] = [], bridges: [Bridge] = [], nodes: [Node] = [],
+    links: [Link] = [], expectations: [Expectation] = []
+  ) {
+    self.name = name
+    self.subnets = subnets
+    self.bridges = bridges
+    self.nodes = nodes
+    self.links = links
+    self.expectations = expectations
+  }
+
+  /// Whether any link has an end in the root namespace.
+  public var hasHost: Bool { links.contains { $0.a.owner == .host || $0.b.owner == .host } }
+
+  /// Every interface end owned by `owner`, in link order.
+  public func ends(of owner: Owner) -> [LinkEnd] {
+    var result: [LinkEnd] = []
+    for link in links {
+      if link.a.owner == owner { result.append(link.a) }
+      if link.b.owner == owner { result.append(link.b) }
+    }
+    return result
+  }
+
+  public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
+}
+
+/// A named IPv4 pool. A bridge's subnet is one L2 segment; a point-to-point pool is carved
+/// into one block per direct link.
+public struct Subnet: Hashable, Sendable, Codable {
+  public var name: String
+  public var prefix: IPv4Prefix
+  /// Block size for point-to-point links carved from this pool (30 or 31).
+  public var carve: Int
+
+  public init(name: String, prefix: IPv4Prefix, carve: Int = 30) {
+    self.name = name
+    self.prefix = prefix
+    self.carve = carve
+  }
+}
+
+/// A Linux bridge: one L2 segment, living in the topology's private bridge namespace.
+public struct Bridge: Hashable, Sendable, Codable {
+  public var name: String
+  public var subnet: String?
+
+  public init(name: String, subnet: String? = nil) {
+    self.name = name
+    self.subnet = subnet
+  }
+}
+
+/// A network namespace and what runs in it.
+public struct Node: Hashable, Sendable, Codable {
+  public var name: String
+  /// `net.ipv4.ip_forward=1` inside this node only.
+  public var forward: Bool
+  public var routes: [Route]
+  /// CPU cap in percent of one CPU (150 = one and a half CPUs).
+  public var cpuPercent: Int?
+  /// Root filesystem, absolute (resolved against the topology file's folder).
+  public var chroot: String?
+  /// Shell command lines started inside the node at `up`.
+  public var run: [String]
+
+  public init(
+    name: String, forward: Bool = false, routes: [Route] = [], cpuPercent: Int? = nil,
+    chroot: String? = nil, run: [String] = []
+  ) {
+    self.name = name
+    self.forward = forward
+    self.routes = routes
+    self.cpuPercent = cpuPercent
+    self.chroot = chroot
+    self.run = run
+  }
+}
+
+/// Who owns one end of a veth.
+public enum Owner: Hashable, Sendable, Codable, CustomStringConvertible {
+  case node(String)
+  case bridge(String)
+  /// The root network namespace.
+  case host
+
+  public var description: String {
+    switch self {
+    case .node(let n): return n
+    case .bridge(let b): return b
+    case .host: return "host"
+    }
+  }
+}
+
+/// One end of a veth: its owner, its interface name there, and its address if any.
+public struct LinkEnd: Hashable, Sendable, Codable {
+  public var owner: Owner
+  public var interface: String
+  public var address: InterfaceAddress?
+
+  public init(owner: Owner, interface: String, address: InterfaceAddress? = nil) {
+    self.owner = owner
+    self.interface = interface
+    self.address = address
+  }
+}
+
+/// A veth pair. `a` is a node or the host; `b` is a node, a bridge port or the host.
+public struct Link: Hashable, Sendable, Codable {
+  public var a: LinkEnd
+  public var b: LinkEnd
+  /// The subnet the addresses came from, if any.
+  public var subnet: String?
+
+  public init(a: LinkEnd, b: LinkEnd, subnet: String? = nil) {
+    self.a = a
+    self.b = b
+    self.subnet = subnet
+  }
+
+  /// The L2 segment this link belongs to: its bridge, or the link itself.
+  public var bridge: String? {
+    if case .bridge(let name) = b.owner { return name }
+    return nil
+  }
+}
+
+/// A static route in one node.
+public struct Route: Hashable, Sendable, Codable {
+  public enum NextHop: Hashable, Sendable, Codable {
+    /// `via ADDR`; `node` names the neighbour when the file said `via NODE`.
+    case gateway(IPv4Address, node: String?)
+    case blackhole
+    case unreachable
+    case prohibit
+  }
+
+  public var destination: IPv4Prefix
+  public var nextHop: NextHop
+
+  public init(destination: IPv4Prefix, nextHop: NextHop) {
+    self.destination = destination
+    self.nextHop = nextHop
+  }
+}
+
+public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable {
+  case tcp
+  case udp
+}
+
+/// One `expect` line: the cross product of `sources` and `targets` (self pairs excluded).
+public struct Expectation: Hashable, Sendable, Codable {
+  public enum Outcome: String, Hashable, Sendable, Codable {
+    case reach
+    case blocked
+  }
+
+  public var sources: [String]
+  public var targets: [String]
+  public var proto: TransportProtocol
+  /// nil: the probe port chosen at test time.
+  public var port: Int?
+  public var outcome: Outcome
+  /// 1-based line in the topology file.
+  public var line: Int
+
+  public init(
+    sources: [String], targets: [String], proto: TransportProtocol = .tcp, port: Int? = nil,
+    outcome: Outcome, line: Int
+  ) {
+    self.sources = sources
+    self.targets = targets
+    self.proto = proto
+    self.port = port
+    self.outcome = outcome
+    self.line = line
+  }
+}
+
+/// One ordered pair that an expectation covers.
+public struct ExpectedPair: Hashable, Sendable, Codable {
+  public var source: String
+  public var target: String
+  public var proto: TransportProtocol
+  public var port: Int?
+  public var outcome: Expectation.Outcome
+  public var line: Int
+}
+
+extension Topology {
+  /// Every expected pair; a later line overrides an earlier one for the same pair, protocol and port.
+  /// Sorted by source, target, protocol and port, so the result is stable.
+  public func expectedPairs() -> [ExpectedPair] {
+    struct Key: Hashable {
+      var source: String
+      var target: String
+      var proto: TransportProtocol
+      var port: Int?
+    }
+    var table: [Key: ExpectedPair] = [:]
+    for e in expectations {
+      for s in e.sources {
+        for t in e.targets where s != t {
+          table[Key(source: s, target: t, proto: e.proto, port: e.port)] = ExpectedPair(
+            source: s, target: t, proto: e.proto, port: e.port, outcome: e.outcome, line: e.line)
+        }
+      }
+    }
+    let order = Dictionary(
+      uniqueKeysWithValues: (["host"] + nodes.map(\.name)).enumerated().map { ($1, $0) })
+    return table.values.sorted {
+      let a = (order[$0.source] ?? 0, order[$0.target] ?? 0, $0.proto.rawValue, $0.port ?? 0)
+      let b = (order[$1.source] ?? 0, order[$1.target] ?? 0, $1.proto.rawValue, $1.port ?? 0)
+      return a < b
+    }
+  }
+}

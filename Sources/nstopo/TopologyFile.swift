@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import TopologyDSL
+import TopologyModel
+
+/// Reads and validates a `.topo` file from disk.
+enum TopologyFile {
+  static func load(_ path: String, quiet: Bool = false) throws -> (Topology?, LoadResult) {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+        throw Failure(isDir.boolValue ? "\(path): is a directory" : "\(path): cannot read (permission?)", code: Exit.noInput)
+      }
+      throw Failure("\(path): no such file", code: Exit.noInput)
+    }
+    let absolute = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+    let options = LoadOptions(
+      cpuCount: ProcessInfo.processInfo.activeProcessorCount,
+      pathExists: { FileManager.default.fileExists(atPath: $0) },
+      directory: absolute)
+    let result = TopologyLoader.load(bytes: [UInt8](data), fileName: path, options: options)
+    if !quiet && !result.diagnostics.isEmpty { printError(result.rendered) }
+    return (result.topology, result)
+  }
+
+  /// Loads or fails with exit 65 after printing diagnostics.
+  static func require(_ path: String) throws -> Topology {
+    let (topology, _) = try load(path)
+    guard let topology else { throw ExitCode(Exit.invalidTopology) }
+    return topology
+  }
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import Foundation
+import Planner
+import TopologyDSL
+import TopologyModel
+
+NSTopo.main()

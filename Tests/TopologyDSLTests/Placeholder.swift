@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTopologyDSLTests: XCTestCase { func testNothing() {} }
