@@ -10,7 +10,7 @@ enum Suggest {
     var best: (String, Int)?
     for c in candidates where c != word {
       let d = distance(word, c)
-      if d <= limit && (best == nil || d < best!.1) { best = (c, d) }
+      if d <= limit && d < word.count && (best == nil || d < best!.1) { best = (c, d) }
     }
     return best?.0
   }

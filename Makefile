@@ -1,0 +1,39 @@
+# nstopo: `make demo` shows it working, `make test` proves it. Both run as root on Debian.
+SWIFT ?= swift
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev graphviz busybox-static pkg-config iproute2 iptables procps
+BIN := .build/release/nstopo
+
+.PHONY: all deps build release test unit demo bench clean
+
+all: build
+
+# Installs the Debian packages that are missing (needs root and apt).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "nstopo: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "nstopo: run as root, or: apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Unit tests (no root) and integration tests against the real kernel (root), then a leak check.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+	@sh scripts/check-leftovers.sh
+
+# Unit tests only: no root, no kernel.
+unit:
+	$(SWIFT) test --skip IntegrationTests
+
+demo: release
+	@sh scripts/demo.sh $(BIN)
+
+clean:
+	rm -rf .build demo.svg demo.json

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderPlannerTests: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderRealizerTests: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderTopologyDSLTests: XCTestCase { func testNothing() {} }
