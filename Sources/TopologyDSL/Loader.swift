@@ -85,3 +85,15 @@ public enum TopologyLoader {
     return base
   }
 }
+
+extension TopologyLoader {
+  /// The topology's name without validating the rest: the `topology` line if there is one,
+  /// else the file name. `down FILE` uses it so that a broken or edited file still works.
+  public static func declaredName(bytes: [UInt8], fileName: String) -> String {
+    let lexer = Lexer(bytes: bytes)
+    for line in lexer.lines where !line.indented && line.tokens.count == 2 && line.tokens[0].text == "topology" {
+      return line.tokens[1].text
+    }
+    return defaultName(for: fileName)
+  }
+}

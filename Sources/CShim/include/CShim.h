@@ -19,4 +19,13 @@ int nstopo_make_shared(const char *path);          // mount --make-shared
 int nstopo_bind_mount(const char *source, const char *target); // mount --bind
 int nstopo_detach_unmount(const char *target);     // umount -l
 
+/// setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1): ask the kernel for its error text.
+/// SOL_NETLINK and NETLINK_EXT_ACK are not exported to Swift.
+int nstopo_enable_ext_ack(int fd);
+/// The kernel's extended-ack message (NLMSGERR_ATTR_MSG) of an error message, or NULL.
+/// `nlmsgerr` points at the struct nlmsgerr inside a received NLMSG_ERROR message.
+const char *nstopo_extack_message(const void *nlmsgerr);
+/// The errno of a struct nlmsgerr (positive).
+int nstopo_nlmsgerr_errno(const void *nlmsgerr);
+
 #endif

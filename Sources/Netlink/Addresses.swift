@@ -1,0 +1,54 @@
+import CNetlink
+import Glibc
+
+/// An IPv4 address as read back from the kernel.
+public struct AddressInfo: Hashable, Sendable {
+  public var ifindex: Int32
+  /// Host-order address and prefix length.
+  public var address: UInt32
+  public var prefixLength: Int
+}
+
+extension NetlinkSocket {
+  /// Equivalent to `ip addr add ADDR/LEN dev IFINDEX`.
+  public func addAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
+    let a = rtnl_addr_alloc()!
+    defer { rtnl_addr_put(a) }
+    rtnl_addr_set_family(a, AF_INET)
+    rtnl_addr_set_ifindex(a, ifindex)
+    let local = NLAddress.ipv4(address, prefix: prefixLength)
+    defer { nl_addr_put(local) }
+    _ = rtnl_addr_set_local(a, local)
+    rtnl_addr_set_prefixlen(a, Int32(prefixLength))
+    try check("add address", "\(label) in \(namespaceName)") { rtnl_addr_add(sock, a, Int32(NLM_F_CREATE | NLM_F_EXCL)) }
+  }
+
+  /// Equivalent to `ip addr del ADDR/LEN dev IFINDEX`.
+  public func deleteAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
+    let a = rtnl_addr_alloc()!
+    defer { rtnl_addr_put(a) }
+    rtnl_addr_set_family(a, AF_INET)
+    rtnl_addr_set_ifindex(a, ifindex)
+    let local = NLAddress.ipv4(address, prefix: prefixLength)
+    defer { nl_addr_put(local) }
+    _ = rtnl_addr_set_local(a, local)
+    rtnl_addr_set_prefixlen(a, Int32(prefixLength))
+    try check("delete address", "\(label) in \(namespaceName)") { rtnl_addr_delete(sock, a, 0) }
+  }
+
+  /// Equivalent to `ip -4 addr show`.
+  public func addresses() throws(NetlinkError) -> [AddressInfo] {
+    var cache: OpaquePointer?
+    try check("list addresses in", namespaceName) { rtnl_addr_alloc_cache(sock, &cache) }
+    defer { nl_cache_free(cache) }
+    var result: [AddressInfo] = []
+    var obj = nl_cache_get_first(cache)
+    while let o = obj {
+      if let v = NLAddress.ipv4Value(rtnl_addr_get_local(o)) {
+        result.append(AddressInfo(ifindex: rtnl_addr_get_ifindex(o), address: v, prefixLength: Int(rtnl_addr_get_prefixlen(o))))
+      }
+      obj = nl_cache_get_next(o)
+    }
+    return result
+  }
+}

@@ -1,0 +1,48 @@
+import CNetlink
+import Glibc
+
+/// A neighbour entry as read back from the kernel.
+public struct NeighbourInfo: Hashable, Sendable {
+  public var ifindex: Int32
+  public var address: UInt32
+  public var mac: [UInt8]
+  public var permanent: Bool
+}
+
+extension NetlinkSocket {
+  /// Equivalent to `ip neigh add ADDR lladdr MAC dev IFINDEX nud permanent`. Permanent entries
+  /// do not count against the global ARP table limit (gc_thresh3).
+  public func addNeighbour(ifindex: Int32, address: UInt32, mac: [UInt8], label: String) throws(NetlinkError) {
+    let n = rtnl_neigh_alloc()!
+    defer { rtnl_neigh_put(n) }
+    rtnl_neigh_set_family(n, AF_INET)
+    rtnl_neigh_set_ifindex(n, ifindex)
+    let dst = NLAddress.ipv4(address)
+    defer { nl_addr_put(dst) }
+    _ = rtnl_neigh_set_dst(n, dst)
+    let ll = NLAddress.mac(mac)
+    defer { nl_addr_put(ll) }
+    rtnl_neigh_set_lladdr(n, ll)
+    rtnl_neigh_set_state(n, Int32(NUD_PERMANENT))
+    try check("add neighbour", "\(label) in \(namespaceName)") { rtnl_neigh_add(sock, n, Int32(NLM_F_CREATE | NLM_F_REPLACE)) }
+  }
+
+  /// Equivalent to `ip -4 neigh show`.
+  public func neighbours() throws(NetlinkError) -> [NeighbourInfo] {
+    var cache: OpaquePointer?
+    try check("list neighbours in", namespaceName) { rtnl_neigh_alloc_cache(sock, &cache) }
+    defer { nl_cache_free(cache) }
+    var result: [NeighbourInfo] = []
+    var obj = nl_cache_get_first(cache)
+    while let o = obj {
+      if let v = NLAddress.ipv4Value(rtnl_neigh_get_dst(o)) {
+        result.append(
+          NeighbourInfo(
+            ifindex: rtnl_neigh_get_ifindex(o), address: v, mac: NLAddress.bytes(rtnl_neigh_get_lladdr(o)),
+            permanent: rtnl_neigh_get_state(o) & Int32(NUD_PERMANENT) != 0))
+      }
+      obj = nl_cache_get_next(o)
+    }
+    return result
+  }
+}

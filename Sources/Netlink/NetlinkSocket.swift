@@ -1,0 +1,94 @@
+import CNetlink
+import CShim
+import Glibc
+
+/// A libnl route socket bound to one network namespace: it is opened inside the namespace and
+/// keeps acting there from any thread. Not thread-safe (libnl sockets are not); confine each
+/// one to a single thread. Misuse traps; the kernel's refusals throw `NetlinkError`.
+public final class NetlinkSocket {
+  let sock: OpaquePointer
+  /// Filled by the error callback: the kernel's errno and extended-ack text of the last failure.
+  let lastError: UnsafeMutablePointer<KernelError>
+  public let namespaceName: String
+
+  struct KernelError {
+    var errno: Int32 = 0
+    var message: [CChar] = []
+  }
+
+  /// Opens a socket in the namespace behind `namespaceFD`, or in the caller's namespace when nil.
+  public init(namespaceFD: Int32?, name: String) throws {
+    namespaceName = name
+    guard let s = nl_socket_alloc() else { fatalError("nl_socket_alloc: out of memory") }
+    sock = s
+    lastError = .allocate(capacity: 1)
+    lastError.initialize(to: KernelError())
+    let connect = { () -> Int32 in nl_connect(s, NETLINK_ROUTE) }
+    let rc = try namespaceFD.map { fd in try NetworkNamespace.run(in: fd, connect) } ?? connect()
+    if rc < 0 {
+      nl_socket_free(s)
+      lastError.deinitialize(count: 1)
+      lastError.deallocate()
+      throw NetlinkError(operation: "connect netlink socket in", object: name, code: -rc, errno: 0)
+    }
+    _ = nstopo_enable_ext_ack(nl_socket_get_fd(s))
+    _ = nl_socket_set_buffer_size(s, 1 << 20, 1 << 20)
+    let callback: nl_recvmsg_err_cb_t = { _, err, arg in
+      let box = arg!.assumingMemoryBound(to: KernelError.self)
+      let raw = UnsafeRawPointer(err!)
+      box.pointee.errno = nstopo_nlmsgerr_errno(raw)
+      if let m = nstopo_extack_message(raw) {
+        box.pointee.message = Array(UnsafeBufferPointer(start: m, count: strlen(m) + 1))
+      } else {
+        box.pointee.message = []
+      }
+      return Int32(NL_STOP.rawValue)
+    }
+    nl_socket_modify_err_cb(s, NL_CB_CUSTOM, callback, lastError)
+  }
+
+  deinit {
+    nl_socket_free(sock)
+    lastError.deinitialize(count: 1)
+    lastError.deallocate()
+  }
+
+  /// Runs a libnl call that returns a negative NLE_* on failure, and turns that into an error
+  /// that names the operation, the object and the kernel's own words.
+  @discardableResult
+  func check(_ operation: String, _ object: String, _ body: () -> Int32) throws(NetlinkError) -> Int32 {
+    lastError.pointee = KernelError()
+    let rc = body()
+    if rc >= 0 { return rc }
+    let k = lastError.pointee
+    throw NetlinkError(
+      operation: operation, object: object, code: -rc, errno: k.errno,
+      kernelMessage: k.message.isEmpty ? nil : String(cString: k.message))
+  }
+}
+
+/// Builds libnl addresses from our value types. Every nl_addr returned is owned by the caller.
+enum NLAddress {
+  static func ipv4(_ value: UInt32, prefix: Int = 32) -> OpaquePointer {
+    var be = value.bigEndian
+    let a = withUnsafeBytes(of: &be) { nl_addr_build(AF_INET, $0.baseAddress, 4) }!
+    nl_addr_set_prefixlen(a, Int32(prefix))
+    return a
+  }
+
+  static func mac(_ bytes: [UInt8]) -> OpaquePointer {
+    bytes.withUnsafeBytes { nl_addr_build(AF_LLC, $0.baseAddress, 6) }!
+  }
+
+  /// Reads an IPv4 nl_addr back as a host-order integer.
+  static func ipv4Value(_ a: OpaquePointer?) -> UInt32? {
+    guard let a, nl_addr_get_family(a) == AF_INET, nl_addr_get_len(a) == 4 else { return nil }
+    let p = nl_addr_get_binary_addr(a)!.assumingMemoryBound(to: UInt32.self)
+    return UInt32(bigEndian: p.pointee)
+  }
+
+  static func bytes(_ a: OpaquePointer?) -> [UInt8] {
+    guard let a, let p = nl_addr_get_binary_addr(a) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: p, count: Int(nl_addr_get_len(a))))
+  }
+}

@@ -1,0 +1,93 @@
+import CShim
+import Glibc
+
+/// Named network namespaces, as iproute2 keeps them: a bind mount of the namespace on a file
+/// under /run/netns, so `ip netns list`, `ip netns exec` and `ip -n` see them.
+public enum NetworkNamespace {
+  public static let directory = "/run/netns"
+
+  public static func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+  public static func exists(_ name: String) -> Bool { access(path(name), F_OK) == 0 }
+
+  /// Equivalent to `ip netns add NAME`. Returns an open fd of the new namespace; the calling
+  /// thread is back in its own namespace when this returns.
+  public static func create(_ name: String) throws -> Int32 {
+    try prepareDirectory()
+    let file = path(name)
+    let fd = try valueOrErrno("create", file) { Glibc.open(file, O_RDONLY | O_CREAT | O_EXCL, 0) }
+    close(fd)
+    do {
+      try withSavedNamespace {
+        try valueOrErrno("unshare(CLONE_NEWNET)", name) { nstopo_unshare_net() }
+        try valueOrErrno("mount --bind", file) { nstopo_bind_mount("/proc/thread-self/ns/net", file) }
+      }
+      return try open(name)
+    } catch {
+      _ = nstopo_detach_unmount(file)
+      unlink(file)
+      throw error
+    }
+  }
+
+  /// Opens the namespace behind /run/netns/NAME (O_CLOEXEC).
+  public static func open(_ name: String) throws(SystemError) -> Int32 {
+    let file = path(name)
+    return try valueOrErrno("open", file) { Glibc.open(file, O_RDONLY | O_CLOEXEC) }
+  }
+
+  /// Equivalent to `ip netns del NAME`: detach the mount, remove the file. The kernel frees
+  /// the namespace (and its veths) asynchronously once nothing else holds it.
+  public static func delete(_ name: String) throws(SystemError) {
+    let file = path(name)
+    if nstopo_detach_unmount(file) != 0 && errno != EINVAL && errno != ENOENT {
+      throw SystemError("umount", file, errno: errno)
+    }
+    if unlink(file) != 0 && errno != ENOENT { throw SystemError("unlink", file, errno: errno) }
+  }
+
+  /// Runs `body` with the calling thread inside the namespace behind `fd`, then restores the
+  /// thread's namespace. Synchronous on purpose: an `await` could resume on another thread.
+  /// Traps if the original namespace cannot be restored, since every later call would act in
+  /// the wrong namespace.
+  public static func run<T>(in fd: Int32, _ body: () throws -> T) throws -> T {
+    try withSavedNamespace {
+      try valueOrErrno("setns", "fd \(fd)") { nstopo_setns_net(fd) }
+      return try body()
+    }
+  }
+
+  private static func withSavedNamespace<T>(_ body: () throws -> T) throws -> T {
+    let saved = try valueOrErrno("open", "/proc/thread-self/ns/net") {
+      Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+    }
+    defer {
+      if nstopo_setns_net(saved) != 0 {
+        fatalError("nstopo: cannot return to the original network namespace: \(String(cString: strerror(errno)))")
+      }
+      close(saved)
+    }
+    return try body()
+  }
+
+  nonisolated(unsafe) private static var prepared = false
+
+  /// `mkdir -p /run/netns; mount --make-shared /run/netns` (bind-mounting it onto itself first
+  /// when it is not a mount point yet), as iproute2 does so that mounts propagate.
+  private static func prepareDirectory() throws(SystemError) {
+    if prepared { return }
+    if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", directory, errno: errno) }
+    if nstopo_make_shared(directory) != 0 {
+      guard errno == EINVAL else { throw SystemError("mount --make-shared", directory, errno: errno) }
+      try valueOrErrno("mount --bind", directory) { nstopo_bind_mount(directory, directory) }
+      try valueOrErrno("mount --make-shared", directory) { nstopo_make_shared(directory) }
+    }
+    prepared = true
+  }
+
+  /// The inode of a namespace file, to compare with /proc/PID/ns/net.
+  public static func inode(_ name: String) -> UInt64? {
+    var st = stat()
+    return stat(path(name), &st) == 0 ? UInt64(st.st_ino) : nil
+  }
+}

@@ -1,0 +1,80 @@
+/// What `up` records before and after creating an object that outlives the process: a
+/// namespace, or an interface in the root namespace. Everything else lives inside a
+/// namespace and dies with it. `down` reads these lines back, even after `kill -9`.
+///
+///     +netns lab-h1        about to create (written before the syscall)
+///     =netns lab-h1        created
+///     !netns lab-h1        creation failed: not ours, never delete
+///     +link veth1          about to create a root-namespace veth (alias nstopo:<topology>)
+///     =link veth1
+///     bridges lab          the bridge namespace (deleted last, after its veths are released)
+public enum JournalEntry: Hashable, Sendable {
+  case intent(Kind, String)
+  case created(Kind, String)
+  case failed(Kind, String)
+  case bridgeNamespace(String)
+
+  public enum Kind: String, Sendable {
+    case netns
+    case link
+  }
+
+  public var line: String {
+    switch self {
+    case .intent(let k, let n): return "+\(k.rawValue) \(n)"
+    case .created(let k, let n): return "=\(k.rawValue) \(n)"
+    case .failed(let k, let n): return "!\(k.rawValue) \(n)"
+    case .bridgeNamespace(let n): return "bridges \(n)"
+    }
+  }
+
+  public init?(line: String) {
+    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+    guard parts.count == 2 else { return nil }
+    if parts[0] == "bridges" {
+      self = .bridgeNamespace(parts[1])
+      return
+    }
+    guard let mark = parts[0].first, let kind = Kind(rawValue: String(parts[0].dropFirst())) else { return nil }
+    switch mark {
+    case "+": self = .intent(kind, parts[1])
+    case "=": self = .created(kind, parts[1])
+    case "!": self = .failed(kind, parts[1])
+    default: return nil
+    }
+  }
+}
+
+public protocol JournalSink: AnyObject {
+  func record(_ entries: [JournalEntry]) throws
+}
+
+/// The objects a journal says are nstopo's, in creation order.
+public struct JournalSummary: Equatable, Sendable {
+  /// Namespaces that were created, or whose creation was under way when the process died
+  /// (their file, if present, was made by nstopo with O_EXCL).
+  public var namespaces: [String] = []
+  /// Root-namespace interfaces; delete only when they carry the topology's alias.
+  public var hostLinks: [String] = []
+  public var bridgeNamespace: String?
+
+  public init(_ entries: [JournalEntry]) {
+    var failed = Set<String>()
+    for e in entries {
+      if case .failed(let k, let n) = e { failed.insert("\(k.rawValue) \(n)") }
+    }
+    var seen = Set<String>()
+    for e in entries {
+      switch e {
+      case .intent(let k, let n), .created(let k, let n):
+        let key = "\(k.rawValue) \(n)"
+        guard !failed.contains(key), seen.insert(key).inserted else { continue }
+        if k == .netns { namespaces.append(n) } else { hostLinks.append(n) }
+      case .bridgeNamespace(let n):
+        bridgeNamespace = n
+      case .failed:
+        break
+      }
+    }
+  }
+}

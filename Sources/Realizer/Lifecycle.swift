@@ -1,0 +1,68 @@
+import Foundation
+import Glibc
+import Netlink
+import Planner
+import TopologyModel
+
+/// `up` refused before touching the kernel.
+public struct PreflightError: Error, CustomStringConvertible {
+  public var problems: [String]
+  public var description: String {
+    "refusing to bring the topology up; nothing was created:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+  }
+}
+
+/// `up` failed part-way; `realize` says which step and how the rollback went.
+public struct UpError: Error, CustomStringConvertible {
+  public var realize: RealizeError
+  public var stateKept: Bool
+  public var description: String {
+    realize.description + (stateKept ? "\n  the state is kept: run `nstopo down` to finish the cleanup" : "")
+  }
+}
+
+/// The whole of `up` and `down`: claim the name, check, build or remove, record.
+public enum Lifecycle {
+  public struct UpReport: Sendable {
+    public var steps: Int
+    public var namespaces: Int
+    public var seconds: Double
+  }
+
+  /// Builds `topology` in the kernel. Never leaves half a topology: on failure everything
+  /// created is rolled back and the state removed.
+  public static func up(_ topology: Topology, file: String, replace: Bool = false) throws -> UpReport {
+    let start = monotonicSeconds()
+    let plan = Planner.plan(topology)
+    if replace { _ = try down(topology.name) }
+    let state = try StateStore.begin(StateDocument(file: file, created: Date(), topology: topology))
+    let backend: NetlinkBackend
+    do {
+      backend = try NetlinkBackend(bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace)
+      let problems = Preflight.problems(plan, root: try backend.socket(nil))
+      if !problems.isEmpty { throw PreflightError(problems: problems) }
+    } catch {
+      state.remove()
+      throw error
+    }
+    do {
+      try Realizer.up(plan, backend: backend, journal: state)
+    } catch {
+      if error.rollbackFailures.isEmpty { state.remove() }
+      throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
+    }
+    try state.markComplete()
+    return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
+  }
+
+  /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
+  /// when the topology is not up (which is not an error: `down` is idempotent).
+  public static func down(_ name: String) throws -> Teardown.Report? {
+    guard let state = try StateStore.open(name) else { return nil }
+    let summary = JournalSummary(state.entries())
+    let backend = try NetlinkBackend()
+    let report = Teardown.run(summary, names: KernelNames(topology: name), backend: backend)
+    if report.failures.isEmpty { state.remove() }
+    return report
+  }
+}

@@ -1,0 +1,175 @@
+import Glibc
+import Netlink
+import Planner
+
+/// The real backend: one netlink socket per namespace, opened inside it, so every later call
+/// acts there from this thread without `setns`. Confine an instance to one thread.
+public final class NetlinkBackend: KernelBackend {
+  final class Handle {
+    let fd: Int32
+    let socket: NetlinkSocket
+    var indexes: [String: Int32] = [:]
+
+    init(fd: Int32, socket: NetlinkSocket) {
+      self.fd = fd
+      self.socket = socket
+    }
+
+    deinit { close(fd) }
+  }
+
+  private var handles: [String: Handle] = [:]
+  private let root: Handle
+  /// Deleted last, once the kernel has released every veth in it.
+  public var bridgeNamespace: String?
+  /// How long to wait for the kernel to release veths after namespaces are deleted.
+  public var releaseTimeout: Double = 10
+  /// Things that went wrong without failing the operation (e.g. a namespace still held).
+  public private(set) var warnings: [String] = []
+
+  public init(bridgeNamespace: String? = nil) throws {
+    let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", "/proc/thread-self/ns/net", errno: errno) }
+    root = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: nil, name: "the root namespace"))
+    self.bridgeNamespace = bridgeNamespace
+  }
+
+  /// The handle of a namespace (nil: root), opening it on first use.
+  func handle(_ ns: String?) throws -> Handle {
+    guard let ns else { return root }
+    if let h = handles[ns] { return h }
+    let fd = try NetworkNamespace.open(ns)
+    do {
+      let h = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: fd, name: ns))
+      handles[ns] = h
+      return h
+    } catch {
+      close(fd)
+      throw error
+    }
+  }
+
+  /// A socket in `ns` (nil: root), for reading the kernel back.
+  public func socket(_ ns: String?) throws -> NetlinkSocket { try handle(ns).socket }
+
+  func ifindex(_ ns: String?, _ name: String) throws -> Int32 {
+    let h = try handle(ns)
+    if let i = h.indexes[name] { return i }
+    guard let i = try h.socket.linkIndex(name) else {
+      throw NetlinkError(operation: "look up link", object: "\(name) in \(ns ?? "the root namespace")", code: 0, errno: ENODEV)
+    }
+    h.indexes[name] = i
+    return i
+  }
+
+  public func apply(_ step: Step) throws {
+    switch step {
+    case .createNamespace(let n):
+      let fd = try NetworkNamespace.create(n)
+      do {
+        handles[n] = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: fd, name: n))
+      } catch {
+        close(fd)
+        try? NetworkNamespace.delete(n)
+        throw error
+      }
+    case .deleteNamespace(let n):
+      try deleteNamespace(n)
+    case .createBridge(let ns, let name, let mac):
+      try handle(ns).socket.addBridge(name: name, mac: mac.bytes)
+    case .createVeth(let v):
+      let master = try v.master.map { try ifindex(v.ns, $0) }
+      let peerFD = try handle(v.peerNamespace).fd
+      try handle(v.ns).socket.addVeth(
+        name: v.name, mac: v.mac.bytes, master: master, peerName: v.peerName, peerMAC: v.peerMAC.bytes,
+        peerNamespaceFD: peerFD)
+      if let alias = v.alias { try handle(v.ns).socket.setAlias(v.name, alias) }
+    case .deleteLink(let ns, let name):
+      try handle(ns).socket.deleteLink(name)
+      handles[ns ?? ""]?.indexes[name] = nil
+    case .setLinkUp(let ns, let name):
+      try handle(ns).socket.setLink(name, up: true)
+    case .setLinkDown(let ns, let name):
+      try handle(ns).socket.setLink(name, up: false)
+    case .addAddress(let ns, let link, let a):
+      try handle(ns).socket.addAddress(
+        ifindex: try ifindex(ns, link), address: a.address.value, prefixLength: a.length, label: "\(a) dev \(link)")
+    case .deleteAddress(let ns, let link, let a):
+      try handle(ns).socket.deleteAddress(
+        ifindex: try ifindex(ns, link), address: a.address.value, prefixLength: a.length, label: "\(a) dev \(link)")
+    case .addRoute(let ns, let r):
+      try handle(ns).socket.addRoute(
+        destination: r.destination.network.value, prefixLength: r.destination.length, gateway: r.gateway?.value,
+        kind: r.kind.netlinkKind, label: r.label)
+    case .deleteRoute(let ns, let r):
+      try handle(ns).socket.deleteRoute(
+        destination: r.destination.network.value, prefixLength: r.destination.length, gateway: r.gateway?.value,
+        kind: r.kind.netlinkKind, label: r.label)
+    case .addNeighbours(let set):
+      try addNeighbours(set)
+    case .deleteNeighbours:
+      // Only ever the inverse of entries on links that are deleted with them.
+      break
+    case .setForwarding(let ns, let on):
+      try Forwarding.set(on, namespaceFD: try handle(ns).fd, name: ns)
+    }
+  }
+
+  /// Every member learns every other member's address and MAC, as a permanent entry.
+  private func addNeighbours(_ set: Step.NeighbourSet) throws {
+    for m in set.members {
+      let s = try handle(m.ns).socket
+      let index = try ifindex(m.ns, m.link)
+      for o in set.members where o.address != m.address {
+        try s.addNeighbour(ifindex: index, address: o.address.value, mac: o.mac.bytes, label: "\(o.address) dev \(m.link)")
+      }
+    }
+  }
+
+  /// Equivalent to `ip netns del NAME`. For the bridge namespace, first waits until the kernel
+  /// has released every veth in it (their peers' namespaces die asynchronously).
+  private func deleteNamespace(_ n: String) throws {
+    if n == bridgeNamespace, NetworkNamespace.exists(n) {
+      waitForVethRelease(n)
+    }
+    handles[n] = nil
+    try NetworkNamespace.delete(n)
+  }
+
+  private func waitForVethRelease(_ n: String) {
+    guard let s = try? handle(n).socket else { return }
+    let deadline = monotonicSeconds() + releaseTimeout
+    var remaining = 0
+    repeat {
+      remaining = (try? s.links().filter { $0.kind == "veth" }.count) ?? 0
+      if remaining == 0 { return }
+      usleep(2000)
+    } while monotonicSeconds() < deadline
+    warnings.append(
+      "\(remaining) veth(s) in \(n) were not released after \(Int(releaseTimeout)) s: a process may still hold one of the topology's namespaces")
+  }
+}
+
+func monotonicSeconds() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+extension Step.KernelRoute.Kind {
+  var netlinkKind: RouteInfo.Kind {
+    switch self {
+    case .unicast: return .unicast
+    case .blackhole: return .blackhole
+    case .unreachable: return .unreachable
+    case .prohibit: return .prohibit
+    }
+  }
+}
+
+extension Step.KernelRoute {
+  var label: String {
+    let dest = destination.isDefault ? "default" : destination.description
+    return gateway.map { "\(dest) via \($0)" } ?? "\(kind.rawValue) \(dest)"
+  }
+}

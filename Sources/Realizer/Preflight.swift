@@ -1,0 +1,44 @@
+import Foundation
+import Netlink
+import Planner
+import TopologyModel
+
+/// Checks made before anything is created, so that a refused `up` changes nothing.
+public enum Preflight {
+  /// Every problem found; empty when `up` may go ahead.
+  public static func problems(_ plan: Plan, root: NetlinkSocket) -> [String] {
+    var problems: [String] = []
+    for ns in plan.namespaces where NetworkNamespace.exists(ns) {
+      problems.append("namespace '\(ns)' already exists (\(NetworkNamespace.path(ns))); nstopo never takes over a namespace it did not create")
+    }
+    let hostEnds = plan.topology.ends(of: .host)
+    if !hostEnds.isEmpty {
+      let routes = (try? root.routes()) ?? []
+      for end in hostEnds {
+        do {
+          if try root.link(named: end.interface) != nil {
+            problems.append("interface '\(end.interface)' already exists in the root namespace")
+          }
+        } catch {
+          problems.append("cannot check interface '\(end.interface)': \(error)")
+        }
+        guard let a = end.address else { continue }
+        let prefix = a.prefix
+        for r in routes where r.prefixLength > 0 && (r.table == 254 || r.table == 255) {
+          let other = IPv4Prefix(address: IPv4Address(r.destination), length: r.prefixLength)
+          if other.overlaps(prefix) {
+            problems.append(
+              "host address \(a) on '\(end.interface)' overlaps the root namespace's route \(other) (\(r.table == 255 ? "local" : "main") table); choose a free subnet")
+            break
+          }
+        }
+      }
+    }
+    for node in plan.topology.nodes {
+      if let path = node.chroot, !FileManager.default.fileExists(atPath: path) {
+        problems.append("chroot path '\(path)' of node '\(node.name)' does not exist (create it with `nstopo rootfs \(path)`)")
+      }
+    }
+    return problems
+  }
+}

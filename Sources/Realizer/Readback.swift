@@ -1,0 +1,124 @@
+import Foundation
+import Netlink
+import Planner
+import TopologyModel
+
+/// A node (or the host) as the kernel has it now, compared with its plan.
+public struct NodeStatus: Codable, Sendable {
+  public struct Interface: Codable, Sendable {
+    public var name: String
+    public var up: Bool
+    public var addresses: [String]
+    public var mac: String
+  }
+
+  public var node: String
+  public var namespace: String?
+  public var present: Bool
+  public var forward: Bool?
+  public var interfaces: [Interface]
+  public var routes: [String]
+  /// Differences between the plan and the kernel, one sentence each.
+  public var drift: [String]
+}
+
+/// Reads a topology back from the kernel through netlink.
+public enum Readback {
+  public static func status(_ plan: Plan) -> [NodeStatus] {
+    guard let backend = try? NetlinkBackend() else { return [] }
+    var result: [NodeStatus] = []
+    for node in plan.topology.nodes {
+      let ns = plan.names.namespace(node: node.name)
+      result.append(read(plan: plan, owner: .node(node.name), ns: ns, node: node, backend: backend))
+    }
+    if plan.topology.hasHost {
+      result.append(read(plan: plan, owner: .host, ns: nil, node: nil, backend: backend))
+    }
+    if !plan.topology.bridges.isEmpty {
+      let ns = plan.names.bridgeNamespace
+      var s = NodeStatus(node: "(bridges)", namespace: ns, present: NetworkNamespace.exists(ns), forward: nil, interfaces: [], routes: [], drift: [])
+      if !s.present {
+        s.drift.append("bridge namespace \(ns) is missing")
+      } else if let links = try? backend.socket(ns).links() {
+        for b in plan.topology.bridges {
+          guard let l = links.first(where: { $0.name == b.name }) else {
+            s.drift.append("bridge \(b.name) is missing")
+            continue
+          }
+          let ports = links.filter { $0.master == l.index }.count
+          let expected = plan.topology.links.filter { $0.bridge == b.name }.count
+          if ports != expected { s.drift.append("bridge \(b.name) has \(ports) ports, expected \(expected)") }
+          s.interfaces.append(NodeStatus.Interface(name: b.name, up: l.isUp, addresses: [], mac: hex(l.mac)))
+        }
+      }
+      result.append(s)
+    }
+    return result
+  }
+
+  static func read(plan: Plan, owner: Owner, ns: String?, node: Node?, backend: NetlinkBackend) -> NodeStatus {
+    var s = NodeStatus(node: owner.description, namespace: ns, present: true, forward: nil, interfaces: [], routes: [], drift: [])
+    if let ns, !NetworkNamespace.exists(ns) {
+      s.present = false
+      s.drift.append("namespace \(ns) is missing")
+      return s
+    }
+    guard let sock = try? backend.socket(ns), let links = try? sock.links(), let addrs = try? sock.addresses(),
+      let routes = try? sock.routes()
+    else {
+      s.drift.append("cannot read \(ns ?? "the root namespace") through netlink")
+      return s
+    }
+    let expected = plan.topology.ends(of: owner)
+    let names = Set(expected.map(\.interface))
+    for l in links where ns != nil || names.contains(l.name) {
+      let a = addrs.filter { $0.ifindex == l.index }.map { "\(IPv4Address($0.address))/\($0.prefixLength)" }.sorted()
+      s.interfaces.append(NodeStatus.Interface(name: l.name, up: l.isUp, addresses: a, mac: hex(l.mac)))
+    }
+    for end in expected {
+      guard let i = s.interfaces.first(where: { $0.name == end.interface }) else {
+        s.drift.append("interface \(end.interface) is missing")
+        continue
+      }
+      if !i.up { s.drift.append("interface \(end.interface) is down") }
+      if let a = end.address, !i.addresses.contains(a.description) {
+        s.drift.append("address \(a) on \(end.interface) is missing")
+      }
+    }
+    if ns != nil, let lo = s.interfaces.first(where: { $0.name == "lo" }), !lo.up { s.drift.append("loopback is down") }
+    guard let node else { return s }
+    let main = routes.filter { $0.table == 254 }
+    s.routes = main.map { r in
+      let dest = r.prefixLength == 0 ? "default" : "\(IPv4Address(r.destination))/\(r.prefixLength)"
+      if let gw = r.gateway { return "\(dest) via \(IPv4Address(gw))" }
+      if r.kind != .unicast { return "\(r.kind.rawValue) \(dest)" }
+      let dev = links.first { $0.index == r.ifindex }?.name ?? "?"
+      return "\(dest) dev \(dev)"
+    }
+    for r in node.routes {
+      let found = main.contains { k in
+        guard k.destination == r.destination.network.value && k.prefixLength == r.destination.length else { return false }
+        switch r.nextHop {
+        case .gateway(let gw, _): return k.gateway == gw.value
+        case .blackhole: return k.kind == .blackhole
+        case .unreachable: return k.kind == .unreachable
+        case .prohibit: return k.kind == .prohibit
+        }
+      }
+      if !found { s.drift.append("route \(r.destination.isDefault ? "default" : r.destination.description) is missing") }
+    }
+    if let ns, let fd = try? NetworkNamespace.open(ns) {
+      defer { close(fd) }
+      s.forward = try? Forwarding.get(namespaceFD: fd, name: ns)
+      if let f = s.forward, f != node.forward { s.drift.append("forwarding is \(f ? "on" : "off"), expected \(node.forward ? "on" : "off")") }
+    }
+    return s
+  }
+
+  static func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { b in
+      let h = String(b, radix: 16)
+      return h.count == 1 ? "0" + h : h
+    }.joined(separator: ":")
+  }
+}

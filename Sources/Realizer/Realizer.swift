@@ -1,0 +1,84 @@
+import Planner
+
+/// A step that failed, what it was doing, and how the rollback went.
+public struct RealizeError: Error, CustomStringConvertible {
+  /// 0-based index into the plan's steps.
+  public var index: Int
+  public var count: Int
+  public var step: Step
+  public var underlying: Error
+  /// Inverse steps that failed during rollback (each already described).
+  public var rollbackFailures: [String]
+
+  public var description: String {
+    var s = "step \(index + 1) of \(count) failed: \(step.shellEquivalent)\n  \(underlying)"
+    if rollbackFailures.isEmpty {
+      s += "\n  rolled back: everything this run created was removed"
+    } else {
+      s += "\n  rollback incomplete:\n" + rollbackFailures.map { "    \($0)" }.joined(separator: "\n")
+    }
+    return s
+  }
+}
+
+/// Applies a plan through a backend, journaling what outlives the process, and rolls back
+/// everything in reverse order when any step fails.
+public enum Realizer {
+  public static func up(_ plan: Plan, backend: KernelBackend, journal: JournalSink?) throws(RealizeError) {
+    var done: [Step] = []
+    if let j = journal, !plan.topology.bridges.isEmpty {
+      do { try j.record([.bridgeNamespace(plan.names.bridgeNamespace)]) } catch {
+        throw RealizeError(index: 0, count: plan.steps.count, step: plan.steps[0].step, underlying: error, rollbackFailures: [])
+      }
+    }
+    for (i, planned) in plan.steps.enumerated() {
+      let step = planned.step
+      let tracked = trackedObject(step)
+      do {
+        if let t = tracked { try journal?.record([.intent(t.0, t.1)]) }
+        do {
+          try backend.apply(step)
+        } catch {
+          if let t = tracked { try? journal?.record([.failed(t.0, t.1)]) }
+          throw error
+        }
+        if let t = tracked { try journal?.record([.created(t.0, t.1)]) }
+        done.append(step)
+      } catch {
+        let failures = rollback(done, backend: backend)
+        throw RealizeError(index: i, count: plan.steps.count, step: step, underlying: error, rollbackFailures: failures)
+      }
+    }
+  }
+
+  /// The object a step creates that would outlive the process, if any.
+  static func trackedObject(_ step: Step) -> (JournalEntry.Kind, String)? {
+    switch step {
+    case .createNamespace(let n): return (.netns, n)
+    case .createVeth(let v) where v.ns == nil: return (.link, v.name)
+    default: return nil
+    }
+  }
+
+  /// Undoes `done` in reverse. Inverses that act only inside namespaces this run created are
+  /// skipped: deleting the namespace removes them anyway. Returns what could not be undone.
+  public static func rollback(_ done: [Step], backend: KernelBackend) -> [String] {
+    var created = Set<String>()
+    for s in done { if case .createNamespace(let n) = s { created.insert(n) } }
+    var failures: [String] = []
+    for s in done.reversed() {
+      guard let inverse = s.inverse else { continue }
+      if case .deleteNamespace = inverse {
+        // Always run: this is what removes everything inside.
+      } else if inverse.namespaces.allSatisfy({ $0.map { created.contains($0) } ?? false }) {
+        continue
+      }
+      do {
+        try backend.apply(inverse)
+      } catch {
+        failures.append("\(inverse.shellEquivalent): \(error)")
+      }
+    }
+    return failures
+  }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Realizer
+
+struct Down: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Remove everything a topology's state says nstopo created, and the state.",
+    discussion: """
+      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Idempotent:
+      a topology that is not up is not an error. Waits until the kernel has released the veths.
+      """)
+
+  @Argument(help: "A topology file or name.")
+  var topology: String
+
+  func run() throws {
+    try nstopo.run {
+      try requireRoot("down")
+      let name = topologyName(topology)
+      let start = Date()
+      guard let report = try mapKernelErrors({ try Lifecycle.down(name) }) else {
+        print("down: topology \(name) is not up")
+        return Exit.ok
+      }
+      for w in report.warnings { printError("nstopo: warning: \(w)") }
+      if !report.failures.isEmpty {
+        throw Failure(
+          "down: could not remove everything of \(name) (the state is kept; run down again):\n"
+            + report.failures.map { "  - \($0)" }.joined(separator: "\n"), code: Exit.kernel)
+      }
+      print(
+        "down: topology \(name): \(report.namespacesDeleted) namespaces, \(report.linksDeleted) host links removed in \(String(format: "%.3f", Date().timeIntervalSince(start))) s"
+      )
+      return Exit.ok
+    }
+  }
+}

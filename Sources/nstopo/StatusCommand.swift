@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Planner
+import Realizer
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the topologies that are up, or show one as the kernel has it now.",
+    discussion: "With a name: every node's namespace, interfaces, addresses and routes read back through netlink, and any drift from the plan.")
+
+  @Argument(help: "A topology name or file; omit to list all.")
+  var topology: String?
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  struct Row: Codable {
+    var name: String
+    var state: String
+    var nodes: Int?
+    var created: Date?
+    var file: String?
+  }
+
+  struct Detail: Codable {
+    var name: String
+    var state: String
+    var file: String
+    var nodes: [NodeStatus]
+    var drift: Int
+  }
+
+  func run() throws {
+    try nstopo.run {
+      try requireRoot("status")
+      guard let topology else {
+        let rows = StateStore.names().map { n -> Row in
+          let doc = StateStore.document(n)
+          return Row(name: n, state: StateStore.phase(n).rawValue, nodes: doc?.topology.nodes.count, created: doc?.created, file: doc?.file)
+        }
+        if json {
+          print(try encodeJSON(rows))
+        } else if rows.isEmpty {
+          print("no topology is up")
+        } else {
+          let f = ISO8601DateFormatter()
+          var table = [["TOPOLOGY", "STATE", "NODES", "SINCE", "FILE"]]
+          for r in rows {
+            table.append([r.name, r.state, r.nodes.map(String.init) ?? "?", r.created.map { f.string(from: $0) } ?? "?", r.file ?? "?"])
+          }
+          print(formatTable(table))
+        }
+        return Exit.ok
+      }
+      let name = topologyName(topology)
+      guard let doc = StateStore.document(name) else {
+        throw Failure("topology '\(name)' is not up (see `nstopo status`)", code: Exit.noInput)
+      }
+      let plan = Planner.plan(doc.topology)
+      let nodes = Readback.status(plan)
+      let drift = nodes.reduce(0) { $0 + $1.drift.count }
+      if json {
+        print(try encodeJSON(Detail(name: name, state: StateStore.phase(name).rawValue, file: doc.file, nodes: nodes, drift: drift)))
+        return Exit.ok
+      }
+      print("topology \(name) (\(StateStore.phase(name).rawValue)) from \(doc.file)")
+      var table = [["NODE", "NAMESPACE", "INTERFACES", "ROUTES"]]
+      for n in nodes {
+        let ifs = n.interfaces.filter { $0.name != "lo" }.map { i in
+          "\(i.name)\(i.up ? "" : "(down)") \(i.addresses.joined(separator: ","))".trimmingCharacters(in: .whitespaces)
+        }
+        let routes = n.routes.filter { $0.contains("via") || $0.hasPrefix("default") || $0.hasPrefix("blackhole") || $0.hasPrefix("unreachable") || $0.hasPrefix("prohibit") }
+        let rows = max(1, ifs.count, routes.count)
+        for i in 0..<rows {
+          table.append([
+            i == 0 ? n.node + (n.forward == true ? " (fwd)" : "") : "", i == 0 ? (n.namespace ?? "(root)") : "",
+            i < ifs.count ? ifs[i] : "", i < routes.count ? routes[i] : "",
+          ])
+        }
+      }
+      print(formatTable(table))
+      if drift == 0 {
+        print("no drift: the kernel matches the plan")
+      } else {
+        print("drift (\(drift)):")
+        for n in nodes { for d in n.drift { print("  \(n.node): \(d)") } }
+      }
+      return Exit.ok
+    }
+  }
+}
+
+func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+  let e = JSONEncoder()
+  e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  e.dateEncodingStrategy = .iso8601
+  return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+/// Left-aligned columns separated by two spaces.
+func formatTable(_ rows: [[String]]) -> String {
+  guard let first = rows.first else { return "" }
+  var widths = [Int](repeating: 0, count: first.count)
+  for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+  return rows.map { r in
+    r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+      .joined(separator: "  ").trimmingTrailingSpaces()
+  }.joined(separator: "\n")
+}
+
+extension String {
+  func trimmingTrailingSpaces() -> String {
+    var s = self
+    while s.last == " " { s.removeLast() }
+    return s
+  }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Realizer
+
+struct Up: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Build a topology in the kernel (namespaces, veths, bridges, addresses, routes).",
+    discussion: """
+      Everything is created through netlink. A failure at any step rolls back everything this
+      run created. State is kept in /run/nstopo/<topology>/ so that `down` works even if the
+      file changes or disappears.
+      """)
+
+  @Argument(help: "A topology file (.topo).")
+  var file: String
+
+  @Flag(help: "Take the topology down first if it is already up.")
+  var replace = false
+
+  func run() throws {
+    try nstopo.run {
+      let topology = try TopologyFile.require(file)
+      try requireRoot("up")
+      let path = URL(fileURLWithPath: file).standardizedFileURL.path
+      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace) }
+      print(
+        "up: topology \(topology.name): \(topology.nodes.count) nodes, \(topology.links.count) veths, \(report.namespaces) namespaces, \(report.steps) steps in \(String(format: "%.3f", report.seconds)) s"
+      )
+      return Exit.ok
+    }
+  }
+}
+
+/// Maps the realizer's errors to messages and exit codes, in one place.
+func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let e as StateError {
+    switch e {
+    case .alreadyUp: throw Failure(e.description, code: Exit.alreadyUp)
+    case .busy: throw Failure(e.description, code: Exit.busy)
+    case .interrupted: throw Failure(e.description, code: Exit.alreadyUp)
+    case .notUp: throw Failure(e.description, code: Exit.noInput)
+    case .io: throw Failure(e.description, code: Exit.kernel)
+    }
+  } catch let e as PreflightError {
+    throw Failure(e.description, code: Exit.alreadyUp)
+  } catch let e as UpError {
+    throw Failure(e.description, code: Exit.kernel)
+  } catch let f as Failure {
+    throw f
+  } catch let e as ExitCode {
+    throw e
+  } catch {
+    throw Failure("\(error)", code: Exit.kernel)
+  }
+}
