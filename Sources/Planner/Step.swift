@@ -37,6 +37,12 @@ public enum Step: Hashable, Sendable {
     public var destination: IPv4Prefix
     public var gateway: IPv4Address?
     public var kind: Kind
+
+    public init(destination: IPv4Prefix, gateway: IPv4Address?, kind: Kind) {
+      self.destination = destination
+      self.gateway = gateway
+      self.kind = kind
+    }
   }
 
   /// Permanent neighbour entries for one L2 segment: every member learns every other

@@ -31,6 +31,7 @@ public enum Lifecycle {
 
   /// Builds `topology` in the kernel. Never leaves half a topology: on failure everything
   /// created is rolled back and the state removed.
+  @discardableResult
   public static func up(_ topology: Topology, file: String, replace: Bool = false) throws -> UpReport {
     let start = monotonicSeconds()
     let plan = Planner.plan(topology)

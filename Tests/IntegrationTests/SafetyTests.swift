@@ -1,0 +1,167 @@
+import Foundation
+import Glibc
+import Netlink
+import Planner
+import Realizer
+import TopologyModel
+import XCTest
+
+/// Fails the Nth step of a real backend: the seam for rollback tests on the kernel.
+final class FailingBackend: KernelBackend {
+  let real: NetlinkBackend
+  let failAt: Int
+  var calls = 0
+
+  init(_ real: NetlinkBackend, failAt: Int) {
+    self.real = real
+    self.failAt = failAt
+  }
+
+  func apply(_ step: Step) throws {
+    defer { calls += 1 }
+    if calls == failAt { throw SystemError("injected failure at", "step \(failAt)", errno: EIO) }
+    try real.apply(step)
+  }
+}
+
+final class SafetyTests: KernelTestCase {
+  func testRollbackAtEveryStepLeavesNothing() throws {
+    let host = hostLinkName()
+    let net = hostSubnet().dropLast(2)
+    let t = topology("""
+      subnet lan[1..2] 10.1.$i.0/24
+      bridge sw[1..2] lan$i
+      node r
+        forward
+        link sw1 eth0 10.1.1.1
+        link sw2 eth1 10.1.2.1
+      node a
+        link sw1
+        route default via r
+      node b
+        link sw2
+        route default via r
+      link host:\(host) \(net).1/24 -- a:eth1 \(net).2/24
+      """)
+    let plan = Planner.plan(t)
+    for n in 0..<plan.steps.count {
+      let backend = try NetlinkBackend(bridgeNamespace: plan.names.bridgeNamespace)
+      do {
+        try Realizer.up(plan, backend: FailingBackend(backend, failAt: n), journal: nil)
+        XCTFail("step \(n) should fail")
+      } catch {
+        XCTAssertEqual(error.index, n)
+        XCTAssertEqual(error.rollbackFailures, [], "step \(n)")
+      }
+      XCTAssertEqual(leftovers(t.name), [], "after a failure at step \(n + 1): \(plan.steps[n].step.shellEquivalent)")
+      XCTAssertNil(try NetlinkSocket(namespaceFD: nil, name: "root").link(named: host), "host link after step \(n + 1)")
+    }
+  }
+
+  func testKernelErrorIsReportedWithStepAndObjectAndRolledBack() throws {
+    let t = topology("subnet p2p 10.44.0.0/24\nnode a\n  link b p2p\nnode b\n")
+    var plan = Planner.plan(t)
+    // A gateway on no connected subnet: the kernel itself refuses it.
+    let bad = Step.addRoute(
+      ns: plan.names.namespace(node: "a"),
+      route: Step.KernelRoute(destination: IPv4Prefix("10.99.0.0/16")!, gateway: IPv4Address("198.51.100.1")!, kind: .unicast))
+    plan.steps.append(PlannedStep(bad))
+    let backend = try NetlinkBackend()
+    XCTAssertThrowsError(try Realizer.up(plan, backend: backend, journal: nil)) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.hasPrefix("step \(plan.steps.count) of \(plan.steps.count) failed: ip -n \(plan.names.namespace(node: "a")) route add 10.99.0.0/16 via 198.51.100.1"), text)
+      XCTAssertTrue(text.contains("add route 10.99.0.0/16 via 198.51.100.1 in \(plan.names.namespace(node: "a")): Network is unreachable"), text)
+      XCTAssertTrue(text.contains("rolled back"), text)
+    }
+    XCTAssertEqual(leftovers(t.name), [])
+  }
+
+  func testForeignNamespaceIsRefusedAndLeftAlone() throws {
+    let t = topology("node a\nnode b\n")
+    let plan = Planner.plan(t)
+    let foreign = plan.names.namespace(node: "b")
+    let fd = try NetworkNamespace.create(foreign)
+    close(fd)
+    defer { try? NetworkNamespace.delete(foreign) }
+    XCTAssertThrowsError(try Lifecycle.up(t, file: "test")) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("namespace '\(foreign)' already exists"), text)
+      XCTAssertTrue(text.contains("nothing was created"), text)
+    }
+    XCTAssertFalse(NetworkNamespace.exists(plan.names.namespace(node: "a")), "nothing of the refused topology was created")
+    XCTAssertTrue(NetworkNamespace.exists(foreign), "the foreign namespace is left alone")
+    XCTAssertNil(try Lifecycle.down(t.name))
+    XCTAssertTrue(NetworkNamespace.exists(foreign), "down does not touch what it did not create")
+  }
+
+  func testHostOverlapAndNameCollisionsAreRefused() throws {
+    let host = hostLinkName()
+    let net = hostSubnet().dropLast(2)
+    let a = topology("node x\nlink host:\(host) \(net).1/24 -- x:eth0 \(net).2/24\n")
+    try Lifecycle.up(a, file: "test")
+    let b = topology("node y\nlink host:\(host)b \(net).9/24 -- y:eth0 \(net).10/24\n")
+    XCTAssertThrowsError(try Lifecycle.up(b, file: "test")) { error in
+      XCTAssertTrue("\(error)".contains("overlaps the root namespace's route \(net).0/24"), "\(error)")
+    }
+    XCTAssertEqual(leftovers(b.name), [])
+    let c = topology("node z\nlink host:\(host) 10.125.\(KernelTestCase.counter % 250).1/24 -- z:eth0 10.125.\(KernelTestCase.counter % 250).2/24\n")
+    XCTAssertThrowsError(try Lifecycle.up(c, file: "test")) { error in
+      XCTAssertTrue("\(error)".contains("interface '\(host)' already exists in the root namespace"), "\(error)")
+    }
+    XCTAssertEqual(leftovers(c.name), [])
+    XCTAssertThrowsError(try Lifecycle.up(a, file: "test")) { error in
+      XCTAssertTrue("\(error)".contains("is already up"), "\(error)")
+    }
+  }
+
+  func testKillDuringUpThenDownLeavesNothing() throws {
+    for delay in [0, 3000, 10_000, 30_000, 80_000] {
+      let name = uniqueName()
+      let path = try tempFile(name, "topology \(name)\nsubnet lan 10.60.0.0/16\nbridge sw lan\nnode h[1..300]\n  link sw\n")
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: binary)
+      p.arguments = ["up", path]
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      usleep(useconds_t(delay))
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      let (code, _, err) = try runNstopo(binary, ["down", name])
+      XCTAssertEqual(code, 0, err)
+      XCTAssertEqual(leftovers(name), [], "after SIGKILL at \(delay) µs")
+    }
+  }
+
+  func testConcurrentUpOneWinsTheOtherFailsCleanly() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, "topology \(name)\nsubnet lan 10.61.0.0/16\nbridge sw lan\nnode h[1..50]\n  link sw\n")
+    let procs = (0..<2).map { _ -> Process in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: binary)
+      p.arguments = ["up", path]
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      return p
+    }
+    for p in procs { try p.run() }
+    for p in procs { p.waitUntilExit() }
+    let codes = procs.map(\.terminationStatus).sorted()
+    XCTAssertEqual(codes[0], 0, "one up wins: \(codes)")
+    XCTAssertTrue([73, 75].contains(codes[1]), "the other fails cleanly: \(codes)")
+    let (code, _, _) = try runNstopo(binary, ["down", path])
+    XCTAssertEqual(code, 0)
+    XCTAssertEqual(leftovers(name), [])
+  }
+
+  func testWithoutRootTheCLISaysSoInOneLine() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { throw XCTSkip("runuser is not installed") }
+    let path = try tempFile(uniqueName(), "node a\n")
+    try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+    let (code, _, err) = try runNstopo("/usr/sbin/runuser", ["-u", "nobody", "--", binary, "up", path])
+    guard code != 126 && code != 127 else { throw XCTSkip("nobody cannot run the binary here: \(err)") }
+    XCTAssertEqual(code, 77, err)
+    XCTAssertEqual(err.split(separator: "\n").count, 1, err)
+    XCTAssertTrue(err.contains("needs root"), err)
+  }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Glibc
+import Netlink
+import Planner
+import Realizer
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+/// Base class for tests against the real kernel. Every topology gets a unique name with the
+/// `nstt` prefix (what scripts/check-leftovers.sh looks for), and is taken down in tearDown,
+/// whatever happened, after which nothing of it may remain.
+class KernelTestCase: XCTestCase {
+  nonisolated(unsafe) static var counter = 0
+  var names: [String] = []
+
+  override func setUpWithError() throws {
+    try XCTSkipUnless(geteuid() == 0, "integration tests need root")
+  }
+
+  override func tearDown() {
+    for n in names {
+      _ = try? Lifecycle.down(n)
+      XCTAssertEqual(leftovers(n), [], "objects of \(n) left behind")
+    }
+    super.tearDown()
+  }
+
+  /// A fresh topology name, registered for cleanup.
+  func uniqueName() -> String {
+    KernelTestCase.counter += 1
+    let n = "nstt\(getpid())x\(KernelTestCase.counter)"
+    names.append(n)
+    return n
+  }
+
+  /// Loads `text` (whose first line must not be `topology`), naming it uniquely.
+  func topology(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Topology {
+    let name = uniqueName()
+    let r = TopologyLoader.load(text: "topology \(name)\n" + text, fileName: "\(name).topo")
+    XCTAssertFalse(r.diagnostics.hasErrors, r.rendered, file: file, line: line)
+    return r.topology!
+  }
+
+  /// Namespaces, mounts, state and root links of topology `name` still present.
+  func leftovers(_ name: String) -> [String] {
+    var result: [String] = []
+    let netns = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+    result += netns.filter { $0 == name || $0.hasPrefix(name + "-") }.map { "netns \($0)" }
+    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    result += mounts.split(separator: "\n").filter { $0.contains("/run/netns/\(name)-") || $0.contains("/run/netns/\(name) ") }.map { "mount \($0)" }
+    if FileManager.default.fileExists(atPath: StateStore.directory(name)) { result.append("state \(StateStore.directory(name))") }
+    if let root = try? NetlinkSocket(namespaceFD: nil, name: "root"), let links = try? root.links() {
+      result += links.filter { $0.alias == "nstopo:\(name)" }.map { "link \($0.name)" }
+    }
+    return result
+  }
+
+  /// A host link name that the leak check recognises.
+  func hostLinkName() -> String { "nstt\(KernelTestCase.counter)h" }
+
+  /// A /24 for host ends that no other test uses.
+  func hostSubnet() -> String { "10.123.\(KernelTestCase.counter % 250).0" }
+
+  var repo: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  }
+
+  /// The nstopo binary built next to this test bundle.
+  var binary: String {
+    let candidates = [
+      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nstopo").path,
+      repo.appendingPathComponent(".build/debug/nstopo").path,
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+  }
+
+  /// Writes `text` to a temporary .topo file.
+  func tempFile(_ name: String, _ text: String) throws -> String {
+    let path = NSTemporaryDirectory() + "\(name).topo"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+  }
+}
+
+/// Runs `nstopo ARGS`, returning its exit code and output.
+@discardableResult
+func runNstopo(_ binary: String, _ args: [String]) throws -> (Int32, String, String) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: binary)
+  p.arguments = args
+  let out = Pipe()
+  let err = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  try p.run()
+  let o = out.fileHandleForReading.readDataToEndOfFile()
+  let e = err.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// Opens a TCP listener inside a namespace (sockets keep their namespace).
+func listen(in ns: String, port: UInt16) throws -> Int32 {
+  let fd = try NetworkNamespace.open(ns)
+  defer { close(fd) }
+  return try NetworkNamespace.run(in: fd) { () throws -> Int32 in
+    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0, Glibc.listen(s, 64) == 0 else { throw SystemError("bind/listen", "port \(port) in \(ns)", errno: errno) }
+    return s
+  }
+}
+
+/// Connects from a namespace (nil: root) to ADDR:PORT with a 2 s timeout; returns errno (0: connected).
+func connectErrno(from ns: String?, to address: String, port: UInt16) throws -> Int32 {
+  let make = { () -> Int32 in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+  let s: Int32
+  if let ns {
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    s = try NetworkNamespace.run(in: fd, make)
+  } else {
+    s = make()
+  }
+  defer { close(s) }
+  var tv = timeval(tv_sec: 2, tv_usec: 0)
+  setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, UInt32(MemoryLayout<timeval>.size))
+  var addr = sockaddr_in()
+  addr.sin_family = sa_family_t(AF_INET)
+  addr.sin_port = port.bigEndian
+  addr.sin_addr.s_addr = IPv4Address(address)!.value.bigEndian
+  let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+  return rc == 0 ? 0 : errno
+}
+
+/// Compares the kernel with the plan: every interface (name, MAC, up, address, master),
+/// every route and the forwarding flag of every node, and each bridge's ports.
+func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line: UInt = #line) throws {
+  let backend = try NetlinkBackend()
+  for node in plan.topology.nodes {
+    let ns = plan.names.namespace(node: node.name)
+    XCTAssertTrue(NetworkNamespace.exists(ns), "namespace \(ns)", file: file, line: line)
+    let s = try backend.socket(ns)
+    let links = try s.links()
+    let addrs = try s.addresses()
+    XCTAssertEqual(links.first { $0.name == "lo" }?.isUp, true, "lo up in \(ns)", file: file, line: line)
+    for end in plan.topology.ends(of: .node(node.name)) {
+      guard let l = links.first(where: { $0.name == end.interface }) else {
+        XCTFail("\(ns): no \(end.interface)", file: file, line: line)
+        continue
+      }
+      XCTAssertEqual(l.kind, "veth", file: file, line: line)
+      XCTAssertTrue(l.isUp, "\(ns):\(end.interface) up", file: file, line: line)
+      XCTAssertEqual(l.mac, plan.mac(end).bytes, "\(ns):\(end.interface) MAC", file: file, line: line)
+      let have = addrs.filter { $0.ifindex == l.index }.map { "\(IPv4Address($0.address))/\($0.prefixLength)" }
+      XCTAssertEqual(have, end.address.map { [$0.description] } ?? [], "\(ns):\(end.interface) addresses", file: file, line: line)
+    }
+    let routes = try s.routes().filter { $0.table == 254 && ($0.gateway != nil || $0.kind != .unicast) }
+    let want = node.routes.map { r -> String in
+      switch r.nextHop {
+      case .gateway(let gw, _): return "\(r.destination) via \(gw)"
+      case .blackhole: return "\(r.destination) blackhole"
+      case .unreachable: return "\(r.destination) unreachable"
+      case .prohibit: return "\(r.destination) prohibit"
+      }
+    }.sorted()
+    let got = routes.map { r -> String in
+      let d = IPv4Prefix(address: IPv4Address(r.destination), length: r.prefixLength)
+      return r.gateway.map { "\(d) via \(IPv4Address($0))" } ?? "\(d) \(r.kind.rawValue)"
+    }.sorted()
+    XCTAssertEqual(got, want, "\(ns) routes", file: file, line: line)
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    XCTAssertEqual(try Forwarding.get(namespaceFD: fd, name: ns), node.forward, "\(ns) forwarding", file: file, line: line)
+  }
+  if !plan.topology.bridges.isEmpty {
+    let links = try backend.socket(plan.names.bridgeNamespace).links()
+    for b in plan.topology.bridges {
+      let bridge = try XCTUnwrap(links.first { $0.name == b.name }, "bridge \(b.name)", file: file, line: line)
+      XCTAssertEqual(bridge.kind, "bridge", file: file, line: line)
+      XCTAssertTrue(bridge.isUp, file: file, line: line)
+      let ports = links.filter { $0.master == bridge.index }.map(\.name).sorted()
+      XCTAssertEqual(ports, plan.topology.links.filter { $0.bridge == b.name }.map(\.b.interface).sorted(), "ports of \(b.name)", file: file, line: line)
+    }
+  }
+  for end in plan.topology.ends(of: .host) {
+    let l = try XCTUnwrap(try backend.socket(nil).link(named: end.interface), "host \(end.interface)", file: file, line: line)
+    XCTAssertEqual(l.alias, plan.names.hostAlias, file: file, line: line)
+    XCTAssertEqual(l.mac, plan.mac(end).bytes, file: file, line: line)
+  }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Glibc
+import Netlink
+import Planner
+import Realizer
+import TopologyModel
+import XCTest
+
+final class UpDownTests: KernelTestCase {
+  func testSeedIsTheTutorialNetwork() throws {
+    let host = hostLinkName()
+    let net = hostSubnet()
+    let t = topology("node myns\nlink host:\(host) \(net.dropLast(2)).1/24 -- myns:veth0 \(net.dropLast(2)).2/24\n")
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "test")
+    try assertKernelMatchesPlan(plan)
+    let ns = plan.names.namespace(node: "myns")
+    let (code, out, _) = try runProcess("/usr/sbin/ip", ["netns", "list"])
+    XCTAssertEqual(code, 0)
+    XCTAssertTrue(out.contains(ns), "ip netns list shows \(ns): \(out)")
+    // The tutorial's check: a listener in the namespace answers on its address, not on 127.0.0.1.
+    let l = try listen(in: ns, port: 4444)
+    defer { close(l) }
+    XCTAssertEqual(try connectErrno(from: nil, to: "\(net.dropLast(2)).2", port: 4444), 0)
+    XCTAssertEqual(try connectErrno(from: nil, to: "127.0.0.1", port: 4444), ECONNREFUSED)
+    XCTAssertNotNil(try Lifecycle.down(t.name))
+    XCTAssertEqual(leftovers(t.name), [])
+    XCTAssertNil(try Lifecycle.down(t.name), "down is idempotent")
+  }
+
+  func testTwoLansMatchesPlanAndRoutes() throws {
+    let text = try String(contentsOf: repo.appendingPathComponent("topologies/two-lans.topo"), encoding: .utf8)
+      .replacingOccurrences(of: "topology two-lans\n", with: "")
+    let t = topology(text)
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "test")
+    try assertKernelMatchesPlan(plan)
+    let b2 = plan.names.namespace(node: "b2")
+    let l = try listen(in: b2, port: 7000)
+    defer { close(l) }
+    let b2addr = t.ends(of: .node("b2"))[0].address!.address.description
+    XCTAssertEqual(try connectErrno(from: plan.names.namespace(node: "a1"), to: b2addr, port: 7000), 0, "a1 reaches b2 through r1")
+  }
+
+  func testLabWithoutNodeFeaturesMatchesPlan() throws {
+    let host = hostLinkName()
+    let net = hostSubnet().dropLast(2)
+    let text = try String(contentsOf: repo.appendingPathComponent("topologies/lab.topo"), encoding: .utf8)
+      .split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { l in !["topology ", "  cpu ", "  chroot ", "  run "].contains { l.hasPrefix($0) } }
+      .joined(separator: "\n")
+      .replacingOccurrences(of: "host:veth1 192.168.1.1/24 -- myns:veth0 192.168.1.2/24", with: "host:\(host) \(net).1/24 -- myns:veth0 \(net).2/24")
+    let t = topology(text)
+    let plan = Planner.plan(t)
+    let report = try Lifecycle.up(t, file: "test")
+    XCTAssertEqual(report.namespaces, 11)
+    try assertKernelMatchesPlan(plan)
+    // Three LANs, two routers: h1 reaches h7 across r1 and r2.
+    let l = try listen(in: plan.names.namespace(node: "h7"), port: 8080)
+    defer { close(l) }
+    XCTAssertEqual(try connectErrno(from: plan.names.namespace(node: "h1"), to: "10.10.3.2", port: 8080), 0)
+    // myns is isolated from h1.
+    XCTAssertNotEqual(try connectErrno(from: plan.names.namespace(node: "h1"), to: "\(net).2", port: 8080), 0)
+  }
+
+  func testStar100WithPermanentNeighbours() throws {
+    let t = topology("subnet lan 10.100.0.0/16\nbridge sw lan\nnode h[1..100]\n  link sw\n")
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "test")
+    try assertKernelMatchesPlan(plan)
+    do {
+      // Scoped: an open socket would keep the namespace (and its veth) alive after down.
+      let fd = try NetworkNamespace.open(plan.names.namespace(node: "h1"))
+      defer { close(fd) }
+      let neigh = try NetlinkSocket(namespaceFD: fd, name: "h1").neighbours()
+      XCTAssertEqual(neigh.filter(\.permanent).count, 99)
+    }
+    let down = try XCTUnwrap(try Lifecycle.down(t.name))
+    XCTAssertEqual(down.namespacesDeleted, 101)
+    XCTAssertEqual(down.warnings, [])
+    XCTAssertEqual(leftovers(t.name), [])
+  }
+
+  func testDownWorksWithoutTheFileAndReportsDrift() throws {
+    let t = topology("subnet lan 10.7.0.0/24\nbridge sw lan\nnode a\n  link sw\n  route 10.8.0.0/16 via 10.7.0.2\nnode b\n  link sw\n")
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "/nonexistent/gone.topo")
+    XCTAssertEqual(Readback.status(plan).flatMap(\.drift), [])
+    // Someone deletes a route by hand.
+    do {
+      let backend = try NetlinkBackend()
+      try backend.socket(plan.names.namespace(node: "a")).deleteRoute(
+        destination: IPv4Address("10.8.0.0")!.value, prefixLength: 16, gateway: IPv4Address("10.7.0.2")!.value, kind: .unicast, label: "test")
+    }
+    XCTAssertEqual(Readback.status(plan).flatMap(\.drift), ["route 10.8.0.0/16 is missing"])
+    let down = try XCTUnwrap(try Lifecycle.down(t.name))
+    XCTAssertEqual(down.warnings, [])
+  }
+}
+
+func runProcess(_ path: String, _ args: [String]) throws -> (Int32, String, String) { try runNstopo(path, args) }

@@ -1,0 +1,83 @@
+import Planner
+import Realizer
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+struct InjectedFailure: Error {}
+
+/// A recording fake of the kernel, in the spirit of swift-system's Mocking: it keeps a trace
+/// of every step, tracks which objects exist, and can be told to fail the Nth call.
+final class FakeKernel: KernelBackend {
+  var trace: [Step] = []
+  var failAt: Int?
+  var namespaces = Set<String>()
+  /// Links keyed by "ns/name" (root: "/name").
+  var links = Set<String>()
+  var calls = 0
+
+  func apply(_ step: Step) throws {
+    defer { calls += 1 }
+    if calls == failAt { throw InjectedFailure() }
+    trace.append(step)
+    switch step {
+    case .createNamespace(let n):
+      XCTAssertFalse(namespaces.contains(n), "namespace \(n) created twice")
+      namespaces.insert(n)
+    case .deleteNamespace(let n):
+      XCTAssertTrue(namespaces.contains(n), "deleting missing namespace \(n)")
+      namespaces.remove(n)
+      links = links.filter { !$0.hasPrefix(n + "/") }
+      // A veth dies with its peer's namespace.
+      links = links.filter { link in !(peers[link]?.hasPrefix(n + "/") ?? false) }
+    case .createVeth(let v):
+      let local = "\(v.ns ?? "")/\(v.name)"
+      let remote = "\(v.peerNamespace ?? "")/\(v.peerName)"
+      if let ns = v.ns { XCTAssertTrue(namespaces.contains(ns), "veth in missing namespace \(ns)") }
+      links.insert(local)
+      links.insert(remote)
+      peers[local] = remote
+      peers[remote] = local
+    case .createBridge(let ns, let name, _):
+      links.insert("\(ns)/\(name)")
+    case .deleteLink(let ns, let name):
+      let key = "\(ns ?? "")/\(name)"
+      XCTAssertTrue(links.contains(key), "deleting missing link \(key)")
+      links.remove(key)
+      if let p = peers[key] { links.remove(p) }
+    default:
+      break
+    }
+  }
+
+  var peers: [String: String] = [:]
+
+  /// Objects that would outlive the process: namespaces and root-namespace links.
+  var leftovers: [String] { namespaces.sorted() + links.filter { $0.hasPrefix("/") }.sorted() }
+}
+
+final class RecordingJournal: JournalSink {
+  var entries: [JournalEntry] = []
+  func record(_ e: [JournalEntry]) throws { entries += e }
+}
+
+func labWithHost() -> Topology {
+  let r = TopologyLoader.load(
+    text: """
+      topology t
+      subnet lan[1..2] 10.1.$i.0/24
+      bridge sw[1..2] lan$i
+      node r
+        forward
+        link sw1 eth0 10.1.1.1
+        link sw2 eth1 10.1.2.1
+      node a
+        link sw1
+        route default via r
+      node b
+        link sw2
+        route default via r
+      link host:nsttveth 10.99.0.1/24 -- a:eth1 10.99.0.2/24
+      """, fileName: "t.topo")
+  return r.topology!
+}

@@ -1,0 +1,76 @@
+import Planner
+import Realizer
+import TopologyModel
+import XCTest
+
+final class RollbackTests: XCTestCase {
+  func testSuccessAppliesEveryStepInOrder() throws {
+    let plan = Planner.plan(labWithHost())
+    let kernel = FakeKernel()
+    let journal = RecordingJournal()
+    try Realizer.up(plan, backend: kernel, journal: journal)
+    XCTAssertEqual(kernel.trace, plan.steps.map(\.step))
+    let summary = JournalSummary(journal.entries)
+    XCTAssertEqual(summary.namespaces, plan.namespaces)
+    XCTAssertEqual(summary.hostLinks, ["nsttveth"])
+    XCTAssertEqual(summary.bridgeNamespace, "t")
+  }
+
+  /// Fails each step in turn: whatever had been created is gone afterwards, inverses run in
+  /// reverse order, and the error names the failing step.
+  func testFailureAtEveryStepLeavesNothing() throws {
+    let plan = Planner.plan(labWithHost())
+    for n in 0..<plan.steps.count {
+      let kernel = FakeKernel()
+      kernel.failAt = n
+      let journal = RecordingJournal()
+      do {
+        try Realizer.up(plan, backend: kernel, journal: journal)
+        XCTFail("step \(n) should have failed")
+      } catch {
+        XCTAssertEqual(error.index, n)
+        XCTAssertEqual(error.step, plan.steps[n].step)
+        XCTAssertTrue(error.rollbackFailures.isEmpty, "\(error.rollbackFailures)")
+        XCTAssertTrue(error.description.hasPrefix("step \(n + 1) of \(plan.steps.count) failed: "), error.description)
+      }
+      XCTAssertEqual(kernel.leftovers, [], "after a failure at step \(n)")
+      // The rollback is the reverse of what was applied, restricted to what needs undoing.
+      let applied = Array(kernel.trace.prefix(n))
+      let undone = Array(kernel.trace.dropFirst(n))
+      let expected = applied.reversed().compactMap { s -> Step? in
+        guard let inv = s.inverse else { return nil }
+        if case .deleteNamespace = inv { return inv }
+        let created = Set(applied.compactMap { if case .createNamespace(let x) = $0 { return x } else { return nil } })
+        return inv.namespaces.allSatisfy { $0.map(created.contains) ?? false } ? nil : inv
+      }
+      XCTAssertEqual(undone, expected, "rollback order after a failure at step \(n)")
+      // Whatever failed is journaled as not ours.
+      if case .createNamespace(let ns) = plan.steps[n].step {
+        XCTAssertTrue(journal.entries.contains(.failed(.netns, ns)))
+        XCTAssertFalse(JournalSummary(journal.entries).namespaces.contains(ns))
+      }
+    }
+  }
+
+  func testHostLinkIsDeletedExplicitlyOnRollback() throws {
+    let plan = Planner.plan(labWithHost())
+    let hostStep = plan.steps.firstIndex { if case .createVeth(let v) = $0.step { return v.ns == nil } else { return false } }!
+    let kernel = FakeKernel()
+    kernel.failAt = hostStep + 1
+    XCTAssertThrowsError(try Realizer.up(plan, backend: kernel, journal: nil))
+    XCTAssertTrue(kernel.trace.contains(.deleteLink(ns: nil, name: "nsttveth")))
+  }
+
+  func testJournalLinesRoundTrip() {
+    let entries: [JournalEntry] = [.intent(.netns, "a-b"), .created(.netns, "a-b"), .failed(.link, "v1"), .bridgeNamespace("a")]
+    XCTAssertEqual(entries.map { JournalEntry(line: $0.line) }, entries)
+  }
+
+  func testJournalSummaryKeepsIntentsButNotFailures() {
+    let s = JournalSummary([
+      .bridgeNamespace("t"), .intent(.netns, "t"), .created(.netns, "t"), .intent(.netns, "t-a"),
+      .intent(.netns, "t-b"), .failed(.netns, "t-b"),
+    ])
+    XCTAssertEqual(s.namespaces, ["t", "t-a"])
+  }
+}
