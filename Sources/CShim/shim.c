@@ -70,3 +70,112 @@ const char *nstopo_extack_message(const void *p) {
   }
   return NULL;
 }
+
+#include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+
+int nstopo_rtnl_open(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  int size = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  nstopo_enable_ext_ack(fd);
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Reads what the kernel queued. Returns 0, 1 when the ack of `last_seq` arrived, or a
+   negative errno for the first refused message (its index in *failed). */
+static int drain(int fd, uint32_t base, uint32_t last_seq, int block, size_t *failed, char *message,
+                 size_t message_size) {
+  char buf[65536] __attribute__((aligned(4)));
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof(buf), block ? 0 : MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return -errno;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      struct nlmsgerr *e = NLMSG_DATA(h);
+      if (e->error != 0) {
+        *failed = h->nlmsg_seq - base;
+        const char *m = nstopo_extack_message(e);
+        if (message_size > 0) {
+          message[0] = 0;
+          if (m) {
+            strncpy(message, m, message_size - 1);
+            message[message_size - 1] = 0;
+          }
+        }
+        return e->error;
+      }
+      if (h->nlmsg_seq == last_seq) return 1;
+    }
+  }
+}
+
+int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
+                           char *message, size_t message_size) {
+  if (count == 0) return 0;
+  enum { CHUNK = 60000 };
+  static uint32_t next_seq = 1;
+  char *buf = malloc(CHUNK + 256);
+  if (!buf) return -ENOMEM;
+  uint32_t base = next_seq;
+  next_seq += (uint32_t)count + 1;
+  uint32_t last = base + (uint32_t)count - 1;
+  size_t used = 0;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  int rc = 0;
+  for (size_t i = 0; i < count; i++) {
+    struct {
+      struct nlmsghdr h;
+      struct ndmsg nd;
+      struct rtattr dst_attr;
+      uint32_t dst;
+      struct rtattr ll_attr;
+      uint8_t ll[8];
+    } *req = (void *)(buf + used);
+    memset(req, 0, sizeof(*req));
+    req->h.nlmsg_len = sizeof(*req);
+    req->h.nlmsg_type = RTM_NEWNEIGH;
+    req->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | (i == count - 1 ? NLM_F_ACK : 0);
+    req->h.nlmsg_seq = base + (uint32_t)i;
+    req->nd.ndm_family = AF_INET;
+    req->nd.ndm_ifindex = entries[i].ifindex;
+    req->nd.ndm_state = NUD_PERMANENT;
+    req->dst_attr.rta_type = NDA_DST;
+    req->dst_attr.rta_len = RTA_LENGTH(4);
+    req->dst = entries[i].address;
+    req->ll_attr.rta_type = NDA_LLADDR;
+    req->ll_attr.rta_len = RTA_LENGTH(6);
+    memcpy(req->ll, entries[i].mac, 6);
+    used += NLMSG_ALIGN(sizeof(*req));
+    if (used >= CHUNK || i == count - 1) {
+      ssize_t sent;
+      do {
+        sent = sendto(fd, buf, used, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+      } while (sent < 0 && errno == EINTR);
+      if (sent < 0) {
+        rc = -errno;
+        *failed = i;
+        break;
+      }
+      used = 0;
+      rc = drain(fd, base, last, i == count - 1, failed, message, message_size);
+      if (rc < 0) break;
+      rc = 0;
+    }
+  }
+  free(buf);
+  return rc;
+}

@@ -15,6 +15,20 @@ public enum Forwarding {
     }
   }
 
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.{all,default}.disable_ipv6=1` (or 0).
+  public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    try NetworkNamespace.run(in: fd) {
+      for path in ["/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"] {
+        let f = open(path, O_WRONLY | O_CLOEXEC)
+        // A kernel built without IPv6 has no such file: nothing to disable.
+        if f < 0 && errno == ENOENT { return }
+        guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
+        defer { close(f) }
+        try valueOrErrno("write", "\(path) in \(name)") { write(f, enabled ? "0\n" : "1\n", 2) }
+      }
+    }
+  }
+
   /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
   public static func get(namespaceFD fd: Int32, name: String) throws -> Bool {
     try NetworkNamespace.run(in: fd) {

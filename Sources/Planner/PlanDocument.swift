@@ -156,6 +156,7 @@ extension Step {
     case .addNeighbours: return "add-neighbours"
     case .deleteNeighbours: return "delete-neighbours"
     case .setForwarding: return "set-forwarding"
+    case .setIPv6: return "set-ipv6"
     }
   }
 }

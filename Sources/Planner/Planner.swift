@@ -27,7 +27,7 @@ public struct Plan: Sendable {
 }
 
 public enum Planner {
-  /// Order: namespaces, loopbacks, bridges, veths (peer created in place, then up), addresses,
+  /// Order: namespaces (each with IPv6 off), loopbacks, bridges, veths (peer created in place, then up), addresses,
   /// permanent neighbours, routes, forwarding. Routes come after addresses because the kernel
   /// refuses a gateway that no connected subnet reaches.
   public static func plan(_ topology: Topology) -> Plan {
@@ -37,8 +37,12 @@ public enum Planner {
     var bridgeMACs: [String: MACAddress] = [:]
 
     let bridgeNS = names.bridgeNamespace
-    if !topology.bridges.isEmpty { steps.append(.createNamespace(bridgeNS)) }
-    for node in topology.nodes { steps.append(.createNamespace(names.namespace(node: node.name))) }
+    var namespaces = topology.nodes.map { names.namespace(node: $0.name) }
+    if !topology.bridges.isEmpty { namespaces.insert(bridgeNS, at: 0) }
+    for ns in namespaces {
+      steps.append(.createNamespace(ns))
+      steps.append(.setIPv6(ns: ns, enabled: false))
+    }
     if !topology.bridges.isEmpty { steps.append(.setLinkUp(ns: bridgeNS, name: "lo")) }
     for node in topology.nodes { steps.append(.setLinkUp(ns: names.namespace(node: node.name), name: "lo")) }
 

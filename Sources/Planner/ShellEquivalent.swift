@@ -30,6 +30,9 @@ extension Step {
       return "# delete the \(s.entryCount) permanent neighbours on \(s.segment)"
     case .setForwarding(let ns, let on):
       return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .setIPv6(let ns, let on):
+      let v = on ? 0 : 1
+      return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"
     }
   }
 }

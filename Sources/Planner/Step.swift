@@ -16,6 +16,9 @@ public enum Step: Hashable, Sendable {
   case addNeighbours(NeighbourSet)
   case deleteNeighbours(NeighbourSet)
   case setForwarding(ns: String, enabled: Bool)
+  /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
+  /// and makes large bridges quadratic to build.
+  case setIPv6(ns: String, enabled: Bool)
 
   /// A veth created by a socket in `ns`, with its peer created directly in `peerNamespace`.
   public struct Veth: Hashable, Sendable {
@@ -71,7 +74,7 @@ public enum Step: Hashable, Sendable {
     case .addAddress(let ns, _, _), .deleteAddress(let ns, _, _): return ns
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
-    case .setForwarding(let ns, _): return ns
+    case .setForwarding(let ns, _), .setIPv6(let ns, _): return ns
     }
   }
 
@@ -95,6 +98,7 @@ public enum Step: Hashable, Sendable {
     case .addRoute(let ns, let r): return .deleteRoute(ns: ns, route: r)
     case .addNeighbours(let s): return .deleteNeighbours(s)
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
+    case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
     case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours:
       return nil
     }

@@ -53,6 +53,7 @@ public enum Lifecycle {
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
     }
     try state.markComplete()
+    if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.profileReport + "\n").data(using: .utf8)!) }
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
   }
 

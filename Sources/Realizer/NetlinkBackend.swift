@@ -9,6 +9,9 @@ public final class NetlinkBackend: KernelBackend {
     let fd: Int32
     let socket: NetlinkSocket
     var indexes: [String: Int32] = [:]
+    lazy var batch: Result<NeighbourBatchSocket, Error> = Result {
+      try NeighbourBatchSocket(namespaceFD: fd, name: socket.namespaceName)
+    }
 
     init(fd: Int32, socket: NetlinkSocket) {
       self.fd = fd
@@ -62,7 +65,28 @@ public final class NetlinkBackend: KernelBackend {
     return i
   }
 
+  /// Seconds and calls per operation, kept when NSTOPO_PROFILE is set.
+  public private(set) var profile: [String: (seconds: Double, calls: Int)] = [:]
+  private let profiling = getenv("NSTOPO_PROFILE") != nil
+
   public func apply(_ step: Step) throws {
+    guard profiling else { return try perform(step) }
+    let start = monotonicSeconds()
+    defer {
+      let p = profile[step.op, default: (0, 0)]
+      profile[step.op] = (p.seconds + monotonicSeconds() - start, p.calls + 1)
+    }
+    try perform(step)
+  }
+
+  /// The per-operation profile as lines, slowest first.
+  public var profileReport: String {
+    profile.sorted { $0.value.seconds > $1.value.seconds }
+      .map { "\($0.key): \(String(format: "%.3f", $0.value.seconds)) s in \($0.value.calls) calls" }
+      .joined(separator: "\n")
+  }
+
+  private func perform(_ step: Step) throws {
     switch step {
     case .createNamespace(let n):
       let fd = try NetworkNamespace.create(n)
@@ -112,17 +136,21 @@ public final class NetlinkBackend: KernelBackend {
       break
     case .setForwarding(let ns, let on):
       try Forwarding.set(on, namespaceFD: try handle(ns).fd, name: ns)
+    case .setIPv6(let ns, let on):
+      try Forwarding.setIPv6(on, namespaceFD: try handle(ns).fd, name: ns)
     }
   }
 
-  /// Every member learns every other member's address and MAC, as a permanent entry.
+  /// Every member learns every other member's address and MAC, as a permanent entry; one
+  /// batch per member (they are in different namespaces).
   private func addNeighbours(_ set: Step.NeighbourSet) throws {
-    for m in set.members {
-      let s = try handle(m.ns).socket
+    let all = set.members.map { NeighbourBatchSocket.Entry(ifindex: 0, address: $0.address.value, mac: $0.mac.bytes) }
+    for (i, m) in set.members.enumerated() {
       let index = try ifindex(m.ns, m.link)
-      for o in set.members where o.address != m.address {
-        try s.addNeighbour(ifindex: index, address: o.address.value, mac: o.mac.bytes, label: "\(o.address) dev \(m.link)")
-      }
+      var entries = all
+      entries.remove(at: i)
+      for k in entries.indices { entries[k].ifindex = index }
+      try handle(m.ns).batch.get().addPermanent(entries)
     }
   }
 
