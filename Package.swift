@@ -24,19 +24,21 @@ let package = Package(
     // Effects at the edges.
     .target(name: "Netlink", dependencies: ["CNetlink", "CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "CShim"]),
+    .target(name: "Probe", dependencies: ["TopologyModel", "CShim"]),
     .executableTarget(
       name: "nstopo",
       dependencies: [
-        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink",
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
+    .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel"]
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe"]
     ),
   ],
   swiftLanguageModes: [.v6]

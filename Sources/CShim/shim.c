@@ -179,3 +179,29 @@ int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t co
   free(buf);
   return rc;
 }
+
+#include <sys/epoll.h>
+
+int nstopo_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int nstopo_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
+  struct epoll_event ev = {.events = events, .data.u64 = token};
+  return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int nstopo_epoll_wait(int epfd, struct nstopo_event *out, int max, int timeout_ms) {
+  struct epoll_event evs[1024];
+  if (max > 1024) max = 1024;
+  int n = epoll_wait(epfd, evs, max, timeout_ms);
+  for (int i = 0; i < n; i++) {
+    out[i].events = evs[i].events;
+    out[i].token = evs[i].data.u64;
+  }
+  return n;
+}
+
+int nstopo_accept_nonblock(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+int nstopo_bind_to_device(int fd, const char *device) {
+  return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device));
+}

@@ -47,4 +47,25 @@ int nstopo_rtnl_open(void);
 int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
                            char *message, size_t message_size);
 
+/// epoll, which Swift's Glibc module does not export. Events carry a 64-bit token.
+struct nstopo_event {
+  uint32_t events;
+  uint64_t token;
+};
+enum {
+  NSTOPO_EPOLLIN = 0x001,
+  NSTOPO_EPOLLOUT = 0x004,
+  NSTOPO_EPOLLERR = 0x008,
+  NSTOPO_EPOLLHUP = 0x010,
+  NSTOPO_EPOLLRDHUP = 0x2000,
+};
+int nstopo_epoll_create(void);
+/// op: 1 add, 2 delete, 3 modify (EPOLL_CTL_*).
+int nstopo_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+int nstopo_epoll_wait(int epfd, struct nstopo_event *events, int max, int timeout_ms);
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
+int nstopo_accept_nonblock(int fd);
+/// setsockopt(SO_BINDTODEVICE): route only through `device`.
+int nstopo_bind_to_device(int fd, const char *device);
+
 #endif

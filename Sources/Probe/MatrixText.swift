@@ -1,0 +1,181 @@
+import TopologyModel
+
+/// The human view of a test run: a matrix of marks (rows: sources, columns: targets), or for
+/// large topologies a table per subnet, then every mismatch and the summary line.
+public enum MatrixText {
+  /// Past this many endpoints the full matrix is replaced by the per-subnet table.
+  public static let maxMatrix = 40
+  /// Mismatches listed one per line, at most.
+  public static let maxListed = 50
+
+  public enum Mark: String {
+    case reachedExpected = "✓"
+    case reached = "+"
+    case blockedExpected = "·"
+    case notReached = "-"
+    case mismatch = "✗"
+    case none = " "
+  }
+
+  public static let legend = "✓ reached as expected  + reached  · blocked as expected  - not reached  ✗ mismatch"
+
+  /// The mark of each (source, target) cell, over every protocol and port probed.
+  public static func marks(_ r: TestReport) -> [[Mark]] {
+    let index = Dictionary(uniqueKeysWithValues: r.endpoints.enumerated().map { ($1, $0) })
+    let n = r.endpoints.count
+    var reached = [[Bool?]](repeating: [Bool?](repeating: nil, count: n), count: n)
+    var expected = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
+    var mismatch = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
+    for p in r.pairs {
+      guard let s = index[p.source], let t = index[p.target] else { continue }
+      if p.port == r.port && r.protocols.contains(p.proto) {
+        reached[s][t] = (reached[s][t] ?? true) && p.outcome.reached
+      }
+      if p.expected != nil { expected[s][t] = true }
+      if p.holds == false { mismatch[s][t] = true }
+    }
+    return (0..<n).map { s in
+      (0..<n).map { t in
+        if s == t { return .none }
+        if mismatch[s][t] { return .mismatch }
+        guard let ok = reached[s][t] else { return expected[s][t] ? .reachedExpected : .none }
+        if ok { return expected[s][t] ? .reachedExpected : .reached }
+        return expected[s][t] ? .blockedExpected : .notReached
+      }
+    }
+  }
+
+  public static func render(_ r: TestReport, topology: Topology, color: Bool) -> String {
+    var out = ""
+    let n = r.endpoints.count
+    if n <= maxMatrix {
+      let marks = marks(r)
+      let nameWidth = r.endpoints.map(\.count).max() ?? 1
+      let numWidth = String(n).count
+      let cell = numWidth + 1
+      var header = String(repeating: " ", count: numWidth + 2 + nameWidth)
+      for i in 1...max(1, n) { header += pad(String(i), cell) }
+      out += header + "\n"
+      for (s, name) in r.endpoints.enumerated() {
+        var line = pad(String(s + 1), numWidth) + " " + name + String(repeating: " ", count: nameWidth - name.count + 1)
+        for m in marks[s] { line += String(repeating: " ", count: cell - 1) + paint(m, color) }
+        out += line + "\n"
+      }
+      out += legend + "\n"
+    } else {
+      out += subnetTable(r, topology: topology)
+    }
+    let mismatches = r.mismatches
+    if !mismatches.isEmpty {
+      out += "\nmismatches (\(mismatches.count)):\n"
+      for m in mismatches.prefix(maxListed) {
+        let x = paint(.mismatch, color)
+        out += "  \(x) \(m.source) -> \(m.target) \(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): expected \(m.expected!.rawValue), got \(m.outcome.rawValue)\(m.line.map { " (line \($0))" } ?? "")\n"
+      }
+      if mismatches.count > maxListed { out += "  ... and \(mismatches.count - maxListed) more (see --json)\n" }
+    }
+    out += "\n" + r.summary + "\n"
+    return out
+  }
+
+  /// For large topologies: reached/probed per (source subnet, target subnet).
+  static func subnetTable(_ r: TestReport, topology: Topology) -> String {
+    func group(_ name: String) -> String {
+      if name == "host" { return "host" }
+      guard let a = topology.ends(of: .node(name)).first?.address else { return "(no address)" }
+      return topology.subnets.first { $0.prefix.contains(a.address) }?.name ?? a.prefix.description
+    }
+    var groups: [String] = []
+    var groupOf: [String: String] = [:]
+    for e in r.endpoints {
+      let g = group(e)
+      groupOf[e] = g
+      if !groups.contains(g) { groups.append(g) }
+    }
+    struct Cell {
+      var reached = 0
+      var total = 0
+      var mismatches = 0
+    }
+    var cells: [String: Cell] = [:]
+    for p in r.pairs {
+      let key = "\(groupOf[p.source] ?? "?")>\(groupOf[p.target] ?? "?")"
+      var c = cells[key, default: Cell()]
+      c.total += 1
+      if p.outcome.reached { c.reached += 1 }
+      if p.holds == false { c.mismatches += 1 }
+      cells[key] = c
+    }
+    var rows = [["FROM \\ TO"] + groups]
+    for s in groups {
+      rows.append([s] + groups.map { t in
+        guard let c = cells["\(s)>\(t)"] else { return "" }
+        return "\(c.reached)/\(c.total)" + (c.mismatches > 0 ? " ✗\(c.mismatches)" : "")
+      })
+    }
+    var widths = [Int](repeating: 0, count: rows[0].count)
+    for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+    var out = "\(r.endpoints.count) endpoints: reached/probed pairs by subnet (the full matrix is in --json)\n"
+    for row in rows {
+      var line = row.enumerated().map { pad($1, widths[$0], left: true) }.joined(separator: "  ")
+      while line.last == " " { line.removeLast() }
+      out += line + "\n"
+    }
+    return out
+  }
+
+  static func paint(_ m: Mark, _ color: Bool) -> String {
+    guard color else { return m.rawValue }
+    switch m {
+    case .reachedExpected, .reached: return "\u{1B}[32m\(m.rawValue)\u{1B}[0m"
+    case .blockedExpected, .notReached: return "\u{1B}[2m\(m.rawValue)\u{1B}[0m"
+    case .mismatch: return "\u{1B}[1;31m\(m.rawValue)\u{1B}[0m"
+    case .none: return m.rawValue
+    }
+  }
+
+  static func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, n - s.count))
+    return left ? s + fill : fill + s
+  }
+}
+
+/// One JUnit test case per expected pair, for CI.
+public enum JUnitReport {
+  public static func render(_ r: TestReport) -> String {
+    let cases = r.pairs.filter { $0.expected != nil }
+    let failures = cases.filter { $0.holds == false }.count
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    out += "<testsuites name=\"nstopo\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
+    out += "  <testsuite name=\"\(xml(r.topology))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
+    for c in cases {
+      let name = "\(c.source) -> \(c.target) \(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
+      let time = fixed((c.latencyMs ?? 0) / 1000, 6)
+      out += "    <testcase classname=\"nstopo.\(xml(r.topology))\" name=\"\(xml(name))\" time=\"\(time)\""
+      if c.holds == false {
+        out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)"))\">"
+        out += xml("line \(c.line ?? 0): \(c.source) -> \(c.target) (\(c.address ?? "no address")) \(c.proto.rawValue)/\(c.port): \(c.outcome.rawValue)")
+        out += "</failure>\n    </testcase>\n"
+      } else {
+        out += "/>\n"
+      }
+    }
+    out += "  </testsuite>\n</testsuites>\n"
+    return out
+  }
+
+  static func xml(_ s: String) -> String {
+    var o = ""
+    for c in s {
+      switch c {
+      case "&": o += "&amp;"
+      case "<": o += "&lt;"
+      case ">": o += "&gt;"
+      case "\"": o += "&quot;"
+      case "'": o += "&apos;"
+      default: o.append(c)
+      }
+    }
+    return o
+  }
+}

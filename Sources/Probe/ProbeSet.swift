@@ -1,0 +1,141 @@
+import TopologyModel
+
+/// The outcome of one probe, as the kernel reported it.
+public enum Outcome: String, Codable, Sendable, CaseIterable {
+  /// Connected and the per-probe nonce came back (TCP/UDP), or a `run` service accepted (TCP).
+  case reached
+  /// RST or ICMP port unreachable: the host is there, nothing listens.
+  case refused
+  /// ENETUNREACH: no route (at the source or a router on the way); EINVAL: a blackhole route.
+  case noRoute = "no-route"
+  /// EHOSTUNREACH: ARP failed, or a router said host unreachable.
+  case hostUnreachable = "host-unreachable"
+  /// EACCES/EPERM: a firewall rejected it.
+  case prohibited
+  /// Nothing came back before the deadline (dropped, or blackholed).
+  case timedOut = "timed-out"
+  /// Something answered, but not with our nonce: another listener.
+  case wrongResponder = "wrong-responder"
+  /// Not probed: the target has no address.
+  case notProbed = "not-probed"
+  /// Any other local error.
+  case error
+
+  public var reached: Bool { self == .reached }
+
+  /// Classifies a socket errno.
+  public static func from(errno e: Int32) -> Outcome {
+    switch e {
+    case 111: return .refused  // ECONNREFUSED
+    case 101, 22: return .noRoute  // ENETUNREACH; EINVAL is what a local blackhole route gives
+    case 113: return .hostUnreachable  // EHOSTUNREACH
+    case 13, 1: return .prohibited  // EACCES, EPERM
+    case 110: return .timedOut  // ETIMEDOUT
+    default: return .error
+    }
+  }
+}
+
+/// One side of a probe: a node, or the host (root namespace).
+public struct Endpoint: Hashable, Sendable {
+  public var name: String
+  /// nil: the root namespace.
+  public var namespace: String?
+  /// Addresses in link order; the first is the primary.
+  public var addresses: [IPv4Address]
+
+  public init(name: String, namespace: String?, addresses: [IPv4Address]) {
+    self.name = name
+    self.namespace = namespace
+    self.addresses = addresses
+  }
+}
+
+/// One probe: from an endpoint to one address of another, by protocol and port.
+public struct ProbeSpec: Hashable, Sendable {
+  public var source: Int32
+  public var target: Int32
+  public var address: IPv4Address
+  public var proto: TransportProtocol
+  public var port: UInt16
+}
+
+/// Everything one `nstopo test` run probes. Pure: built from the model alone.
+public struct ProbeSet: Sendable {
+  public var endpoints: [Endpoint]
+  public var probes: [ProbeSpec]
+  /// Pairs with no address to probe, reported as `notProbed`.
+  public var unaddressed: [(source: Int32, target: Int32, proto: TransportProtocol, port: UInt16)]
+  /// Host ends: the root-namespace interfaces and their subnets, for SO_BINDTODEVICE.
+  public var hostDevices: [(name: String, prefix: IPv4Prefix)]
+  /// `run` ports: (target endpoint, proto, port) the probe may find a service on.
+  public var defaultPort: UInt16
+
+  public struct Options: Sendable {
+    public var protocols: [TransportProtocol]
+    public var port: UInt16
+    /// Every address of each target instead of its primary (first) address.
+    public var allAddresses: Bool
+
+    public init(protocols: [TransportProtocol] = [.tcp], port: UInt16 = 4444, allAddresses: Bool = false) {
+      self.protocols = protocols
+      self.port = port
+      self.allAddresses = allAddresses
+    }
+  }
+
+  /// Every ordered pair of endpoints (host included when the topology has host ends), for each
+  /// protocol at the probe port, plus every (protocol, port) an `expect` line names.
+  /// Ordered by source, and for each source by target starting just after it, so that
+  /// concurrent probes spread over all targets.
+  public init(topology: Topology, namespace: (String) -> String, options: Options) {
+    var endpoints = topology.nodes.map { n in
+      Endpoint(name: n.name, namespace: namespace(n.name), addresses: topology.ends(of: .node(n.name)).compactMap { $0.address?.address })
+    }
+    if topology.hasHost {
+      endpoints.append(Endpoint(name: "host", namespace: nil, addresses: topology.ends(of: .host).compactMap { $0.address?.address }))
+    }
+    self.endpoints = endpoints
+    self.defaultPort = options.port
+    hostDevices = topology.ends(of: .host).compactMap { e in e.address.map { (e.interface, $0.prefix) } }
+    let index = Dictionary(uniqueKeysWithValues: endpoints.enumerated().map { ($1.name, Int32($0)) })
+
+    // (proto, port) combinations, and for each the pairs to probe (nil: all pairs).
+    struct Key: Hashable {
+      var proto: TransportProtocol
+      var port: UInt16
+    }
+    var extra: [Key: Set<Int64>] = [:]
+    for p in topology.expectedPairs() {
+      let key = Key(proto: p.proto, port: p.port.map(UInt16.init) ?? options.port)
+      if options.protocols.contains(key.proto) && key.port == options.port { continue }
+      guard let s = index[p.source], let t = index[p.target] else { continue }
+      extra[key, default: []].insert(Int64(s) << 32 | Int64(t))
+    }
+    var probes: [ProbeSpec] = []
+    var unaddressed: [(Int32, Int32, TransportProtocol, UInt16)] = []
+    let n = endpoints.count
+    probes.reserveCapacity(n * max(0, n - 1) * options.protocols.count)
+    func add(_ s: Int, _ t: Int, _ key: Key) {
+      let targets = options.allAddresses ? endpoints[t].addresses : Array(endpoints[t].addresses.prefix(1))
+      if targets.isEmpty {
+        unaddressed.append((Int32(s), Int32(t), key.proto, key.port))
+        return
+      }
+      for a in targets {
+        probes.append(ProbeSpec(source: Int32(s), target: Int32(t), address: a, proto: key.proto, port: key.port))
+      }
+    }
+    for proto in options.protocols {
+      let key = Key(proto: proto, port: options.port)
+      for s in 0..<n {
+        for k in 1..<max(1, n) { add(s, (s + k) % n, key) }
+      }
+    }
+    for key in extra.keys.sorted(by: { ($0.proto.rawValue, $0.port) < ($1.proto.rawValue, $1.port) }) {
+      for pair in extra[key]!.sorted() { add(Int(pair >> 32), Int(pair & 0xffff_ffff), key) }
+    }
+    self.probes = probes
+    self.unaddressed = unaddressed
+  }
+}
