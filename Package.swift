@@ -23,22 +23,23 @@ let package = Package(
     .target(name: "CShim"),
     // Effects at the edges.
     .target(name: "Netlink", dependencies: ["CNetlink", "CShim"]),
-    .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "CShim"]),
+    .target(name: "NodeRuntime", dependencies: ["CShim"]),
+    .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
     .target(name: "Probe", dependencies: ["TopologyModel", "CShim"]),
     .executableTarget(
       name: "nstopo",
       dependencies: [
-        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe",
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel"]),
-    .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe"]
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime"]
     ),
   ],
   swiftLanguageModes: [.v6]

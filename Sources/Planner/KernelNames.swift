@@ -21,6 +21,12 @@ public struct KernelNames: Hashable, Sendable {
     }
   }
 
+  /// `nstopo-<topology>`: the cgroup that holds the topology's node cgroups.
+  public var topologyCgroup: String { "nstopo-\(topology)" }
+
+  /// `nstopo-<topology>/<node>`: every process of the node runs in it.
+  public func cgroup(node: String) -> String { "\(topologyCgroup)/\(node)" }
+
   /// `nstopo:<topology>`: the alias nstopo puts on the root-namespace ends it creates, so that
   /// `down` can prove an interface is its own before deleting it.
   public var hostAlias: String { "nstopo:\(topology)" }

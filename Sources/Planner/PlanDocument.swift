@@ -157,6 +157,10 @@ extension Step {
     case .deleteNeighbours: return "delete-neighbours"
     case .setForwarding: return "set-forwarding"
     case .setIPv6: return "set-ipv6"
+    case .createCgroup: return "create-cgroup"
+    case .deleteCgroup: return "delete-cgroup"
+    case .startProcesses: return "start-processes"
+    case .stopProcesses: return "stop-processes"
     }
   }
 }

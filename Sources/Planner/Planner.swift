@@ -27,9 +27,9 @@ public struct Plan: Sendable {
 }
 
 public enum Planner {
-  /// Order: namespaces (each with IPv6 off), loopbacks, bridges, veths (peer created in place, then up), addresses,
-  /// permanent neighbours, routes, forwarding. Routes come after addresses because the kernel
-  /// refuses a gateway that no connected subnet reaches.
+  /// Order: namespaces (each with IPv6 off), cgroups, loopbacks, bridges, veths (peer created
+  /// in place, then up), addresses, permanent neighbours, routes, forwarding, `run` processes.
+  /// Routes come after addresses because the kernel refuses a gateway no connected subnet reaches.
   public static func plan(_ topology: Topology) -> Plan {
     let names = KernelNames(topology: topology.name)
     var steps: [Step] = []
@@ -42,6 +42,11 @@ public enum Planner {
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: false))
+    }
+    // A cgroup per node, under one per topology: caps, accounting, and the unit `down` stops.
+    steps.append(.createCgroup(path: names.topologyCgroup, cpuPercent: nil))
+    for node in topology.nodes {
+      steps.append(.createCgroup(path: names.cgroup(node: node.name), cpuPercent: node.cpuPercent))
     }
     if !topology.bridges.isEmpty { steps.append(.setLinkUp(ns: bridgeNS, name: "lo")) }
     for node in topology.nodes { steps.append(.setLinkUp(ns: names.namespace(node: node.name), name: "lo")) }
@@ -106,6 +111,14 @@ public enum Planner {
     }
     for node in topology.nodes where node.forward {
       steps.append(.setForwarding(ns: names.namespace(node: node.name), enabled: true))
+    }
+    // `run` lines last, once the network is there: wave k starts every node's k-th line.
+    let waves = topology.nodes.map(\.run.count).max() ?? 0
+    for k in 0..<waves {
+      let launches = topology.nodes.filter { $0.run.count > k }.map { n in
+        Step.Launch(node: n.name, ns: names.namespace(node: n.name), cgroup: names.cgroup(node: n.name), root: n.chroot, command: n.run[k])
+      }
+      steps.append(.startProcesses(launches))
     }
     return Plan(topology: topology, names: names, steps: steps.map(PlannedStep.init), macs: macs, bridgeMACs: bridgeMACs)
   }

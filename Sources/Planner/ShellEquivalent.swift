@@ -30,6 +30,20 @@ extension Step {
       return "# delete the \(s.entryCount) permanent neighbours on \(s.segment)"
     case .setForwarding(let ns, let on):
       return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .createCgroup(let path, let cpu):
+      var s = "mkdir /sys/fs/cgroup/cpu/\(path)"
+      if let c = cpu { s += " && echo \(c * 1000) > /sys/fs/cgroup/cpu/\(path)/cpu.cfs_quota_us  # \(c)% of one CPU (v2: cpu.max)" }
+      return s
+    case .deleteCgroup(let path):
+      return "kill $(cat /sys/fs/cgroup/cpu/\(path)/cgroup.procs); rmdir /sys/fs/cgroup/cpu/\(path)"
+    case .startProcesses(let launches):
+      return launches.map { l in
+        let argv = Step.argv(for: l.command)
+        let cmd = argv.first == "/bin/sh" ? "/bin/sh -c '\(l.command)'" : argv.joined(separator: " ")
+        return "cgexec -g cpu:\(l.cgroup) ip netns exec \(l.ns) \(l.root.map { "unshare -m chroot \($0) " } ?? "")\(cmd) &"
+      }.joined(separator: "; ")
+    case .stopProcesses(let cgroups):
+      return cgroups.map { "kill $(cat /sys/fs/cgroup/cpu/\($0)/cgroup.procs)" }.joined(separator: "; ")
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"

@@ -19,6 +19,14 @@ public enum Step: Hashable, Sendable {
   /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
   /// and makes large bridges quadratic to build.
   case setIPv6(ns: String, enabled: Bool)
+  /// A cgroup (path relative to the cgroup mount), with an optional CPU cap in percent.
+  case createCgroup(path: String, cpuPercent: Int?)
+  /// Stops every process in the cgroup, then removes it.
+  case deleteCgroup(path: String)
+  /// One wave of `run` lines: every node's next line, started together.
+  case startProcesses([Launch])
+  /// Stops every process in these cgroups (SIGTERM, then SIGKILL).
+  case stopProcesses(cgroups: [String])
 
   /// A veth created by a socket in `ns`, with its peer created directly in `peerNamespace`.
   public struct Veth: Hashable, Sendable {
@@ -64,6 +72,33 @@ public enum Step: Hashable, Sendable {
     public var entryCount: Int { members.count * max(0, members.count - 1) }
   }
 
+  /// A `run` line, started inside its node's namespace, cgroup and chroot.
+  public struct Launch: Hashable, Sendable {
+    public var node: String
+    public var ns: String
+    public var cgroup: String
+    public var root: String?
+    public var command: String
+
+    public init(node: String, ns: String, cgroup: String, root: String?, command: String) {
+      self.node = node
+      self.ns = ns
+      self.cgroup = cgroup
+      self.root = root
+      self.command = command
+    }
+  }
+
+  /// How a `run` line is started: split into words and exec'd when it has no shell syntax
+  /// (so a PATH lookup finds e.g. the rootfs's `nc` wrapper rather than a busybox applet),
+  /// else through `/bin/sh -c`.
+  public static func argv(for command: String) -> [String] {
+    let shellSyntax = "|&;<>()$`\\\"'*?[]{}~#="
+    if command.contains(where: { shellSyntax.contains($0) }) { return ["/bin/sh", "-c", command] }
+    let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    return words.isEmpty ? ["/bin/sh", "-c", command] : words
+  }
+
   /// The namespace the step acts in (nil: root).
   public var namespace: String? {
     switch self {
@@ -75,6 +110,7 @@ public enum Step: Hashable, Sendable {
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
     case .setForwarding(let ns, _), .setIPv6(let ns, _): return ns
+    case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses: return nil
     }
   }
 
@@ -99,7 +135,10 @@ public enum Step: Hashable, Sendable {
     case .addNeighbours(let s): return .deleteNeighbours(s)
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
-    case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours:
+    case .createCgroup(let path, _): return .deleteCgroup(path: path)
+    case .startProcesses(let l): return .stopProcesses(cgroups: l.map(\.cgroup))
+    case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours, .deleteCgroup,
+      .stopProcesses:
       return nil
     }
   }

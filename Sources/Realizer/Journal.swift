@@ -7,6 +7,8 @@
 ///     !netns lab-h1        creation failed: not ours, never delete
 ///     +link veth1          about to create a root-namespace veth (alias nstopo:<topology>)
 ///     =link veth1
+///     +cgroup nstopo-lab/h1   a cgroup (path under each cgroup mount)
+///     =cgroup nstopo-lab/h1
 ///     bridges lab          the bridge namespace (deleted last, after its veths are released)
 public enum JournalEntry: Hashable, Sendable {
   case intent(Kind, String)
@@ -17,6 +19,7 @@ public enum JournalEntry: Hashable, Sendable {
   public enum Kind: String, Sendable {
     case netns
     case link
+    case cgroup
   }
 
   public var line: String {
@@ -56,6 +59,8 @@ public struct JournalSummary: Equatable, Sendable {
   public var namespaces: [String] = []
   /// Root-namespace interfaces; delete only when they carry the topology's alias.
   public var hostLinks: [String] = []
+  /// Cgroups, parents before children.
+  public var cgroups: [String] = []
   public var bridgeNamespace: String?
 
   public init(_ entries: [JournalEntry]) {
@@ -69,7 +74,11 @@ public struct JournalSummary: Equatable, Sendable {
       case .intent(let k, let n), .created(let k, let n):
         let key = "\(k.rawValue) \(n)"
         guard !failed.contains(key), seen.insert(key).inserted else { continue }
-        if k == .netns { namespaces.append(n) } else { hostLinks.append(n) }
+        switch k {
+        case .netns: namespaces.append(n)
+        case .link: hostLinks.append(n)
+        case .cgroup: cgroups.append(n)
+        }
       case .bridgeNamespace(let n):
         bridgeNamespace = n
       case .failed:

@@ -37,10 +37,11 @@ public enum Lifecycle {
     let plan = Planner.plan(topology)
     if replace { _ = try down(topology.name) }
     let state = try StateStore.begin(StateDocument(file: file, created: Date(), topology: topology))
-    let backend: NetlinkBackend
+    let backend: SystemBackend
     do {
-      backend = try NetlinkBackend(bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace)
-      let problems = Preflight.problems(plan, root: try backend.socket(nil))
+      let net = try NetlinkBackend(bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace)
+      backend = SystemBackend(net: net, logDirectory: state.directory + "/logs")
+      let problems = Preflight.problems(plan, root: try net.socket(nil))
       if !problems.isEmpty { throw PreflightError(problems: problems) }
     } catch {
       state.remove()
@@ -53,7 +54,7 @@ public enum Lifecycle {
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
     }
     try state.markComplete()
-    if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.profileReport + "\n").data(using: .utf8)!) }
+    if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.net.profileReport + "\n").data(using: .utf8)!) }
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
   }
 
@@ -62,8 +63,8 @@ public enum Lifecycle {
   public static func down(_ name: String) throws -> Teardown.Report? {
     guard let state = try StateStore.open(name) else { return nil }
     let summary = JournalSummary(state.entries())
-    let backend = try NetlinkBackend()
-    let report = Teardown.run(summary, names: KernelNames(topology: name), backend: backend)
+    let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
+    let report = Teardown.run(summary, names: KernelNames(topology: name), system: backend)
     if report.failures.isEmpty { state.remove() }
     return report
   }

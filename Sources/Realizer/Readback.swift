@@ -1,5 +1,6 @@
 import Foundation
 import Netlink
+import NodeRuntime
 import Planner
 import TopologyModel
 
@@ -18,25 +19,46 @@ public struct NodeStatus: Codable, Sendable {
   public var forward: Bool?
   public var interfaces: [Interface]
   public var routes: [String]
+  /// The node's cgroup, its cap, CPU use over the sampling window, and its processes.
+  public var cgroup: String?
+  public var cpuCapPercent: Int?
+  public var cpuUsePercent: Double?
+  public var processes: [String] = []
   /// Differences between the plan and the kernel, one sentence each.
   public var drift: [String]
 }
 
 /// Reads a topology back from the kernel through netlink.
 public enum Readback {
-  public static func status(_ plan: Plan) -> [NodeStatus] {
+  /// `sample`: seconds over which CPU use is measured (0: not measured).
+  public static func status(_ plan: Plan, sample: Double = 0) -> [NodeStatus] {
     guard let backend = try? NetlinkBackend() else { return [] }
     var result: [NodeStatus] = []
-    for node in plan.topology.nodes {
+    let cg = try? CgroupSystem.detect()
+    let before = plan.topology.nodes.map { cg?.cpuSeconds(plan.names.cgroup(node: $0.name)) }
+    if sample > 0 { usleep(useconds_t(sample * 1e6)) }
+    for (i, node) in plan.topology.nodes.enumerated() {
       let ns = plan.names.namespace(node: node.name)
-      result.append(read(plan: plan, owner: .node(node.name), ns: ns, node: node, backend: backend))
+      var s = read(plan: plan, owner: .node(node.name), ns: ns, node: node, backend: backend)
+      let path = plan.names.cgroup(node: node.name)
+      s.cgroup = path
+      s.cpuCapPercent = node.cpuPercent
+      if let cg {
+        if !cg.exists(path) { s.drift.append("cgroup \(path) is missing") }
+        if sample > 0, let a = before[i], let b = cg.cpuSeconds(path) { s.cpuUsePercent = ((b - a) / sample * 1000).rounded() / 10 }
+        s.processes = cg.pids(path).map { pid in
+          let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+          return "\(pid) \(comm)"
+        }
+      }
+      result.append(s)
     }
     if plan.topology.hasHost {
       result.append(read(plan: plan, owner: .host, ns: nil, node: nil, backend: backend))
     }
     if !plan.topology.bridges.isEmpty {
       let ns = plan.names.bridgeNamespace
-      var s = NodeStatus(node: "(bridges)", namespace: ns, present: NetworkNamespace.exists(ns), forward: nil, interfaces: [], routes: [], drift: [])
+      var s = NodeStatus(node: "(bridges)", namespace: ns, present: NetworkNamespace.exists(ns), forward: nil, interfaces: [], routes: [], cgroup: nil, drift: [])
       if !s.present {
         s.drift.append("bridge namespace \(ns) is missing")
       } else if let links = try? backend.socket(ns).links() {
@@ -57,7 +79,7 @@ public enum Readback {
   }
 
   static func read(plan: Plan, owner: Owner, ns: String?, node: Node?, backend: NetlinkBackend) -> NodeStatus {
-    var s = NodeStatus(node: owner.description, namespace: ns, present: true, forward: nil, interfaces: [], routes: [], drift: [])
+    var s = NodeStatus(node: owner.description, namespace: ns, present: true, forward: nil, interfaces: [], routes: [], cgroup: nil, drift: [])
     if let ns, !NetworkNamespace.exists(ns) {
       s.present = false
       s.drift.append("namespace \(ns) is missing")

@@ -56,6 +56,7 @@ public enum Realizer {
     switch step {
     case .createNamespace(let n): return (.netns, n)
     case .createVeth(let v) where v.ns == nil: return (.link, v.name)
+    case .createCgroup(let path, _): return (.cgroup, path)
     default: return nil
     }
   }

@@ -2,9 +2,10 @@ import Glibc
 import Netlink
 import Planner
 
-/// Removes what a journal says nstopo created, and only that: root-namespace links that carry
-/// the topology's alias, then node namespaces, then the bridge namespace once the kernel has
-/// released every veth. Idempotent: what is already gone is skipped.
+/// Removes what a journal says nstopo created, and only that: the processes in its cgroups,
+/// root-namespace links that carry the topology's alias, node namespaces, the bridge
+/// namespace once the kernel has released every veth, then the cgroups. Idempotent: what is
+/// already gone is skipped.
 public enum Teardown {
   public struct Report: Sendable {
     public var namespacesDeleted = 0
@@ -13,9 +14,22 @@ public enum Teardown {
     public var failures: [String] = []
   }
 
-  public static func run(_ summary: JournalSummary, names: KernelNames, backend: NetlinkBackend) -> Report {
+  public static func run(_ summary: JournalSummary, names: KernelNames, system: SystemBackend) -> Report {
     var report = Report()
+    let backend = system.net
     backend.bridgeNamespace = summary.bridgeNamespace
+    // Processes first: they hold their namespaces alive.
+    let nodeCgroups = summary.cgroups.reversed().filter { $0.contains("/") }
+    if !summary.cgroups.isEmpty {
+      do {
+        let cg = try system.cgroups()
+        for path in nodeCgroups where !cg.killAll(path, reap: system.reap) {
+          report.failures.append("processes in cgroup \(path) survived SIGKILL")
+        }
+      } catch {
+        report.failures.append("cgroups: \(error)")
+      }
+    }
     for link in summary.hostLinks {
       do {
         guard let info = try backend.socket(nil).link(named: link) else { continue }
@@ -39,6 +53,11 @@ public enum Teardown {
         report.namespacesDeleted += 1
       } catch {
         report.failures.append("ip netns del \(ns): \(error)")
+      }
+    }
+    if !summary.cgroups.isEmpty, let cg = try? system.cgroups() {
+      for path in summary.cgroups.reversed() {
+        do { try cg.remove(path) } catch { report.failures.append("\(error)") }
       }
     }
     report.warnings += backend.warnings

@@ -14,6 +14,9 @@ struct Status: ParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
+  @Option(help: "Seconds over which each node's CPU use is measured (0 to skip).")
+  var sample = 0.5
+
   struct Row: Codable {
     var name: String
     var state: String
@@ -57,24 +60,31 @@ struct Status: ParsableCommand {
         throw Failure("topology '\(name)' is not up (see `nstopo status`)", code: Exit.noInput)
       }
       let plan = Planner.plan(doc.topology)
-      let nodes = Readback.status(plan)
+      let nodes = Readback.status(plan, sample: sample)
       let drift = nodes.reduce(0) { $0 + $1.drift.count }
       if json {
         print(try encodeJSON(Detail(name: name, state: StateStore.phase(name).rawValue, file: doc.file, nodes: nodes, drift: drift)))
         return Exit.ok
       }
       print("topology \(name) (\(StateStore.phase(name).rawValue)) from \(doc.file)")
-      var table = [["NODE", "NAMESPACE", "INTERFACES", "ROUTES"]]
+      var table = [["NODE", "NAMESPACE", "INTERFACES", "ROUTES", "CPU", "PROCESSES"]]
       for n in nodes {
         let ifs = n.interfaces.filter { $0.name != "lo" }.map { i in
           "\(i.name)\(i.up ? "" : "(down)") \(i.addresses.joined(separator: ","))".trimmingCharacters(in: .whitespaces)
         }
         let routes = n.routes.filter { $0.contains("via") || $0.hasPrefix("default") || $0.hasPrefix("blackhole") || $0.hasPrefix("unreachable") || $0.hasPrefix("prohibit") }
-        let rows = max(1, ifs.count, routes.count)
+        var cpu: [String] = []
+        if n.cgroup != nil {
+          cpu.append(n.cpuUsePercent.map { "\($0)%" } ?? "-")
+          if let cap = n.cpuCapPercent { cpu.append("cap \(cap)%") }
+        }
+        let procs = n.processes.prefix(5) + (n.processes.count > 5 ? ["+\(n.processes.count - 5) more"] : [])
+        let rows = max(1, ifs.count, routes.count, cpu.count, procs.count)
         for i in 0..<rows {
           table.append([
             i == 0 ? n.node + (n.forward == true ? " (fwd)" : "") : "", i == 0 ? (n.namespace ?? "(root)") : "",
-            i < ifs.count ? ifs[i] : "", i < routes.count ? routes[i] : "",
+            i < ifs.count ? ifs[i] : "", i < routes.count ? routes[i] : "", i < cpu.count ? cpu[i] : "",
+            i < procs.count ? procs[procs.startIndex + i] : "",
           ])
         }
       }

@@ -8,11 +8,11 @@ import XCTest
 
 /// Fails the Nth step of a real backend: the seam for rollback tests on the kernel.
 final class FailingBackend: KernelBackend {
-  let real: NetlinkBackend
+  let real: KernelBackend
   let failAt: Int
   var calls = 0
 
-  init(_ real: NetlinkBackend, failAt: Int) {
+  init(_ real: KernelBackend, failAt: Int) {
     self.real = real
     self.failAt = failAt
   }
@@ -41,11 +41,13 @@ final class SafetyTests: KernelTestCase {
       node b
         link sw2
         route default via r
+        cpu 30%
+        run sleep 60
       link host:\(host) \(net).1/24 -- a:eth1 \(net).2/24
       """)
     let plan = Planner.plan(t)
     for n in 0..<plan.steps.count {
-      let backend = try NetlinkBackend(bridgeNamespace: plan.names.bridgeNamespace)
+      let backend = SystemBackend(net: try NetlinkBackend(bridgeNamespace: plan.names.bridgeNamespace), logDirectory: nil)
       do {
         try Realizer.up(plan, backend: FailingBackend(backend, failAt: n), journal: nil)
         XCTFail("step \(n) should fail")
@@ -66,7 +68,7 @@ final class SafetyTests: KernelTestCase {
       ns: plan.names.namespace(node: "a"),
       route: Step.KernelRoute(destination: IPv4Prefix("10.99.0.0/16")!, gateway: IPv4Address("198.51.100.1")!, kind: .unicast))
     plan.steps.append(PlannedStep(bad))
-    let backend = try NetlinkBackend()
+    let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
     XCTAssertThrowsError(try Realizer.up(plan, backend: backend, journal: nil)) { error in
       let text = "\(error)"
       XCTAssertTrue(text.hasPrefix("step \(plan.steps.count) of \(plan.steps.count) failed: ip -n \(plan.names.namespace(node: "a")) route add 10.99.0.0/16 via 198.51.100.1"), text)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Netlink
+import NodeRuntime
 import Planner
 import Realizer
 import TopologyDSL
@@ -50,6 +51,7 @@ class KernelTestCase: XCTestCase {
     let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     result += mounts.split(separator: "\n").filter { $0.contains("/run/netns/\(name)-") || $0.contains("/run/netns/\(name) ") }.map { "mount \($0)" }
     if FileManager.default.fileExists(atPath: StateStore.directory(name)) { result.append("state \(StateStore.directory(name))") }
+    if let cg = try? CgroupSystem.detect(), cg.exists("nstopo-\(name)") { result.append("cgroup nstopo-\(name)") }
     if let root = try? NetlinkSocket(namespaceFD: nil, name: "root"), let links = try? root.links() {
       result += links.filter { $0.alias == "nstopo:\(name)" }.map { "link \($0.name)" }
     }
@@ -86,7 +88,7 @@ class KernelTestCase: XCTestCase {
 
 /// Runs `nstopo ARGS`, returning its exit code and output.
 @discardableResult
-func runNstopo(_ binary: String, _ args: [String]) throws -> (Int32, String, String) {
+func runNstopo(_ binary: String, _ args: [String], input: String? = nil) throws -> (Int32, String, String) {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: binary)
   p.arguments = args
@@ -94,7 +96,13 @@ func runNstopo(_ binary: String, _ args: [String]) throws -> (Int32, String, Str
   let err = Pipe()
   p.standardOutput = out
   p.standardError = err
+  let inPipe = Pipe()
+  p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
   try p.run()
+  if let input {
+    inPipe.fileHandleForWriting.write(input.data(using: .utf8)!)
+    try inPipe.fileHandleForWriting.close()
+  }
   let o = out.fileHandleForReading.readDataToEndOfFile()
   let e = err.fileHandleForReading.readDataToEndOfFile()
   p.waitUntilExit()

@@ -38,6 +38,13 @@ final class FakeKernel: KernelBackend {
       links.insert(remote)
       peers[local] = remote
       peers[remote] = local
+    case .createCgroup(let path, _):
+      XCTAssertFalse(cgroups.contains(path), "cgroup \(path) created twice")
+      cgroups.insert(path)
+    case .deleteCgroup(let path):
+      XCTAssertTrue(cgroups.contains(path), "deleting missing cgroup \(path)")
+      XCTAssertFalse(cgroups.contains { $0.hasPrefix(path + "/") }, "deleting \(path) before its children")
+      cgroups.remove(path)
     case .createBridge(let ns, let name, _):
       links.insert("\(ns)/\(name)")
     case .deleteLink(let ns, let name):
@@ -51,9 +58,10 @@ final class FakeKernel: KernelBackend {
   }
 
   var peers: [String: String] = [:]
+  var cgroups = Set<String>()
 
   /// Objects that would outlive the process: namespaces and root-namespace links.
-  var leftovers: [String] { namespaces.sorted() + links.filter { $0.hasPrefix("/") }.sorted() }
+  var leftovers: [String] { namespaces.sorted() + links.filter { $0.hasPrefix("/") }.sorted() + cgroups.sorted() }
 }
 
 final class RecordingJournal: JournalSink {
@@ -77,6 +85,8 @@ func labWithHost() -> Topology {
       node b
         link sw2
         route default via r
+        run sleep 100
+        cpu 50%
       link host:nsttveth 10.99.0.1/24 -- a:eth1 10.99.0.2/24
       """, fileName: "t.topo")
   return r.topology!

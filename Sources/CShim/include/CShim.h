@@ -68,4 +68,24 @@ int nstopo_accept_nonblock(int fd);
 /// setsockopt(SO_BINDTODEVICE): route only through `device`.
 int nstopo_bind_to_device(int fd, const char *device);
 
+/// What nstopo_spawn does in the child, in this order: new session, default signals, join
+/// cgroups, enter the network namespace, private mount namespace with /proc, chroot,
+/// stdio, exec. Every string is prepared by the caller: the child only makes system calls.
+struct nstopo_spawn_spec {
+  const char *const *argv;         /* NULL-terminated; argv[0] is searched in PATH */
+  const char *const *envp;         /* NULL-terminated */
+  const char *const *cgroup_procs; /* NULL-terminated cgroup.procs files to join */
+  int netns_fd;                    /* -1: stay in the caller's namespace */
+  const char *root;                /* chroot directory, or NULL */
+  const char *proc_mount;          /* "<root>/proc" to mount procfs on, or NULL */
+  int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
+  int new_session;                 /* setsid() */
+};
+
+/// Forks and starts the child described by `spec`. Returns its pid, or -1 with `error`
+/// naming the step that failed and why (e.g. "chroot /srv/rootfs: No such file or directory").
+/// Exists because setns/unshare/chroot/mount must happen in the child between fork and exec,
+/// which Swift cannot do safely (nothing but system calls may run there).
+pid_t nstopo_spawn(const struct nstopo_spawn_spec *spec, char *error, size_t error_size);
+
 #endif
