@@ -14,6 +14,7 @@ let package = Package(
     .target(name: "TopologyModel"),
     .target(name: "TopologyDSL", dependencies: ["TopologyModel"]),
     .target(name: "Planner", dependencies: ["TopologyModel"]),
+    .target(name: "DOT", dependencies: ["TopologyModel"]),
     // C quarantine.
     .systemLibrary(
       name: "CNetlink",
@@ -29,7 +30,7 @@ let package = Package(
     .executableTarget(
       name: "nstopo",
       dependencies: [
-        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime",
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime", "DOT",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -37,6 +38,7 @@ let package = Package(
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime"]

@@ -9,5 +9,5 @@ struct NSTopo: ParsableCommand {
       69 a required tool is missing, 70 internal error, 71 kernel operation failed,
       73 topology already up, 75 topology busy (another nstopo holds it), 77 needs root.
       """,
-    subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self])
+    subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self])
 }

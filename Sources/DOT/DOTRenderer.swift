@@ -1,0 +1,314 @@
+import TopologyModel
+
+/// Measured reachability to draw over a topology (from `nstopo test --json`).
+public struct Overlay: Sendable {
+  public struct FailedExpectation: Hashable, Sendable {
+    public var source: String
+    public var target: String
+    public var detail: String
+
+    public init(source: String, target: String, detail: String) {
+      self.source = source
+      self.target = target
+      self.detail = detail
+    }
+  }
+
+  public var failed: [FailedExpectation]
+  /// Per endpoint: failed expectations it is part of, and expectations it is part of.
+  public var perNode: [String: (failed: Int, total: Int)]
+
+  public init(failed: [FailedExpectation], perNode: [String: (failed: Int, total: Int)]) {
+    self.failed = failed
+    self.perNode = perNode
+  }
+}
+
+/// Renders a topology as Graphviz DOT. Pure and deterministic: the same topology and options
+/// give byte-identical text. Every identifier is quoted and escaped, so any name is valid DOT.
+///
+/// Nodes are boxes (routers bold and orange), bridges are ellipses inside a cluster with their
+/// subnet, the host is a house. Hosts that differ only by a number (`h1`..`h100`, same links,
+/// routes and settings) are drawn as one group node `h[1..100]` unless `expand` is set.
+public enum DOTRenderer {
+  public struct Options: Sendable {
+    /// Draw every node, even in large ranges.
+    public var expand: Bool
+    /// Smallest run of identical hosts drawn as one group node.
+    public var groupThreshold: Int
+    public var overlay: Overlay?
+
+    public init(expand: Bool = false, groupThreshold: Int = 6, overlay: Overlay? = nil) {
+      self.expand = expand
+      self.groupThreshold = groupThreshold
+      self.overlay = overlay
+    }
+  }
+
+  public static func render(_ t: Topology, options: Options = Options()) -> String {
+    let groups = options.expand ? t.nodes.map { Group(members: [$0.name], label: $0.name) } : group(t, threshold: options.groupThreshold)
+    var groupOf: [String: Int] = [:]
+    for (i, g) in groups.enumerated() { for m in g.members { groupOf[m] = i } }
+    func id(_ owner: Owner) -> String {
+      switch owner {
+      case .node(let n): return quote("node:" + groups[groupOf[n]!].label)
+      case .bridge(let b): return quote("bridge:" + b)
+      case .host: return quote("host")
+      }
+    }
+    // Edges leave from the interface's row in the node's table: `"node:r1":"p2"`.
+    func endpoint(_ e: LinkEnd) -> String {
+      if case .bridge = e.owner { return id(e.owner) }
+      let ends = e.owner == .host ? t.ends(of: .host) : t.ends(of: e.owner)
+      let index = ends.firstIndex { $0.interface == e.interface } ?? 0
+      return id(e.owner) + ":" + quote("p\(index)")
+    }
+
+    var out = "graph \(quote(t.name)) {\n"
+    out += "  graph [rankdir=LR, fontname=\"Helvetica\", label=\(quote("topology \(t.name)")), labelloc=t, fontsize=18, nodesep=0.35, ranksep=0.9, pad=0.3];\n"
+    out += "  node [fontname=\"Helvetica\", fontsize=11];\n"
+    out += "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#667788\", fontcolor=\"#334455\"];\n"
+
+    // Hosts whose every link goes to one bridge sit in that bridge's cluster.
+    var home: [Int: String] = [:]
+    for (i, g) in groups.enumerated() {
+      let bridges = Set(t.ends(of: .node(g.members[0])).compactMap { e -> String? in
+        t.links.first { ($0.a == e || $0.b == e) }?.bridge
+      })
+      let links = t.ends(of: .node(g.members[0])).count
+      if bridges.count == 1 && links == 1 { home[i] = bridges.first! }
+    }
+
+    let subnetOf = Dictionary(uniqueKeysWithValues: t.subnets.map { ($0.name, $0) })
+    for b in t.bridges {
+      let subnet = b.subnet.flatMap { subnetOf[$0] }
+      out += "  subgraph \(quote("cluster:" + b.name)) {\n"
+      out += "    label=\(quote(subnet.map { "\($0.name)  \($0.prefix)" } ?? b.name)); style=\"rounded,filled\"; fillcolor=\"#f3f6fa\"; color=\"#a9bccf\"; fontsize=12;\n"
+      out += "    \(id(.bridge(b.name))) [label=\(quote(b.name)), shape=ellipse, style=filled, fillcolor=\"#d8e4f0\", color=\"#5a7896\"];\n"
+      for (i, g) in groups.enumerated() where home[i] == b.name {
+        out += "    " + nodeLine(t, g, id: id(.node(g.members[0])), overlay: options.overlay) + "\n"
+      }
+      out += "  }\n"
+    }
+    for (i, g) in groups.enumerated() where home[i] == nil {
+      out += "  " + nodeLine(t, g, id: id(.node(g.members[0])), overlay: options.overlay) + "\n"
+    }
+    if t.hasHost {
+      let rows = t.ends(of: .host).enumerated().map { i, e in interfaceRow(i, e.interface, e.address?.description) }.joined()
+      let label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>host</b></td></tr><tr><td><font point-size=\"9\" color=\"#445566\">root namespace</font></td></tr>\(rows)</table>>"
+      out += "  \(id(.host)) [label=\(label), shape=house, style=filled, fillcolor=\"#e8e8e8\", color=\"#555555\"\(heat(options.overlay, "host"))];\n"
+    }
+
+    // One edge per link; a group's links are drawn once, with its member count.
+    var drawn = Set<String>()
+    for link in t.links {
+      let a = endpoint(link.a)
+      let b = endpoint(link.b)
+      let key = "\(a)|\(b)"
+      let count: Int
+      if case .node(let n) = link.a.owner, groups[groupOf[n]!].members.count > 1 {
+        guard drawn.insert(key).inserted else { continue }
+        count = groups[groupOf[n]!].members.count
+      } else {
+        count = 1
+      }
+      var attrs: [String] = []
+      if count > 1 {
+        attrs.append("label=\(quote("×\(count)"))")
+        attrs.append("penwidth=2")
+      }
+      if link.bridge == nil { attrs.append("color=\"#8a5a00\"") }
+      out += "  \(a) -- \(b)\(attrs.isEmpty ? "" : " [\(attrs.joined(separator: ", "))]");\n"
+    }
+
+    if let overlay = options.overlay {
+      // Failed expectations: red dashed, not allowed to move the layout.
+      var seen: [String: (String, String, Int, String)] = [:]
+      var order: [String] = []
+      for f in overlay.failed {
+        let s = f.source == "host" ? id(.host) : id(.node(f.source))
+        let d = f.target == "host" ? id(.host) : id(.node(f.target))
+        let key = "\(s)>\(d)"
+        if let e = seen[key] {
+          seen[key] = (e.0, e.1, e.2 + 1, e.3)
+        } else {
+          seen[key] = (s, d, 1, f.detail)
+          order.append(key)
+        }
+      }
+      for key in order {
+        let (s, d, n, detail) = seen[key]!
+        let label = n > 1 ? "\(n) failed" : detail
+        out += "  \(s) -- \(d) [color=\"#d0021b\", fontcolor=\"#d0021b\", style=dashed, penwidth=2, dir=forward, arrowhead=normal, constraint=false, label=\(quote(label))];\n"
+      }
+      out += legend(overlay)
+    }
+    out += "}\n"
+    return out
+  }
+
+  // MARK: nodes
+
+  struct Group {
+    var members: [String]
+    var label: String
+  }
+
+  /// Runs of hosts that differ only by their trailing number, with identical links (to the
+  /// same bridges or nodes), routes (by next-hop node) and settings.
+  static func group(_ t: Topology, threshold: Int) -> [Group] {
+    func signature(_ n: Node) -> String? {
+      if n.forward || n.cpuPercent != nil || n.chroot != nil || !n.run.isEmpty { return nil }
+      let ends = t.ends(of: .node(n.name))
+      let links = ends.map { e -> String in
+        let link = t.links.first { $0.a == e || $0.b == e }!
+        let other = link.a == e ? link.b : link.a
+        return "\(e.interface)>\(other.owner)"
+      }
+      let routes = n.routes.map { r -> String in
+        switch r.nextHop {
+        case .gateway(let gw, let node): return "\(r.destination)>\(node ?? gw.description)"
+        default: return "\(r.destination)>\(r.nextHop)"
+        }
+      }
+      return links.joined(separator: ",") + "|" + routes.joined(separator: ",")
+    }
+    func split(_ name: String) -> (String, Int)? {
+      let digits = name.reversed().prefix { $0.isNumber && $0.isASCII }
+      guard !digits.isEmpty, digits.count < name.count, digits.count <= 6, let v = Int(String(digits.reversed())) else { return nil }
+      return (String(name.dropLast(digits.count)), v)
+    }
+    var result: [Group] = []
+    var buckets: [String: Int] = [:]
+    for n in t.nodes {
+      guard let sig = signature(n), let (prefix, _) = split(n.name) else {
+        result.append(Group(members: [n.name], label: n.name))
+        continue
+      }
+      let key = prefix + "\u{0}" + sig
+      if let i = buckets[key] {
+        result[i].members.append(n.name)
+      } else {
+        buckets[key] = result.count
+        result.append(Group(members: [n.name], label: n.name))
+      }
+    }
+    var final: [Group] = []
+    for g in result {
+      if g.members.count >= threshold {
+        let nums = g.members.compactMap { split($0)?.1 }
+        let prefix = split(g.members[0])!.0
+        let contiguous = nums == Array(nums.first!...nums.first! + nums.count - 1)
+        let label = contiguous ? "\(prefix)[\(nums.first!)..\(nums.last!)]" : "\(prefix)* (\(nums.count))"
+        final.append(Group(members: g.members, label: label))
+      } else {
+        final += g.members.map { Group(members: [$0], label: $0) }
+      }
+    }
+    return final
+  }
+
+  static func nodeLine(_ t: Topology, _ g: Group, id: String, overlay: Overlay?) -> String {
+    let n = t.node(named: g.members[0])!
+    var details: [String] = []
+    if g.members.count > 1 {
+      let addrs = g.members.compactMap { t.ends(of: .node($0)).first?.address?.address }
+      if let lo = addrs.min(), let hi = addrs.max() { details.append("\(g.members.count) hosts, \(lo) – \(hi)") }
+    }
+    if n.forward { details.append("router (forward)") }
+    if let c = n.cpuPercent { details.append("cpu \(c)%") }
+    if let r = n.chroot { details.append("chroot \(r.split(separator: "/").last.map(String.init) ?? r)") }
+    for r in n.run.prefix(2) { details.append("run \(r.count > 28 ? String(r.prefix(27)) + "…" : r)") }
+    var label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>\(html(g.label))</b></td></tr>"
+    for d in details { label += "<tr><td><font point-size=\"9\" color=\"#445566\">\(html(d))</font></td></tr>" }
+    for (i, e) in t.ends(of: .node(n.name)).enumerated() {
+      var addr = e.address?.description
+      if g.members.count > 1 { addr = e.address.map { "/\($0.length)" } }
+      label += interfaceRow(i, e.interface, addr)
+    }
+    label += "</table>>"
+    var style = "rounded,filled"
+    _ = t
+    var fill = g.members.count > 1 ? "#eef3e6" : "#ffffff"
+    var color = "#446688"
+    if n.forward {
+      style += ",bold"
+      fill = "#ffe7c2"
+      color = "#b06b00"
+    }
+    var attrs = "label=\(label), shape=box, style=\(quote(style)), fillcolor=\(quote(fill)), color=\(quote(color))"
+    if g.members.count > 1 { attrs += ", peripheries=2" }
+    let h = g.members.map { heatValue(overlay, $0) }
+    if let worst = h.compactMap({ $0 }).max() { attrs += ", fillcolor=\(quote(heatColor(worst)))" }
+    return "\(id) [\(attrs)];"
+  }
+
+  /// One interface of a node: its name and address, with the port its edge attaches to.
+  static func interfaceRow(_ index: Int, _ name: String, _ address: String?) -> String {
+    let text = address.map { "\(name)  \($0)" } ?? name
+    return "<tr><td port=\"p\(index)\" align=\"left\"><font point-size=\"9\" face=\"monospace\">\(html(text))</font></td></tr>"
+  }
+
+  // MARK: overlay
+
+  static func heatValue(_ overlay: Overlay?, _ name: String) -> Double? {
+    guard let o = overlay, let p = o.perNode[name], p.failed > 0 else { return nil }
+    return Double(p.failed) / Double(max(1, p.total))
+  }
+
+  static func heat(_ overlay: Overlay?, _ name: String) -> String {
+    heatValue(overlay, name).map { ", fillcolor=\(quote(heatColor($0)))" } ?? ""
+  }
+
+  /// Light red for a few failures, strong red when most of a node's pairs failed.
+  static func heatColor(_ fraction: Double) -> String {
+    switch fraction {
+    case ..<0.25: return "#fde0dc"
+    case ..<0.5: return "#f9a99f"
+    case ..<0.75: return "#f26b5b"
+    default: return "#d0021b"
+    }
+  }
+
+  static func legend(_ o: Overlay) -> String {
+    let failedCount = o.failed.count
+    var rows = "<tr><td colspan=\"2\"><b>measured reachability</b></td></tr>"
+    rows += "<tr><td><font color=\"#d0021b\">- - -&gt;</font></td><td align=\"left\">failed expectation (\(failedCount))</td></tr>"
+    for (c, text) in [("#fde0dc", "a few of the node's expectations failed"), ("#f26b5b", "half or more failed"), ("#d0021b", "most failed")] {
+      rows += "<tr><td bgcolor=\"\(c)\">    </td><td align=\"left\">\(text)</td></tr>"
+    }
+    return "  \(quote("legend")) [shape=plaintext, fontsize=10, label=<<table border=\"1\" cellborder=\"0\" cellspacing=\"2\" color=\"#999999\">\(rows)</table>>];\n"
+  }
+
+  // MARK: escaping
+
+  /// A DOT double-quoted string: `"` and `\` escaped, newlines as `\n`.
+  public static func quote(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+      switch c {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": break
+      default: out.unicodeScalars.append(c)
+      }
+    }
+    return out + "\""
+  }
+
+  /// Text inside an HTML-like label.
+  public static func html(_ s: String) -> String {
+    var out = ""
+    for c in s {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      default: out.append(c)
+      }
+    }
+    return out
+  }
+}

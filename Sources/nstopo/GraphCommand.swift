@@ -1,0 +1,119 @@
+import ArgumentParser
+import DOT
+import Foundation
+import Probe
+import Realizer
+import TopologyModel
+
+struct Graph: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Draw a topology: Graphviz DOT, or SVG/PNG rendered by `dot`.",
+    discussion: """
+      The format comes from the -o extension (.dot, .svg, .png); without -o, DOT goes to
+      stdout. Runs of identical hosts (h1..h100 with the same links and routes) are drawn as
+      one group node unless --expand. --results overlays a `nstopo test --json` file: failed
+      expectations as red dashed arrows, nodes coloured by their share of failures.
+      """)
+
+  @Argument(help: "A topology file, or the name of a topology that is up.")
+  var topology: String
+
+  @Option(name: .shortAndLong, help: "Output file: .dot, .svg or .png.")
+  var output: String?
+
+  @Option(help: "Results of `nstopo test --json` to draw over the topology.")
+  var results: String?
+
+  @Flag(help: "Draw every node; do not group runs of identical hosts.")
+  var expand = false
+
+  func validate() throws {
+    if let o = output, !["dot", "gv", "svg", "png"].contains(URL(fileURLWithPath: o).pathExtension.lowercased()) {
+      throw ValidationError("-o must end in .dot, .svg or .png")
+    }
+  }
+
+  func run() throws {
+    try nstopo.run {
+      let t: Topology
+      if FileManager.default.fileExists(atPath: topology) {
+        t = try TopologyFile.require(topology)
+      } else if let doc = StateStore.document(topologyName(topology)) {
+        t = doc.topology
+      } else {
+        throw Failure("\(topology): no such file, and no topology of that name is up", code: Exit.noInput)
+      }
+      let overlay = try results.map { try loadOverlay($0, topology: t) }
+      let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay))
+      guard let output else {
+        print(dot, terminator: "")
+        return Exit.ok
+      }
+      let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+      if ext == "dot" || ext == "gv" {
+        try write(dot, output)
+      } else {
+        try renderWithGraphviz(dot, format: ext, to: output)
+      }
+      print("graph: wrote \(output)")
+      return Exit.ok
+    }
+  }
+
+  func write(_ text: String, _ path: String) throws {
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.kernel)
+    }
+  }
+
+  /// Equivalent to `dot -Tsvg -o OUT`.
+  func renderWithGraphviz(_ dot: String, format: String, to path: String) throws {
+    let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/dot" }
+    guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      throw Failure("Graphviz's `dot` is not installed; install it with `apt-get install graphviz`, or use -o FILE.dot", code: Exit.unavailable)
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = ["-T\(format)", "-o", path]
+    let input = Pipe()
+    let err = Pipe()
+    p.standardInput = input
+    p.standardError = err
+    try p.run()
+    input.fileHandleForWriting.write(dot.data(using: .utf8)!)
+    try input.fileHandleForWriting.close()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    if p.terminationStatus != 0 {
+      throw Failure("dot -T\(format) failed (exit \(p.terminationStatus)): \(message)", code: Exit.software)
+    }
+  }
+
+  /// Reads `nstopo test --json` output into the overlay the renderer draws.
+  func loadOverlay(_ path: String, topology: Topology) throws -> Overlay {
+    guard let data = FileManager.default.contents(atPath: path) else { throw Failure("\(path): no such file", code: Exit.noInput) }
+    let doc: TestDocument
+    do { doc = try JSONDecoder().decode(TestDocument.self, from: data) } catch {
+      throw Failure("\(path) is not the output of `nstopo test --json`: \(error)", code: Exit.invalidTopology)
+    }
+    if doc.topology != topology.name {
+      printError("nstopo: warning: \(path) is for topology '\(doc.topology)', not '\(topology.name)'")
+    }
+    var per: [String: (failed: Int, total: Int)] = [:]
+    var failed: [Overlay.FailedExpectation] = []
+    for p in doc.pairs where p.expected != nil {
+      let bad = p.holds == false
+      for n in [p.source, p.target] {
+        let c = per[n, default: (0, 0)]
+        per[n] = (c.failed + (bad ? 1 : 0), c.total + 1)
+      }
+      if bad {
+        failed.append(
+          Overlay.FailedExpectation(
+            source: p.source, target: p.target,
+            detail: "\(p.proto.rawValue)/\(p.port): expected \(p.expected!.rawValue), got \(p.outcome.rawValue)"))
+      }
+    }
+    return Overlay(failed: failed, perNode: per)
+  }
+}
