@@ -6,8 +6,7 @@ struct Down: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Remove everything a topology's state says nstopo created, and the state.",
     discussion: """
-      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Idempotent:
-      a topology that is not up is not an error. Waits until the kernel has released the veths.
+      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Idempotent: a topology that is not up is not an error. Waits until the kernel has released the veths.
       """)
 
   @Argument(help: "A topology file or name.")

@@ -46,8 +46,7 @@ struct Exec: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a command inside a node (namespace, cgroup and chroot).",
     discussion: """
-      stdin, stdout and stderr pass through; the exit code is the command's (128+N if killed
-      by signal N). The tutorial's manual equivalent:
+      stdin, stdout and stderr pass through; the exit code is the command's (128+N if killed by signal N). The tutorial's manual equivalent:
         echo $$ > /sys/fs/cgroup/cpu/nstopo-lab/h7/cgroup.procs
         ip netns exec lab-h7 chroot ROOTFS CMD ARGS...
       """)

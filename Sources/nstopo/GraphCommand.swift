@@ -9,10 +9,7 @@ struct Graph: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Draw a topology: Graphviz DOT, or SVG/PNG rendered by `dot`.",
     discussion: """
-      The format comes from the -o extension (.dot, .svg, .png); without -o, DOT goes to
-      stdout. Runs of identical hosts (h1..h100 with the same links and routes) are drawn as
-      one group node unless --expand. --results overlays a `nstopo test --json` file: failed
-      expectations as red dashed arrows, nodes coloured by their share of failures.
+      The format comes from the -o extension (.dot, .svg, .png); without -o, DOT goes to stdout. Runs of identical hosts (h1..h100 with the same links and routes) are drawn as one group node unless --expand. --results overlays a `nstopo test --json` file: failed expectations as red dashed arrows, nodes coloured by their share of failures.
       """)
 
   @Argument(help: "A topology file, or the name of a topology that is up.")

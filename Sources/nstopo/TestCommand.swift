@@ -18,10 +18,7 @@ struct Test: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Probe every ordered pair of nodes with real TCP/UDP sockets and check the expectations.",
     discussion: """
-      Each node listens on the probe port (default 4444/tcp, as in the tutorial) and echoes a
-      per-probe nonce; every other node connects to its primary address (the first address
-      in link order; --all-addresses for all). A `run` service already on the port is probed
-      by connecting. Exit 0 when every `expect` holds, 1 when any does not.
+      Each node listens on the probe port (default 4444/tcp, as in the tutorial) and echoes a per-probe nonce; every other node connects to its primary address (the first address in link order; --all-addresses for all). A `run` service already on the port is probed by connecting. Exit 0 when every `expect` holds, 1 when any does not.
       """)
 
   @Argument(help: "A topology name (up), or a file with --up.")

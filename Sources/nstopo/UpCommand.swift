@@ -6,9 +6,7 @@ struct Up: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Build a topology in the kernel (namespaces, veths, bridges, addresses, routes).",
     discussion: """
-      Everything is created through netlink. A failure at any step rolls back everything this
-      run created. State is kept in /run/nstopo/<topology>/ so that `down` works even if the
-      file changes or disappears.
+      Everything is created through netlink. A failure at any step rolls back everything this run created. State is kept in /run/nstopo/<topology>/ so that `down` works even if the file changes or disappears.
       """)
 
   @Argument(help: "A topology file (.topo).")
