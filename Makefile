@@ -3,6 +3,8 @@ SWIFT ?= swift
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev graphviz busybox-static pkg-config iproute2 iptables procps
 BIN := .build/release/nstopo
 
+BENCH_PACKAGES := time python3 netcat-openbsd busybox-static
+
 .PHONY: all deps build release test unit demo bench clean
 
 all: build
@@ -22,11 +24,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Unit tests (no root) and integration tests against the real kernel (root), then a leak check.
+# Unit tests (no root) and integration tests against the real kernel (root), a leak check,
+# and the benchmark's smoke run (star-10 once) so that it does not rot.
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	@sh scripts/check-leftovers.sh
+	$(MAKE) bench QUICK=1
 
 # Unit tests only: no root, no kernel.
 unit:
@@ -34,6 +38,13 @@ unit:
 
 demo: release
 	@sh scripts/demo.sh $(BIN)
+
+# Benchmarks against ip -batch and the tutorial's way (not a test). QUICK=1: star-10 once.
+# PEERS=1 also measures Mininet (installs Debian's mininet). Writes bench/results/latest.md.
+bench: release
+	@missing=""; for p in $(BENCH_PACKAGES) $(if $(PEERS),mininet,); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	python3 bench/run.py $(if $(QUICK),--quick,) $(if $(PEERS),--peers,)
 
 clean:
 	rm -rf .build demo.svg demo.json

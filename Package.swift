@@ -15,6 +15,7 @@ let package = Package(
     .target(name: "TopologyDSL", dependencies: ["TopologyModel"]),
     .target(name: "Planner", dependencies: ["TopologyModel"]),
     .target(name: "DOT", dependencies: ["TopologyModel"]),
+    .target(name: "Predict", dependencies: ["TopologyModel"]),
     // C quarantine.
     .systemLibrary(
       name: "CNetlink",
@@ -30,7 +31,7 @@ let package = Package(
     .executableTarget(
       name: "nstopo",
       dependencies: [
-        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime", "DOT",
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime", "DOT", "Predict",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -38,10 +39,11 @@ let package = Package(
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime"]
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime", "Predict"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -29,6 +29,21 @@ public enum Forwarding {
     }
   }
 
+  /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.
+  /// Without br_netfilter loaded the files do not exist, and there is nothing to switch.
+  public static func setBridgeNetfilter(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    try NetworkNamespace.run(in: fd) {
+      for key in ["iptables", "ip6tables", "arptables"] {
+        let path = "/proc/sys/net/bridge/bridge-nf-call-\(key)"
+        let f = open(path, O_WRONLY | O_CLOEXEC)
+        if f < 0 && errno == ENOENT { return }
+        guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
+        defer { close(f) }
+        try valueOrErrno("write", "\(path) in \(name)") { write(f, enabled ? "1\n" : "0\n", 2) }
+      }
+    }
+  }
+
   /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
   public static func get(namespaceFD fd: Int32, name: String) throws -> Bool {
     try NetworkNamespace.run(in: fd) {

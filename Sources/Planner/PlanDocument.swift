@@ -157,6 +157,7 @@ extension Step {
     case .deleteNeighbours: return "delete-neighbours"
     case .setForwarding: return "set-forwarding"
     case .setIPv6: return "set-ipv6"
+    case .setBridgeNetfilter: return "set-bridge-netfilter"
     case .createCgroup: return "create-cgroup"
     case .deleteCgroup: return "delete-cgroup"
     case .startProcesses: return "start-processes"

@@ -43,6 +43,7 @@ public enum Planner {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: false))
     }
+    if !topology.bridges.isEmpty { steps.append(.setBridgeNetfilter(ns: bridgeNS, enabled: false)) }
     // A cgroup per node, under one per topology: caps, accounting, and the unit `down` stops.
     steps.append(.createCgroup(path: names.topologyCgroup, cpuPercent: nil))
     for node in topology.nodes {

@@ -44,6 +44,9 @@ extension Step {
       }.joined(separator: "; ")
     case .stopProcesses(let cgroups):
       return cgroups.map { "kill $(cat /sys/fs/cgroup/cpu/\($0)/cgroup.procs)" }.joined(separator: "; ")
+    case .setBridgeNetfilter(let ns, let on):
+      let v = on ? 1 : 0
+      return "ip netns exec \(ns) sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v) net.bridge.bridge-nf-call-arptables=\(v)"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"

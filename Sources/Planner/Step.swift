@@ -19,6 +19,9 @@ public enum Step: Hashable, Sendable {
   /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
   /// and makes large bridges quadratic to build.
   case setIPv6(ns: String, enabled: Bool)
+  /// `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the bridge namespace: nstopo's
+  /// bridges are plain switches, and netfilter on bridged frames costs every probe.
+  case setBridgeNetfilter(ns: String, enabled: Bool)
   /// A cgroup (path relative to the cgroup mount), with an optional CPU cap in percent.
   case createCgroup(path: String, cpuPercent: Int?)
   /// Stops every process in the cgroup, then removes it.
@@ -109,7 +112,7 @@ public enum Step: Hashable, Sendable {
     case .addAddress(let ns, _, _), .deleteAddress(let ns, _, _): return ns
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
-    case .setForwarding(let ns, _), .setIPv6(let ns, _): return ns
+    case .setForwarding(let ns, _), .setIPv6(let ns, _), .setBridgeNetfilter(let ns, _): return ns
     case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses: return nil
     }
   }
@@ -135,6 +138,7 @@ public enum Step: Hashable, Sendable {
     case .addNeighbours(let s): return .deleteNeighbours(s)
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
+    case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
     case .createCgroup(let path, _): return .deleteCgroup(path: path)
     case .startProcesses(let l): return .stopProcesses(cgroups: l.map(\.cgroup))
     case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours, .deleteCgroup,

@@ -70,12 +70,35 @@ public enum MatrixText {
       out += "\nmismatches (\(mismatches.count)):\n"
       for m in mismatches.prefix(maxListed) {
         let x = paint(.mismatch, color)
-        out += "  \(x) \(m.source) -> \(m.target) \(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): expected \(m.expected!.rawValue), got \(m.outcome.rawValue)\(m.line.map { " (line \($0))" } ?? "")\n"
+        out += "  \(x) \(m.source) -> \(m.target) \(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): \(verdicts(m))\(m.line.map { " (line \($0))" } ?? "")\n"
+        if let r = m.reason { out += "      \(r)\n" }
       }
       if mismatches.count > maxListed { out += "  ... and \(mismatches.count - maxListed) more (see --json)\n" }
     }
+    let surprises = r.surprises
+    if !surprises.isEmpty {
+      out += "\nmeasured differs from the model where the expectation holds (\(surprises.count)): a `run` firewall or a kernel surprise\n"
+      for s in surprises.prefix(10) {
+        out += "  ! \(s.source) -> \(s.target) \(s.proto.rawValue)/\(s.port): declared \(s.declared!.rawValue), predicted \(s.predicted!.rawValue), measured \(s.outcome.rawValue)\n"
+      }
+      if surprises.count > 10 { out += "  ... and \(surprises.count - 10) more\n" }
+    }
     out += "\n" + r.summary + "\n"
     return out
+  }
+
+  /// `expected reach, got timed-out`, or, where they differ, the three verdicts:
+  /// `declared reach, predicted blocked, measured timed-out`.
+  static func verdicts(_ m: PairResult) -> String {
+    let predicted = m.predicted.map { $0.reached ? "reach" : "blocked" }
+    if let d = m.declared, let p = predicted, p != d.rawValue {
+      let detail = m.predicted!.reached ? "" : " (\(m.predicted!.rawValue))"
+      return "declared \(d.rawValue), predicted \(p)\(detail), measured \(m.outcome.rawValue)"
+    }
+    if m.declared == nil, m.predicted != nil {
+      return "predicted \(m.expected!.rawValue) (no expect line), measured \(m.outcome.rawValue)"
+    }
+    return "expected \(m.expected!.rawValue), got \(m.outcome.rawValue)"
   }
 
   /// For large topologies: reached/probed per (source subnet, target subnet).
@@ -154,7 +177,7 @@ public enum JUnitReport {
       out += "    <testcase classname=\"nstopo.\(xml(r.topology))\" name=\"\(xml(name))\" time=\"\(time)\""
       if c.holds == false {
         out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)"))\">"
-        out += xml("line \(c.line ?? 0): \(c.source) -> \(c.target) (\(c.address ?? "no address")) \(c.proto.rawValue)/\(c.port): \(c.outcome.rawValue)")
+        out += xml("line \(c.line ?? 0): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.rawValue)/\(c.port): \(c.outcome.rawValue)")
         out += "</failure>\n    </testcase>\n"
       } else {
         out += "/>\n"

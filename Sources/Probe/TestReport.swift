@@ -4,15 +4,23 @@ import TopologyModel
 public struct PairResult: Codable, Sendable {
   public var source: String
   public var target: String
-  public var address: String?
+  public var address: IPv4Address?
   public var proto: TransportProtocol
   public var port: Int
   public var outcome: Outcome
   /// Connect time in milliseconds, when reached.
   public var latencyMs: Double?
-  /// What an `expect` line says, if one covers the pair.
+  /// What the pair is held to: the `expect` line covering it, else (in `test`) the model's
+  /// prediction. nil: nothing is expected of the pair.
   public var expected: Expectation.Outcome?
+  /// The `expect` line covering the pair, if any.
   public var line: Int?
+  /// What an `expect` line declares (nil: none covers the pair).
+  public var declared: Expectation.Outcome?
+  /// What the model predicts (`test` and `predict`).
+  public var predicted: Outcome?
+  /// Why the pair is not reached, in one sentence, when known.
+  public var reason: String?
 
   /// nil when nothing is expected of the pair.
   public var holds: Bool? {
@@ -33,6 +41,11 @@ public struct TestReport: Codable, Sendable {
   public var peakInFlight: Int
 
   public var mismatches: [PairResult] { pairs.filter { $0.holds == false } }
+  /// Pairs whose `expect` holds but where the measurement contradicts the model (a `run`
+  /// firewall, or a kernel surprise).
+  public var surprises: [PairResult] {
+    pairs.filter { $0.declared != nil && $0.holds == true && $0.predicted != nil && $0.predicted!.reached != $0.outcome.reached }
+  }
   public var expectationCount: Int { pairs.filter { $0.expected != nil }.count }
   public var passed: Bool { mismatches.isEmpty }
 
@@ -65,8 +78,8 @@ public struct TestReport: Codable, Sendable {
       let e = expected[Key(s: s, t: t, proto: p.proto, port: Int(p.port))]
       pairs.append(
         PairResult(
-          source: s, target: t, address: p.address.description, proto: p.proto, port: Int(p.port), outcome: results[i].0,
-          latencyMs: results[i].1.map { ($0 * 1e6).rounded() / 1e3 }, expected: e?.outcome, line: e?.line))
+          source: s, target: t, address: p.address, proto: p.proto, port: Int(p.port), outcome: results[i].0,
+          latencyMs: results[i].1.map { ($0 * 1e6).rounded() / 1e3 }, expected: e?.outcome, line: e?.line, declared: e?.outcome))
     }
     for u in set.unaddressed {
       let s = set.endpoints[Int(u.source)].name
@@ -74,7 +87,7 @@ public struct TestReport: Codable, Sendable {
       let e = expected[Key(s: s, t: t, proto: u.proto, port: Int(u.port))]
       pairs.append(
         PairResult(source: s, target: t, address: nil, proto: u.proto, port: Int(u.port), outcome: .notProbed, latencyMs: nil,
-          expected: e?.outcome, line: e?.line))
+          expected: e?.outcome, line: e?.line, declared: e?.outcome, reason: "\(t) has no address"))
     }
     self.pairs = pairs
   }
@@ -88,7 +101,9 @@ public struct TestReport: Codable, Sendable {
       if let c = counts[o] { parts.append("\(c) \(o.rawValue)") }
     }
     let m = mismatches.count
-    return "\(pairs.count) pairs: \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(expectationCount) expectation\(expectationCount == 1 ? "" : "s") (\(fixed(seconds, 2)) s)"
+    let declared = pairs.filter { $0.declared != nil }.count
+    let of = declared == expectationCount ? "\(expectationCount) expectation\(expectationCount == 1 ? "" : "s")" : "\(expectationCount) expectations (\(declared) declared, the rest predicted)"
+    return "\(pairs.count) pairs: \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of) (\(fixed(seconds, 2)) s)"
   }
 }
 
@@ -102,4 +117,64 @@ func fixed(_ x: Double, _ digits: Int) -> String {
   guard digits > 0 else { return sign + String(v) }
   let frac = String(v % scale)
   return sign + String(v / scale) + "." + String(repeating: "0", count: digits - frac.count) + frac
+}
+
+/// `nstopo test --json`, written pair by pair so that a million pairs never sit in memory as
+/// one document. Keys are sorted, as JSONEncoder's `.sortedKeys` would; `TestDocument` in the
+/// CLI decodes it.
+public enum TestJSON {
+  public static func write(_ r: TestReport, passed: Bool, _ emit: (String) -> Void) {
+    emit("{\n")
+    emit("  \"endpoints\" : [\(r.endpoints.map(string).joined(separator: ", "))],\n")
+    emit("  \"format\" : 1,\n")
+    emit("  \"pairs\" : [\n")
+    for (i, p) in r.pairs.enumerated() {
+      var f: [String] = []
+      if let a = p.address { f.append("\"address\":\"\(a)\"") }
+      if let d = p.declared { f.append("\"declared\":\"\(d.rawValue)\"") }
+      if let e = p.expected { f.append("\"expected\":\"\(e.rawValue)\"") }
+      if let l = p.latencyMs { f.append("\"latencyMs\":\(l)") }
+      if let l = p.line { f.append("\"line\":\(l)") }
+      f.append("\"outcome\":\"\(p.outcome.rawValue)\"")
+      f.append("\"port\":\(p.port)")
+      if let x = p.predicted { f.append("\"predicted\":\"\(x.rawValue)\"") }
+      f.append("\"proto\":\"\(p.proto.rawValue)\"")
+      if let why = p.reason { f.append("\"reason\":\(string(why))") }
+      f.append("\"source\":\(string(p.source))")
+      f.append("\"target\":\(string(p.target))")
+      emit("    {" + f.joined(separator: ",") + (i + 1 < r.pairs.count ? "},\n" : "}\n"))
+    }
+    emit("  ],\n")
+    emit("  \"passed\" : \(passed),\n")
+    emit("  \"peakInFlight\" : \(r.peakInFlight),\n")
+    emit("  \"port\" : \(r.port),\n")
+    emit("  \"protocols\" : [\(r.protocols.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n")
+    emit("  \"seconds\" : \(r.seconds),\n")
+    emit("  \"summary\" : \(string(r.summary)),\n")
+    emit("  \"timeoutSeconds\" : \(r.timeoutSeconds),\n")
+    emit("  \"topology\" : \(string(r.topology))\n")
+    emit("}\n")
+  }
+
+  /// A JSON string literal.
+  static func string(_ s: String) -> String {
+    var o = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": o += "\\\""
+      case "\\": o += "\\\\"
+      case "\n": o += "\\n"
+      case "\t": o += "\\t"
+      case "\r": o += "\\r"
+      default:
+        if u.value < 0x20 {
+          let h = String(u.value, radix: 16)
+          o += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+        } else {
+          o.unicodeScalars.append(u)
+        }
+      }
+    }
+    return o + "\""
+  }
 }

@@ -138,6 +138,8 @@ public final class NetlinkBackend: KernelBackend {
       try Forwarding.set(on, namespaceFD: try handle(ns).fd, name: ns)
     case .setIPv6(let ns, let on):
       try Forwarding.setIPv6(on, namespaceFD: try handle(ns).fd, name: ns)
+    case .setBridgeNetfilter(let ns, let on):
+      try Forwarding.setBridgeNetfilter(on, namespaceFD: try handle(ns).fd, name: ns)
     case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses:
       preconditionFailure("\(step.op) is not a netlink step: apply it through SystemBackend")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Netlink
 import Planner
@@ -16,6 +17,14 @@ public enum Teardown {
 
   public static func run(_ summary: JournalSummary, names: KernelNames, system: SystemBackend) -> Report {
     var report = Report()
+    let profiling = getenv("NSTOPO_PROFILE") != nil
+    var mark = monotonicSeconds()
+    func lap(_ what: String) {
+      guard profiling else { return }
+      let now = monotonicSeconds()
+      FileHandle.standardError.write("down: \(what): \(String(format: "%.3f", now - mark)) s\n".data(using: .utf8)!)
+      mark = now
+    }
     let backend = system.net
     backend.bridgeNamespace = summary.bridgeNamespace
     // Processes first: they hold their namespaces alive.
@@ -30,6 +39,7 @@ public enum Teardown {
         report.failures.append("cgroups: \(error)")
       }
     }
+    lap("stop processes")
     for link in summary.hostLinks {
       do {
         guard let info = try backend.socket(nil).link(named: link) else { continue }
@@ -47,6 +57,7 @@ public enum Teardown {
     }
     let order = summary.namespaces.filter { $0 != summary.bridgeNamespace }.reversed()
       + (summary.bridgeNamespace.map { summary.namespaces.contains($0) ? [$0] : [] } ?? [])
+    lap("host links")
     for ns in order where NetworkNamespace.exists(ns) {
       do {
         try backend.apply(.deleteNamespace(ns))
@@ -55,11 +66,13 @@ public enum Teardown {
         report.failures.append("ip netns del \(ns): \(error)")
       }
     }
+    lap("namespaces (and veth release)")
     if !summary.cgroups.isEmpty, let cg = try? system.cgroups() {
       for path in summary.cgroups.reversed() {
         do { try cg.remove(path) } catch { report.failures.append("\(error)") }
       }
     }
+    lap("cgroups")
     report.warnings += backend.warnings
     return report
   }

@@ -3,7 +3,7 @@ import TopologyModel
 extension Resolver {
   /// Routes and settings of one node.
   mutating func resolveBody(_ entry: NodeEntry, segments: Segments) -> Node {
-    var node = Node(name: entry.name)
+    var node = Node(name: entry.name, line: entry.token.line)
     let me = Owner.node(entry.name)
     var seen: [String: Token] = [:]
     var destinations: [IPv4Prefix: Token] = [:]

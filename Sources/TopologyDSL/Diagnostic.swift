@@ -24,6 +24,7 @@ public struct Diagnostic: Hashable, Sendable {
     self.init(severity, message, line: token.line, column: token.column, length: token.length, hint: hint, note: note)
   }
 
+  /// `line` 0: about the whole file (no source line is shown).
   public init(
     _ severity: Severity, _ message: String, line: Int, column: Int, length: Int = 1,
     hint: String? = nil, note: String? = nil
@@ -62,7 +63,8 @@ public struct DiagnosticRenderer: Sendable {
   }
 
   public func render(_ d: Diagnostic) -> String {
-    var out = "\(fileName):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)\n"
+    let position = d.line >= 1 ? ":\(d.line):\(d.column)" : ""
+    var out = "\(fileName)\(position): \(d.severity.rawValue): \(d.message)\n"
     let number = String(d.line)
     let pad = String(repeating: " ", count: number.count)
     if d.line >= 1 && d.line <= lines.count {

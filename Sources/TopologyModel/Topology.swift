@@ -75,12 +75,15 @@ public struct Node: Hashable, Sendable, Codable {
   public var chroot: String?
   /// Shell command lines started inside the node at `up`.
   public var run: [String]
+  /// Line of the `node` declaration, for diagnostics about the node.
+  public var line: Int?
 
   public init(
     name: String, forward: Bool = false, routes: [Route] = [], cpuPercent: Int? = nil,
-    chroot: String? = nil, run: [String] = []
+    chroot: String? = nil, run: [String] = [], line: Int? = nil
   ) {
     self.name = name
+    self.line = line
     self.forward = forward
     self.routes = routes
     self.cpuPercent = cpuPercent

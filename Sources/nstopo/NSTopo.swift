@@ -19,5 +19,5 @@ struct NSTopo: ParsableCommand {
         77  needs root
         130 interrupted
       """,
-    subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self])
+    subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self])
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import Planner
+import Predict
 import Probe
 import Realizer
 import TopologyModel
@@ -51,6 +52,9 @@ struct Test: ParsableCommand {
   @Flag(help: "No colour, even on a terminal.")
   var noColor = false
 
+  @Flag(help: "Hold only pairs with an `expect` line; by default the model's prediction is the expectation of every other pair.")
+  var declaredOnly = false
+
   func validate() throws {
     for p in proto.split(separator: ",") where TransportProtocol(rawValue: String(p)) == nil {
       throw ValidationError("unknown protocol '\(p)': use tcp, udp or tcp,udp")
@@ -68,7 +72,7 @@ struct Test: ParsableCommand {
       if up {
         topology = try TopologyFile.require(self.topology)
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
-        try mapKernelErrors { try Lifecycle.up(topology, file: path) }
+        _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) }
       } else {
         let name = topologyName(self.topology)
         guard let doc = StateStore.document(name), StateStore.phase(name) == .up else {
@@ -86,7 +90,7 @@ struct Test: ParsableCommand {
       let report = try probe(topology)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
-      if let json { try write(encodeJSON(TestDocument(report)), to: json) }
+      if let json { try writeJSON(report, to: json) }
       if let junit { try write(JUnitReport.render(report), to: junit) }
       return report.passed ? Exit.ok : Exit.mismatch
     }
@@ -108,9 +112,50 @@ struct Test: ParsableCommand {
     } catch {
       throw Failure("\(error)", code: Exit.kernel)
     }
-    return TestReport(
+    var report = TestReport(
       topology: topology, set: set, results: results, seconds: Date().timeIntervalSince(start), timeout: timeout,
       protocols: protocols, peakInFlight: engine.peakInFlight)
+    // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
+    let predictions = predictedOutcomes(topology, set)
+    var kernel: Predictor?
+    for i in predictions.indices {
+      let p = predictions[i]
+      let predictedReach = p.verdict == .reached
+      report.pairs[i].predicted = Outcome(p.verdict)
+      if report.pairs[i].declared == nil && !declaredOnly { report.pairs[i].expected = predictedReach ? .reach : .blocked }
+      let measured = report.pairs[i].outcome.reached
+      if !measured && !predictedReach {
+        report.pairs[i].reason = p.reason
+      } else if measured != predictedReach, report.pairs[i].holds == false || report.pairs[i].declared != nil {
+        // The model and the kernel disagree: walk what the kernel has.
+        if kernel == nil { kernel = Predictor(KernelView.topology(Planner.plan(topology)).topology) }
+        let k = kernel!.predict(from: report.pairs[i].source, to: report.pairs[i].target, address: set.probes[i].address)
+        if !measured, !k.reached, let r = k.reason {
+          report.pairs[i].reason = "in the kernel: \(r) (the model disagrees: changed by hand?)"
+        } else if !measured {
+          report.pairs[i].reason = "the routes allow it: a firewall (`run` line) or something outside routing drops it"
+        } else {
+          report.pairs[i].reason = "the model predicts \(p.verdict.rawValue)\(p.reason.map { ": \($0)" } ?? ""), yet the kernel delivers it"
+        }
+      }
+    }
+    return report
+  }
+
+  func writeJSON(_ report: TestReport, to path: String) throws {
+    guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+      throw Failure("cannot write \(path)", code: Exit.kernel)
+    }
+    defer { try? h.close() }
+    var buffer = ""
+    TestJSON.write(report, passed: report.passed) { chunk in
+      buffer += chunk
+      if buffer.utf8.count > 1 << 16 {
+        h.write(buffer.data(using: .utf8)!)
+        buffer = ""
+      }
+    }
+    h.write(buffer.data(using: .utf8)!)
   }
 
   func write(_ text: String, to path: String) throws {
@@ -122,7 +167,8 @@ struct Test: ParsableCommand {
   }
 }
 
-/// The documented JSON of `nstopo test --json` (format 1), read back by `nstopo graph --results`.
+/// The documented JSON of `nstopo test --json` (format 1), read back by `nstopo graph --results`
+/// (written by `TestJSON`, pair by pair).
 struct TestDocument: Codable {
   var format = 1
   var topology: String

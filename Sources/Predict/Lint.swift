@@ -1,0 +1,98 @@
+import TopologyModel
+
+/// A design problem the model already shows, before anything is built.
+public struct LintFinding: Hashable, Sendable {
+  /// Line the finding is about (a `node` or an `expect`), if known.
+  public var line: Int?
+  public var message: String
+  public var hint: String?
+}
+
+public enum Lint {
+  /// Most predictions a lint run makes; beyond it the pairwise checks are skipped, so that
+  /// validating 10,000 nodes stays fast.
+  public static let budget = 200_000
+
+  public static func findings(_ t: Topology) -> [LintFinding] {
+    let p = Predictor(t)
+    var findings: [LintFinding] = []
+    var spent = 0
+    let endpoints = t.nodes.map(\.name) + (t.hasHost ? ["host"] : [])
+    guard endpoints.count > 1 else { return [] }
+
+    // A node that reaches nothing (stops at the first node it reaches).
+    for n in t.nodes {
+      var reaches = false
+      search: for other in endpoints where other != n.name {
+        for a in p.addresses(of: other) {
+          spent += 1
+          if p.predict(from: n.name, to: other, address: a).reached {
+            reaches = true
+            break search
+          }
+        }
+        if spent > budget { break }
+      }
+      if spent > budget { return findings }
+      if !reaches {
+        let example = endpoints.first { $0 != n.name }!
+        let why = p.predict(from: n.name, to: example).reason ?? ""
+        findings.append(LintFinding(line: n.line, message: "node '\(n.name)' reaches no other node", hint: "e.g. to \(example): \(why)"))
+      }
+    }
+
+    // Expectations the model contradicts, one finding per line.
+    var byLine: [Int: (message: String, hint: String?, count: Int)] = [:]
+    for pair in t.expectedPairs() {
+      spent += 1
+      if spent > budget { break }
+      let x = p.predict(from: pair.source, to: pair.target)
+      let message: String
+      let hint: String?
+      if pair.outcome == .reach && !x.reached {
+        message = "this expectation cannot hold: \(pair.source) -> \(pair.target) is \(x.verdict.rawValue) in the model"
+        hint = x.reason
+      } else if pair.outcome == .blocked && x.reached {
+        let onPath = (x.path + x.returnPath).map(\.node)
+        guard !onPath.contains(where: { !(t.node(named: $0)?.run.isEmpty ?? true) }) else { continue }
+        message = "the model says \(pair.source) reaches \(pair.target) (\(x.path.map(\.node).joined(separator: " -> "))), yet it is expected blocked"
+        hint = "only a firewall in a `run` line could block it, and no node on the path has one"
+      } else {
+        continue
+      }
+      if let e = byLine[pair.line] {
+        byLine[pair.line] = (e.message, e.hint, e.count + 1)
+      } else {
+        byLine[pair.line] = (message, hint, 1)
+      }
+    }
+    for (line, e) in byLine.sorted(by: { $0.key < $1.key }) {
+      findings.append(LintFinding(line: line, message: e.message + (e.count > 1 ? " (and \(e.count - 1) more pairs of this line)" : ""), hint: e.hint))
+    }
+
+    // Asymmetric paths that break TCP, grouped by cause.
+    guard endpoints.count * (endpoints.count - 1) + spent <= budget else { return findings }
+    var causes: [String: (example: String, count: Int)] = [:]
+    var order: [String] = []
+    for s in endpoints {
+      for d in endpoints where d != s {
+        let x = p.predict(from: s, to: d)
+        guard x.verdict == .timedOut, !x.returnPath.isEmpty, x.path.last?.node == d, let why = x.reason else { continue }
+        if causes[why] == nil {
+          causes[why] = ("\(s) -> \(d)", 0)
+          order.append(why)
+        }
+        causes[why]!.count += 1
+      }
+    }
+    for why in order {
+      let c = causes[why]!
+      findings.append(
+        LintFinding(
+          line: nil,
+          message: "\(c.count) pair\(c.count == 1 ? " reaches its" : "s reach their") target but the reply cannot come back, which breaks TCP: \(why)",
+          hint: "e.g. \(c.example); add the missing route"))
+    }
+    return findings
+  }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Predict
+import Probe
+import TopologyModel
+
+/// The model's verdict (and reason when not reached) for each probe.
+func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [(verdict: Prediction.Verdict, reason: String?)] {
+  let p = Predictor(t)
+  return set.probes.map { probe in
+    p.verdict(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: probe.address)
+  }
+}
+
+extension Outcome {
+  init(_ v: Prediction.Verdict) {
+    switch v {
+    case .reached: self = .reached
+    case .noRoute: self = .noRoute
+    case .hostUnreachable: self = .hostUnreachable
+    case .prohibited: self = .prohibited
+    case .timedOut: self = .timedOut
+    }
+  }
+}
+
+struct Predict: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Predict the connectivity matrix from the model alone (no root, no kernel).",
+    discussion: """
+      The same pairs and format as `nstopo test`, computed from links, subnets, routes (longest prefix match), forwarding and the way back. Exit 1 when an `expect` line contradicts the model. Firewalls in `run` lines are not modelled.
+      """)
+
+  @Argument(help: "A topology file.")
+  var file: String
+
+  @Option(help: "Protocols, comma-separated: tcp, udp.")
+  var proto = "tcp"
+
+  @Option(help: "Probe port.")
+  var port: UInt16 = 4444
+
+  @Option(help: "Write every pair as JSON to this file.")
+  var json: String?
+
+  @Flag(help: "No colour, even on a terminal.")
+  var noColor = false
+
+  func run() throws {
+    try nstopo.run {
+      let t = try TopologyFile.require(file)
+      let protocols = proto.split(separator: ",").compactMap { TransportProtocol(rawValue: String($0)) }
+      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: port))
+      let predictions = predictedOutcomes(t, set)
+      var report = TestReport(
+        topology: t, set: set, results: predictions.map { (Outcome($0.verdict), nil) }, seconds: 0, timeout: 0,
+        protocols: protocols, peakInFlight: 0)
+      for i in report.pairs.indices where i < predictions.count {
+        report.pairs[i].reason = predictions[i].reason
+      }
+      let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+      print("predicted from the model of \(t.name) (nothing was probed)")
+      print(MatrixText.render(report, topology: t, color: tty), terminator: "")
+      if let json {
+        var text = ""
+        TestJSON.write(report, passed: report.passed) { text += $0 }
+        try text.write(toFile: json, atomically: true, encoding: .utf8)
+      }
+      return report.passed ? Exit.ok : Exit.mismatch
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import Predict
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+final class LintTests: XCTestCase {
+  func findings(_ text: String) -> [LintFinding] {
+    let r = TopologyLoader.load(text: "topology t\n" + text, fileName: "t.topo")
+    XCTAssertFalse(r.diagnostics.hasErrors, r.rendered)
+    return Lint.findings(r.topology!)
+  }
+
+  func testExpectationTheModelContradicts() {
+    let f = findings("""
+      subnet lan[1..2] 10.1.$i.0/24
+      bridge sw[1..2] lan$i
+      node r
+        link sw1
+        link sw2
+      node a
+        link sw1
+        route default via r
+      node b
+        link sw2
+        route default via r
+      expect a -> b reach
+      expect a -> r blocked
+      """)
+    XCTAssertEqual(f.map(\.line), [13, 14])
+    XCTAssertEqual(f[0].message, "this expectation cannot hold: a -> b is timed-out in the model")
+    XCTAssertEqual(f[0].hint, "forwarding is off in r")
+    XCTAssertEqual(f[1].message, "the model says a reaches r (a -> r), yet it is expected blocked")
+  }
+
+  func testIsolatedNodeAndBrokenReturnPath() {
+    let f = findings("""
+      subnet lan[1..2] 10.1.$i.0/24
+      bridge sw[1..2] lan$i
+      node r
+        forward
+        link sw1
+        link sw2
+      node a
+        link sw1
+        route default via r
+      node b
+        link sw2
+      node lonely
+      """)
+    XCTAssertTrue(f.contains { $0.line == 13 && $0.message == "node 'lonely' reaches no other node" }, "\(f)")
+    XCTAssertTrue(f.contains { $0.message == "1 pair reaches its target but the reply cannot come back, which breaks TCP: b has no route back to 10.1.1.0/24" }, "\(f)")
+    XCTAssertFalse(f.contains { $0.message.contains("'b'") }, "b reaches r's lan2 address: \(f)")
+  }
+
+  func testCleanTopologyHasNoFindings() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("topologies/two-lans.topo"))
+    let t = TopologyLoader.load(bytes: [UInt8](data), fileName: "two-lans.topo").topology!
+    XCTAssertEqual(Lint.findings(t), [])
+  }
+}

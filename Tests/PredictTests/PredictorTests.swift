@@ -1,0 +1,178 @@
+import Predict
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+private func topo(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Topology {
+  let r = TopologyLoader.load(text: "topology t\n" + text, fileName: "t.topo")
+  XCTAssertFalse(r.diagnostics.hasErrors, r.rendered, file: file, line: line)
+  return r.topology!
+}
+
+private let twoLans = """
+  subnet lan[1..2] 10.1.$i.0/24
+  bridge sw[1..2] lan$i
+  node r
+    FORWARD
+    link sw1 eth0 10.1.1.1
+    link sw2 eth1 10.1.2.1
+  node a[1..2]
+    link sw1
+    route default via r
+  node b[1..2]
+    link sw2
+    route default via r
+  """
+
+final class PredictorTests: XCTestCase {
+  func testTwoLansWithForwarding() {
+    let p = Predictor(topo(twoLans.replacingOccurrences(of: "FORWARD", with: "forward")))
+    let x = p.predict(from: "a1", to: "b2")
+    XCTAssertEqual(x.verdict, .reached)
+    XCTAssertEqual(x.path.map(\.node), ["a1", "r", "b2"])
+    XCTAssertEqual(x.returnPath.map(\.node), ["b2", "r", "a1"])
+    XCTAssertEqual(x.path[0].description, "a1 (eth0 via 10.1.1.1)")
+    XCTAssertEqual(p.predict(from: "a1", to: "a2").path.map(\.node), ["a1", "a2"])
+  }
+
+  func testTwoLansWithoutForwarding() {
+    let p = Predictor(topo(twoLans.replacingOccurrences(of: "FORWARD", with: "")))
+    let x = p.predict(from: "a1", to: "b1")
+    XCTAssertEqual(x.verdict, .timedOut)
+    XCTAssertEqual(x.reason, "forwarding is off in r")
+    XCTAssertEqual(p.predict(from: "a1", to: "a2").verdict, .reached)
+    // The router's own addresses answer without forwarding (either interface).
+    XCTAssertEqual(p.predict(from: "b1", to: "r", address: IPv4Address("10.1.1.1")).verdict, .reached)
+  }
+
+  /// h1 - r1 - r2 - r3 - r4 - h2 over /30s; the routes back are what breaks TCP.
+  func chain(returnRoute: Bool) -> Topology {
+    topo("""
+      subnet p2p 10.9.0.0/24
+      subnet left 10.1.0.0/24
+      subnet right 10.2.0.0/24
+      bridge sl left
+      bridge sr right
+      node h1
+        link sl
+        route default via r1
+      node r1
+        forward
+        link sl eth0 10.1.0.1
+        link r2 eth1 p2p
+        route 10.2.0.0/24 via r2
+      node r2
+        forward
+        link r3 eth1 p2p
+        route 10.2.0.0/24 via r3
+        route 10.1.0.0/24 via r1
+      node r3
+        forward
+        link r4 eth1 p2p
+        route 10.2.0.0/24 via r4
+        \(returnRoute ? "route 10.1.0.0/24 via r2" : "")
+      node r4
+        forward
+        link sr eth1 10.2.0.1
+        route 10.1.0.0/24 via r3
+      node h2
+        link sr
+        route default via r4
+      """)
+  }
+
+  func testChainOfFourRouters() {
+    let ok = Predictor(chain(returnRoute: true)).predict(from: "h1", to: "h2")
+    XCTAssertEqual(ok.verdict, .reached)
+    XCTAssertEqual(ok.path.map(\.node), ["h1", "r1", "r2", "r3", "r4", "h2"])
+    XCTAssertEqual(ok.returnPath.map(\.node), ["h2", "r4", "r3", "r2", "r1", "h1"])
+    let broken = Predictor(chain(returnRoute: false)).predict(from: "h1", to: "h2")
+    XCTAssertEqual(broken.verdict, .timedOut, "the SYN arrives, the reply does not")
+    XCTAssertEqual(broken.path.map(\.node), ["h1", "r1", "r2", "r3", "r4", "h2"])
+    XCTAssertEqual(broken.reason, "r3 has no route back to 10.1.0.0/24")
+  }
+
+  func testBlackholeRoutes() {
+    let t = topo(twoLans.replacingOccurrences(of: "FORWARD", with: "forward") + "\nnode c\n  link sw1\n  route default via r\n  route 10.1.2.0/24 blackhole\n")
+    let p = Predictor(t)
+    XCTAssertEqual(p.predict(from: "c", to: "b1").verdict, .noRoute, "a local blackhole: EINVAL at connect")
+    XCTAssertEqual(p.predict(from: "c", to: "b1").reason, "c blackholes 10.1.2.0/24 (to 10.1.2.2)")
+    XCTAssertEqual(p.predict(from: "b1", to: "c").verdict, .timedOut, "the reply is blackholed")
+    XCTAssertEqual(p.predict(from: "c", to: "a1").verdict, .reached)
+  }
+
+  func testRoutingLoopIsDetected() {
+    let t = topo("""
+      subnet p2p 10.9.0.0/24
+      subnet l 10.1.0.0/24
+      bridge s l
+      node h
+        link s
+        route default via r1
+      node r1
+        forward
+        link s eth0 10.1.0.1
+        link r2 eth1 p2p
+        route 10.7.0.0/16 via r2
+      node r2
+        forward
+        route 10.7.0.0/16 via r1
+      """)
+    let x = Predictor(t).predict(from: "h", to: "r2", address: IPv4Address("10.7.0.1"))
+    XCTAssertEqual(x.verdict, .timedOut)
+    XCTAssertEqual(x.reason, "routing loop: r1 -> r2 -> r1")
+  }
+
+  func testLongestPrefixWins() {
+    let t = topo("""
+      subnet l 10.1.0.0/24
+      subnet p2p 10.9.0.0/24
+      bridge s l
+      node h
+        link s
+        route 10.5.0.0/16 via ra
+        route 10.5.5.0/24 via rb
+      node ra
+        forward
+        link s eth0 10.1.0.10
+      node rb
+        forward
+        link s eth0 10.1.0.20
+        link t p2p
+      node t
+        route default via rb
+      """)
+    let p = Predictor(t)
+    let x = p.predict(from: "h", to: "t", address: IPv4Address("10.5.5.9"))
+    XCTAssertEqual(x.path.first?.nextHop?.description, "10.1.0.20")
+    let y = p.predict(from: "h", to: "t", address: IPv4Address("10.5.6.9"))
+    XCTAssertEqual(y.path.first?.nextHop?.description, "10.1.0.10")
+    XCTAssertEqual(y.reason, "ra has no route to 10.5.6.9")
+  }
+
+  func testIsolatedNamespaceAndHost() {
+    let t = topo("""
+      subnet l 10.1.0.0/24
+      bridge s l
+      node h1
+        link s
+      node myns
+      link host:veth1 192.168.1.1/24 -- myns:veth0 192.168.1.2/24
+      """)
+    let p = Predictor(t)
+    XCTAssertEqual(p.predict(from: "h1", to: "myns").verdict, .noRoute)
+    XCTAssertEqual(p.predict(from: "h1", to: "myns").reason, "h1 has no route to 192.168.1.0/24")
+    XCTAssertEqual(p.predict(from: "myns", to: "host").verdict, .reached)
+    XCTAssertEqual(p.predict(from: "host", to: "myns").verdict, .reached)
+    XCTAssertEqual(p.predict(from: "host", to: "h1").reason, "the host has no route to 10.1.0.0/24 through the topology")
+  }
+
+  func testUnaddressedTargetAndNextHopNobodyOwns() {
+    let t = topo("subnet l 10.1.0.0/24\nbridge s l\nnode a\n  link s\n  route 10.8.0.0/16 via 10.1.0.99\nnode b\n  link s\nnode c\n")
+    let p = Predictor(t)
+    XCTAssertEqual(p.predict(from: "a", to: "c").reason, "c has no address")
+    let x = p.predict(from: "a", to: "b", address: IPv4Address("10.8.0.1"))
+    XCTAssertEqual(x.verdict, .hostUnreachable)
+    XCTAssertEqual(x.reason, "nobody on a's eth0 segment has 10.1.0.99 (ARP fails)")
+  }
+}

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""make bench: nstopo against what people would use instead, measured in the same run.
+
+For each star (10, 100, 1000 hosts on one bridge), runs alternate tool by tool (A B A B ...):
+  A  nstopo up, nstopo test (full TCP matrix), nstopo down
+  B  baselines/ip_batch.py up (the same kernel objects), the tutorial's matrix
+     (ip netns exec ... nc -z, capped in time) for star-10 and star-100, ip_batch.py down
+plus nstopo on a leaf-spine of about 100 nodes and `nstopo validate` of a star-10000 file.
+Reports medians with min-max, peak RSS (/usr/bin/time), and nstopo/baseline ratios, to stdout
+and bench/results/latest.md.
+
+    run.py [--quick] [--runs N] [--peers]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+NSTOPO = os.path.join(ROOT, ".build", "release", "nstopo")
+BASE = os.path.join(HERE, "baselines")
+
+
+def timed(cmd, check=True, **kw):
+    """Wall seconds, peak RSS in MB and stdout of a command, via /usr/bin/time."""
+    with tempfile.NamedTemporaryFile("r") as f:
+        start = time.perf_counter()
+        r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, capture_output=True, text=True, **kw)
+        wall = time.perf_counter() - start
+        if check and r.returncode not in (0, 1):
+            sys.exit("bench: %s failed (%d):\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+        rss = f.read().strip().splitlines()
+        return wall, (int(rss[-1]) / 1024 if rss and rss[-1].isdigit() else 0.0), r.stdout
+
+
+def star(path, name, n):
+    with open(path, "w") as f:
+        f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n" % (name, n))
+
+
+def leaf_spine(path, name, racks=4, hosts=24):
+    with open(path, "w") as f:
+        f.write("""topology %s
+subnet rack[1..%d] 10.1.$i.0/24
+subnet fabric 10.255.0.0/16
+bridge tor[1..%d] rack$i
+node leaf[1..%d]
+  forward
+  link tor$i eth0 10.1.$i.1
+  link spine[1..2] fabric
+  route default via spine1
+node spine[1..2]
+  forward
+  route 10.1.[1..%d].0/24 via leaf$j
+node h[1..%d]-[1..%d]
+  link tor$i
+  route default via leaf$i
+""" % (name, racks, racks, racks, racks, racks, hosts))
+
+
+class Figures:
+    def __init__(self):
+        self.data = {}
+
+    def add(self, key, value):
+        self.data.setdefault(key, []).append(value)
+
+    def get(self, key):
+        return self.data.get(key, [])
+
+
+def fmt(values, unit="s", digits=3):
+    if not values:
+        return "–"
+    med = statistics.median(values)
+    sep = " " if unit else ""
+    if len(values) == 1:
+        return "%.*f%s%s" % (digits, med, sep, unit)
+    return "%.*f%s%s (%.*f–%.*f)" % (digits, med, sep, unit, digits, min(values), digits, max(values))
+
+
+def ratio(a, b):
+    if not a or not b:
+        return "–"
+    return "%.2fx" % (statistics.median(a) / statistics.median(b))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="star-10 once: a smoke test")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--peers", action="store_true", help="also Mininet (installs Debian's mininet)")
+    ap.add_argument("--tutorial-limit", type=float, default=30.0)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root")
+    sizes = [10] if args.quick else [10, 100, 1000]
+    runs = 1 if args.quick else args.runs
+    limit = 5.0 if args.quick else args.tutorial_limit
+    tmp = tempfile.mkdtemp(prefix="nstopo-bench-")
+    figs = Figures()
+    notes = []
+
+    for n in sizes:
+        name = "nsb%d" % n
+        path = os.path.join(tmp, "star-%d.topo" % n)
+        star(path, name, n)
+        for run in range(runs):
+            order = ["nstopo", "baseline"] if run % 2 == 0 else ["baseline", "nstopo"]
+            for tool in order:
+                if tool == "nstopo":
+                    w, m, _ = timed([NSTOPO, "up", path])
+                    figs.add((n, "up", "nstopo"), w)
+                    figs.add((n, "up rss", "nstopo"), m)
+                    w, m, out = timed([NSTOPO, "test", name, "--no-color"])
+                    figs.add((n, "test", "nstopo"), w)
+                    figs.add((n, "test rss", "nstopo"), m)
+                    pairs = n * (n - 1)
+                    figs.add((n, "test pairs/s", "nstopo"), pairs / w)
+                    summary = [l for l in out.splitlines() if " pairs: " in l]
+                    if summary and ("%d reached" % pairs) not in summary[-1]:
+                        notes.append("star-%d run %d: %s" % (n, run + 1, summary[-1]))
+                    w, m, _ = timed([NSTOPO, "down", name])
+                    figs.add((n, "down", "nstopo"), w)
+                else:
+                    w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "up", name, str(n)])
+                    figs.add((n, "up", "baseline"), w)
+                    if n <= 100:
+                        _, _, out = timed([sys.executable, os.path.join(BASE, "tutorial_matrix.py"), name, str(n), str(limit)])
+                        total, probed, reached, secs = out.split()
+                        figs.add((n, "test pairs/s", "tutorial"), int(probed) / float(secs))
+                        figs.add((n, "test", "tutorial"), float(secs) * int(total) / max(1, int(probed)))
+                        if int(probed) < int(total):
+                            notes.append("star-%d tutorial matrix: %s of %s pairs in %.0f s (time limit); its time is extrapolated"
+                                         % (n, probed, total, float(secs)))
+                    w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "down", name, str(n)])
+                    figs.add((n, "down", "baseline"), w)
+
+    if not args.quick:
+        name = "nsbls"
+        path = os.path.join(tmp, "leaf-spine.topo")
+        leaf_spine(path, name)
+        for run in range(runs):
+            figs.add(("leaf-spine-102", "up", "nstopo"), timed([NSTOPO, "up", path])[0])
+            w, m, _ = timed([NSTOPO, "test", name, "--no-color"])
+            figs.add(("leaf-spine-102", "test", "nstopo"), w)
+            figs.add(("leaf-spine-102", "down", "nstopo"), timed([NSTOPO, "down", name])[0])
+
+    path = os.path.join(tmp, "star-10000.topo")
+    star(path, "nsb10000", 10000)
+    for run in range(runs):
+        w, m, _ = timed([NSTOPO, "validate", "-q", path])
+        figs.add(("star-10000", "validate", "nstopo"), w)
+        figs.add(("star-10000", "validate rss", "nstopo"), m)
+
+    if args.peers:
+        peers = os.path.join(HERE, "peers", "mininet_star.py")
+        for n in [s for s in sizes if s <= 100]:
+            for run in range(runs):
+                out = subprocess.run(["python3", peers, str(n)], capture_output=True, text=True)
+                if out.returncode != 0:
+                    notes.append("mininet star-%d failed: %s" % (n, out.stderr.strip()[-300:]))
+                    break
+                vals = json.loads(out.stdout.strip().splitlines()[-1])
+                for k in ("build", "pingall", "stop"):
+                    figs.add((n, "mininet " + k, "mininet"), vals[k])
+
+    lines = []
+    lines.append("# nstopo benchmarks\n")
+    lines.append("Machine: %d cores, kernel %s, %s. Date: %s. Release build. %d run(s) per figure, alternating tools; "
+                 "median (min–max)." % (os.cpu_count(), platform.release(), platform.machine(),
+                                        datetime.date.today().isoformat(), runs))
+    lines.append("")
+    lines.append("| topology | figure | nstopo | baseline | nstopo/baseline |")
+    lines.append("|---|---|---|---|---|")
+    for n in sizes:
+        t = "star-%d" % n
+        lines.append("| %s | up (wall) | %s | %s (ip -batch) | %s |" % (t, fmt(figs.get((n, "up", "nstopo"))), fmt(figs.get((n, "up", "baseline"))),
+                     ratio(figs.get((n, "up", "nstopo")), figs.get((n, "up", "baseline")))))
+        lines.append("| %s | down, until released | %s | %s (ip -batch) | %s |" % (t, fmt(figs.get((n, "down", "nstopo"))), fmt(figs.get((n, "down", "baseline"))),
+                     ratio(figs.get((n, "down", "nstopo")), figs.get((n, "down", "baseline")))))
+        tut = figs.get((n, "test", "tutorial"))
+        lines.append("| %s | test, %d TCP pairs (wall) | %s | %s | %s |" % (t, n * (n - 1), fmt(figs.get((n, "test", "nstopo"))),
+                     (fmt(tut) + " (ip netns exec nc -z)") if tut else "–", ratio(figs.get((n, "test", "nstopo")), tut)))
+        lines.append("| %s | test pairs/s | %s | %s | |" % (t, fmt(figs.get((n, "test pairs/s", "nstopo")), "", 0),
+                     fmt(figs.get((n, "test pairs/s", "tutorial")), "", 1) if tut else "–"))
+        lines.append("| %s | peak RSS up / test | %s / %s | | |" % (t, fmt(figs.get((n, "up rss", "nstopo")), "MB", 1), fmt(figs.get((n, "test rss", "nstopo")), "MB", 1)))
+        for k in ("build", "pingall", "stop"):
+            v = figs.get((n, "mininet " + k, "mininet"))
+            if v:
+                lines.append("| %s | Mininet %s | | %s | |" % (t, k, fmt(v)))
+    if not args.quick:
+        for k in ("up", "test", "down"):
+            lines.append("| leaf-spine-102 | %s | %s | – | |" % (k, fmt(figs.get(("leaf-spine-102", k, "nstopo")))))
+    lines.append("| star-10000 | validate | %s | – | |" % fmt(figs.get(("star-10000", "validate", "nstopo"))))
+    lines.append("| star-10000 | validate peak RSS | %s | – | |" % fmt(figs.get(("star-10000", "validate rss", "nstopo")), "MB", 1))
+    lines.append("")
+    lines.append("Baseline: `bench/baselines/ip_batch.py` builds the same kernel objects with one `ip -batch` per namespace "
+                 "(iproute2 batch lines cannot carry `-n`), including one `ip netns exec … sysctl` per namespace to switch IPv6 "
+                 "off as nstopo does. The tutorial's matrix is `bench/baselines/tutorial_matrix.py`.")
+    for note in notes:
+        lines.append("\n- " + note)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.quick:
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        with open(os.path.join(HERE, "results", "latest.md"), "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
