@@ -40,6 +40,7 @@ let package = Package(
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(
       name: "IntegrationTests",

@@ -165,7 +165,7 @@ def main():
         peers = os.path.join(HERE, "peers", "mininet_star.py")
         for n in [s for s in sizes if s <= 100]:
             for run in range(runs):
-                out = subprocess.run(["python3", peers, str(n)], capture_output=True, text=True)
+                out = subprocess.run(["/usr/bin/python3", peers, str(n)], capture_output=True, text=True)
                 if out.returncode != 0:
                     notes.append("mininet star-%d failed: %s" % (n, out.stderr.strip()[-300:]))
                     break

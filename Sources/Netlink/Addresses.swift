@@ -12,28 +12,28 @@ public struct AddressInfo: Hashable, Sendable {
 extension NetlinkSocket {
   /// Equivalent to `ip addr add ADDR/LEN dev IFINDEX`.
   public func addAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
-    let a = rtnl_addr_alloc()!
+    let a = buildAddress(ifindex, address, prefixLength)
     defer { rtnl_addr_put(a) }
-    rtnl_addr_set_family(a, AF_INET)
-    rtnl_addr_set_ifindex(a, ifindex)
-    let local = NLAddress.ipv4(address, prefix: prefixLength)
-    defer { nl_addr_put(local) }
-    _ = rtnl_addr_set_local(a, local)
-    rtnl_addr_set_prefixlen(a, Int32(prefixLength))
     try check("add address", "\(label) in \(namespaceName)") { rtnl_addr_add(sock, a, Int32(NLM_F_CREATE | NLM_F_EXCL)) }
   }
 
   /// Equivalent to `ip addr del ADDR/LEN dev IFINDEX`.
   public func deleteAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
-    let a = rtnl_addr_alloc()!
+    let a = buildAddress(ifindex, address, prefixLength)
     defer { rtnl_addr_put(a) }
+    try check("delete address", "\(label) in \(namespaceName)") { rtnl_addr_delete(sock, a, 0) }
+  }
+
+  /// An rtnl_addr for ADDR/LEN on IFINDEX; the caller puts it.
+  private func buildAddress(_ ifindex: Int32, _ address: UInt32, _ prefixLength: Int) -> OpaquePointer {
+    let a = rtnl_addr_alloc()!
     rtnl_addr_set_family(a, AF_INET)
     rtnl_addr_set_ifindex(a, ifindex)
     let local = NLAddress.ipv4(address, prefix: prefixLength)
-    defer { nl_addr_put(local) }
     _ = rtnl_addr_set_local(a, local)
+    nl_addr_put(local)
     rtnl_addr_set_prefixlen(a, Int32(prefixLength))
-    try check("delete address", "\(label) in \(namespaceName)") { rtnl_addr_delete(sock, a, 0) }
+    return a
   }
 
   /// Equivalent to `ip -4 addr show`.

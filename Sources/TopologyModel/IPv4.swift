@@ -120,44 +120,34 @@ public struct InterfaceAddress: Hashable, Comparable, Sendable, CustomStringConv
   }
 }
 
-extension IPv4Address: Codable {
+/// Values that are written as a string in JSON (`"10.0.0.1"`, `"10.0.0.0/24"`).
+public protocol TextCodable: Codable, CustomStringConvertible {
+  init?(parsing text: String)
+}
+
+extension TextCodable {
   public init(from decoder: Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let v = IPv4Address(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad IPv4 address \(text)"))
+    guard let v = Self(parsing: text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad \(Self.self): \(text)"))
     }
     self = v
   }
+
   public func encode(to encoder: Encoder) throws {
     var c = encoder.singleValueContainer()
     try c.encode(description)
   }
 }
 
-extension IPv4Prefix: Codable {
-  public init(from decoder: Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let v = IPv4Prefix(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad IPv4 prefix \(text)"))
-    }
-    self = v
-  }
-  public func encode(to encoder: Encoder) throws {
-    var c = encoder.singleValueContainer()
-    try c.encode(description)
-  }
+extension IPv4Address: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
 }
 
-extension InterfaceAddress: Codable {
-  public init(from decoder: Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let v = InterfaceAddress(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad interface address \(text)"))
-    }
-    self = v
-  }
-  public func encode(to encoder: Encoder) throws {
-    var c = encoder.singleValueContainer()
-    try c.encode(description)
-  }
+extension IPv4Prefix: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
+}
+
+extension InterfaceAddress: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
 }
