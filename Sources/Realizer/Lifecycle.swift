@@ -61,6 +61,7 @@ public enum Lifecycle {
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
   /// when the topology is not up (which is not an error: `down` is idempotent).
   public static func down(_ name: String) throws -> Teardown.Report? {
+    StateStore.sweepTemporary(name)
     guard let state = try StateStore.open(name) else { return nil }
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)

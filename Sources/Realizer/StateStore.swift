@@ -53,6 +53,7 @@ public enum StateStore {
   public static func begin(_ doc: StateDocument) throws -> StateHandle {
     let name = doc.topology.name
     if mkdir(root, 0o755) != 0 && errno != EEXIST { throw StateError.io("cannot create \(root): \(String(cString: strerror(errno)))") }
+    sweepTemporary(name)
     try refuseExisting(name)
     let tmp = "\(root)/.\(name).\(getpid())"
     removeTree(tmp)
@@ -92,6 +93,16 @@ public enum StateStore {
     }
     if access("\(dir)/complete", F_OK) == 0 { throw StateError.alreadyUp(name) }
     throw StateError.interrupted(name)
+  }
+
+  /// Removes `.<name>.<pid>` folders whose `up` died (SIGKILL) before claiming the name. They
+  /// hold no journal entries yet: nothing is created before the rename.
+  public static func sweepTemporary(_ name: String) {
+    let prefix = ".\(name)."
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix(prefix) {
+      guard let pid = pid_t(entry.dropFirst(prefix.count)) else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { removeTree("\(root)/\(entry)") }
+    }
   }
 
   static func pid(of name: String) -> String? {

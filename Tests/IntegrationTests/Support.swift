@@ -51,6 +51,8 @@ class KernelTestCase: XCTestCase {
     let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     result += mounts.split(separator: "\n").filter { $0.contains("/run/netns/\(name)-") || $0.contains("/run/netns/\(name) ") }.map { "mount \($0)" }
     if FileManager.default.fileExists(atPath: StateStore.directory(name)) { result.append("state \(StateStore.directory(name))") }
+    let temporary = ((try? FileManager.default.contentsOfDirectory(atPath: StateStore.root)) ?? []).filter { $0.hasPrefix(".\(name).") }
+    result += temporary.map { "state \(StateStore.root)/\($0)" }
     if let cg = try? CgroupSystem.detect(), cg.exists("nstopo-\(name)") { result.append("cgroup nstopo-\(name)") }
     if let root = try? NetlinkSocket(namespaceFD: nil, name: "root"), let links = try? root.links() {
       result += links.filter { $0.alias == "nstopo:\(name)" }.map { "link \($0.name)" }
