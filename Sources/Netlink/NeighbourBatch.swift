@@ -46,7 +46,7 @@ public final class NeighbourBatchSocket {
     if rc < 0 {
       let e = failed < entries.count ? entries[failed] : nil
       let what = e.map { "\(formatIPv4($0.address)) on ifindex \($0.ifindex)" } ?? "entry \(failed)"
-      let text = String(cString: message)
+      let text = cString(message)
       throw NetlinkError(operation: "add neighbour", object: "\(what) in \(namespaceName)", code: 0, errno: -rc,
         kernelMessage: text.isEmpty ? nil : text)
     }
@@ -54,3 +54,8 @@ public final class NeighbourBatchSocket {
 }
 
 func formatIPv4(_ v: UInt32) -> String { "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)" }
+
+/// A NUL-terminated C buffer as a String.
+func cString(_ buffer: [CChar]) -> String {
+  String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -63,7 +63,7 @@ public final class NetlinkSocket {
     let k = lastError.pointee
     throw NetlinkError(
       operation: operation, object: object, code: -rc, errno: k.errno,
-      kernelMessage: k.message.isEmpty ? nil : String(cString: k.message))
+      kernelMessage: k.message.isEmpty ? nil : cString(k.message))
   }
 }
 

@@ -20,8 +20,9 @@ public enum Lint {
     let endpoints = t.nodes.map(\.name) + (t.hasHost ? ["host"] : [])
     guard endpoints.count > 1 else { return [] }
 
-    // A node that reaches nothing (stops at the first node it reaches).
-    for n in t.nodes {
+    // A node with links that reaches nothing (stops at the first node it reaches). A node
+    // without any link is isolated on purpose.
+    for n in t.nodes where !p.addresses(of: n.name).isEmpty || !t.ends(of: .node(n.name)).isEmpty {
       var reaches = false
       search: for other in endpoints where other != n.name {
         for a in p.addresses(of: other) {

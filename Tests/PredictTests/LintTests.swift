@@ -46,10 +46,13 @@ final class LintTests: XCTestCase {
       node b
         link sw2
       node lonely
+        link b
+      node alone
       """)
     XCTAssertTrue(f.contains { $0.line == 13 && $0.message == "node 'lonely' reaches no other node" }, "\(f)")
     XCTAssertTrue(f.contains { $0.message == "1 pair reaches its target but the reply cannot come back, which breaks TCP: b has no route back to 10.1.1.0/24" }, "\(f)")
     XCTAssertFalse(f.contains { $0.message.contains("'b'") }, "b reaches r's lan2 address: \(f)")
+    XCTAssertFalse(f.contains { $0.message.contains("'alone'") }, "a node without links is isolated on purpose: \(f)")
   }
 
   func testCleanTopologyHasNoFindings() throws {
