@@ -42,7 +42,7 @@ demo: release
 # Benchmarks against ip -batch and the tutorial's way (not a test). QUICK=1: star-10 once.
 # PEERS=1 also measures Mininet (installs Debian's mininet). Writes bench/results/latest.md.
 bench: release
-	@missing=""; for p in $(BENCH_PACKAGES) $(if $(PEERS),mininet bridge-utils,); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(BENCH_PACKAGES) $(if $(PEERS),mininet bridge-utils iputils-ping,); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	python3 bench/run.py $(if $(QUICK),--quick,) $(if $(PEERS),--peers,)
 

@@ -170,6 +170,8 @@ def main():
                     notes.append("mininet star-%d failed: %s" % (n, out.stderr.strip()[-300:]))
                     break
                 vals = json.loads(out.stdout.strip().splitlines()[-1])
+                if vals.get("loss", 0) > 0:
+                    notes.append("mininet star-%d: pingAll lost %.0f%% of its pings" % (n, vals["loss"]))
                 for k in ("build", "pingall", "stop"):
                     figs.add((n, "mininet " + k, "mininet"), vals[k])
 

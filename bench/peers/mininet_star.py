@@ -25,7 +25,7 @@ def sysctl(key):
 def main(n):
     from mininet.log import setLogLevel
     from mininet.net import Mininet
-    from mininet.node import LinuxBridge
+    from mininet.nodelib import LinuxBridge
     from mininet.topo import SingleSwitchTopo
     saved = {k: sysctl(k) for k in KEYS}
     setLogLevel("error")
