@@ -32,7 +32,7 @@ public enum Lifecycle {
   /// Builds `topology` in the kernel. Never leaves half a topology: on failure everything
   /// created is rolled back and the state removed.
   @discardableResult
-  public static func up(_ topology: Topology, file: String, replace: Bool = false) throws -> UpReport {
+  public static func up(_ topology: Topology, file: String, replace: Bool = false, shouldStop: () -> Bool = { false }) throws -> UpReport {
     let start = monotonicSeconds()
     let plan = Planner.plan(topology)
     if replace { _ = try down(topology.name) }
@@ -48,7 +48,7 @@ public enum Lifecycle {
       throw error
     }
     do {
-      try Realizer.up(plan, backend: backend, journal: state)
+      try Realizer.up(plan, backend: backend, journal: state, shouldStop: shouldStop)
     } catch {
       if error.rollbackFailures.isEmpty { state.remove() }
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)

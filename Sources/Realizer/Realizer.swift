@@ -21,10 +21,18 @@ public struct RealizeError: Error, CustomStringConvertible {
   }
 }
 
+/// `up` was interrupted (Ctrl-C); everything it had created was rolled back.
+public struct Interrupted: Error, CustomStringConvertible {
+  public init() {}
+  public var description: String { "interrupted" }
+}
+
 /// Applies a plan through a backend, journaling what outlives the process, and rolls back
-/// everything in reverse order when any step fails.
+/// everything in reverse order when any step fails or `shouldStop` turns true between steps.
 public enum Realizer {
-  public static func up(_ plan: Plan, backend: KernelBackend, journal: JournalSink?) throws(RealizeError) {
+  public static func up(
+    _ plan: Plan, backend: KernelBackend, journal: JournalSink?, shouldStop: () -> Bool = { false }
+  ) throws(RealizeError) {
     var done: [Step] = []
     if let j = journal, !plan.topology.bridges.isEmpty {
       do { try j.record([.bridgeNamespace(plan.names.bridgeNamespace)]) } catch {
@@ -35,6 +43,7 @@ public enum Realizer {
       let step = planned.step
       let tracked = trackedObject(step)
       do {
+        if shouldStop() { throw Interrupted() }
         if let t = tracked { try journal?.record([.intent(t.0, t.1)]) }
         do {
           try backend.apply(step)

@@ -72,7 +72,7 @@ struct Test: ParsableCommand {
       if up {
         topology = try TopologyFile.require(self.topology)
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
-        _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) }
+        _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) { interrupted != 0 } }
       } else {
         let name = topologyName(self.topology)
         guard let doc = StateStore.document(name), StateStore.phase(name) == .up else {

@@ -16,11 +16,12 @@ struct Up: ParsableCommand {
   var replace = false
 
   func run() throws {
+    installInterruptHandler()
     try nstopo.run {
       let topology = try TopologyFile.require(file)
       try requireRoot("up")
       let path = URL(fileURLWithPath: file).standardizedFileURL.path
-      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace) }
+      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace) { interrupted != 0 } }
       print(
         "up: topology \(topology.name): \(topology.nodes.count) nodes, \(topology.links.count) veths, \(report.namespaces) namespaces, \(report.steps) steps in \(String(format: "%.3f", report.seconds)) s"
       )
@@ -43,6 +44,8 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     }
   } catch let e as PreflightError {
     throw Failure(e.description, code: Exit.alreadyUp)
+  } catch let e as UpError where e.realize.underlying is Interrupted {
+    throw Failure("interrupted at step \(e.realize.index + 1) of \(e.realize.count); " + (e.stateKept ? "run `nstopo down` to finish the cleanup" : "everything was rolled back"), code: 130)
   } catch let e as UpError {
     throw Failure(e.description, code: Exit.kernel)
   } catch let f as Failure {
