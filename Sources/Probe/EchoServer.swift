@@ -10,7 +10,8 @@ final class EchoServer: @unchecked Sendable {
   private var wake: [Int32] = [-1, -1]
   private var listeners: [Int32] = []
   private var udp: [Int32] = []
-  private var accepted = Set<Int32>()
+  /// Accepted connections and how many bytes each has echoed.
+  private var accepted: [Int32: Int] = [:]
   private var thread: pthread_t?
   private var buffer = [UInt8](repeating: 0, count: 256)
 
@@ -63,10 +64,10 @@ final class EchoServer: @unchecked Sendable {
       pthread_join(t, nil)
       thread = nil
     }
-    for fd in listeners + udp + Array(accepted) { close(fd) }
+    for fd in listeners + udp + Array(accepted.keys) { close(fd) }
     listeners = []
     udp = []
-    accepted = []
+    accepted = [:]
   }
 
   deinit {
@@ -102,23 +103,36 @@ final class EchoServer: @unchecked Sendable {
     while true {
       let c = nstopo_accept_nonblock(fd)
       if c < 0 { return }
-      accepted.insert(c)
+      accepted[c] = 0
       nstopo_epoll_ctl(epfd, 1, c, UInt32(NSTOPO_EPOLLIN | NSTOPO_EPOLLRDHUP), Self.acceptedKind | UInt64(c))
     }
   }
 
+  /// Echoes what a prober sends. Once the 16-byte nonce is back on its way, resets the
+  /// connection: the echo stays readable before the reset, and neither side waits for the
+  /// other's close (no TIME_WAIT, one wake-up less per probe).
   private func echo(_ fd: Int32) {
     while true {
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
       if n > 0 {
         _ = buffer.withUnsafeBytes { send(fd, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) }
+        let total = (accepted[fd] ?? 0) + n
+        accepted[fd] = total
+        if total >= 16 { return reset(fd) }
         continue
       }
       if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-      accepted.remove(fd)
+      accepted[fd] = nil
       close(fd)
       return
     }
+  }
+
+  private func reset(_ fd: Int32) {
+    var l = linger(l_onoff: 1, l_linger: 0)
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, UInt32(MemoryLayout<linger>.size))
+    accepted[fd] = nil
+    close(fd)
   }
 
   private func echoDatagrams(_ fd: Int32) {

@@ -87,16 +87,24 @@ struct Test: ParsableCommand {
           }
         }
       }
-      let report = try probe(topology)
+      let profiling = getenv("NSTOPO_PROFILE") != nil
+      var mark = Date()
+      func lap(_ what: String) {
+        if profiling { printError("test: \(what): \(String(format: "%.3f", Date().timeIntervalSince(mark))) s") }
+        mark = Date()
+      }
+      lap("load")
+      let report = try probe(topology, lap: lap)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
+      lap("render")
       if let json { try writeJSON(report, to: json) }
       if let junit { try write(JUnitReport.render(report), to: junit) }
       return report.passed ? Exit.ok : Exit.mismatch
     }
   }
 
-  func probe(_ topology: Topology) throws -> TestReport {
+  func probe(_ topology: Topology, lap: (String) -> Void = { _ in }) throws -> TestReport {
     let names = KernelNames(topology: topology.name)
     let protocols = proto.split(separator: ",").compactMap { TransportProtocol(rawValue: String($0)) }
     let set = ProbeSet(
@@ -112,9 +120,11 @@ struct Test: ParsableCommand {
     } catch {
       throw Failure("\(error)", code: Exit.kernel)
     }
+    lap("probe")
     var report = TestReport(
       topology: topology, set: set, results: results, seconds: Date().timeIntervalSince(start), timeout: timeout,
       protocols: protocols, peakInFlight: engine.peakInFlight)
+    lap("report")
     // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
     let predictions = predictedOutcomes(topology, set)
     var kernel: Predictor?
@@ -139,6 +149,7 @@ struct Test: ParsableCommand {
         }
       }
     }
+    lap("predict")
     return report
   }
 
