@@ -228,7 +228,6 @@ public enum DOTRenderer {
     }
     label += "</table>>"
     var style = "rounded,filled"
-    _ = t
     var fill = g.members.count > 1 ? "#eef3e6" : "#ffffff"
     var color = "#446688"
     if n.forward {

@@ -87,7 +87,6 @@ struct Lexer {
       current.append(ch)
     }
     if !current.isEmpty && !comment { tokens.append(Token(current, line: number, column: currentStart)) }
-    _ = comment
     guard !tokens.isEmpty else { return nil }
     let indented = tokens[0].column > 1
     if indentTabs && indentSpaces {

@@ -12,7 +12,7 @@ struct Segments {
 
   init(links: [Link]) {
     var bridgeSegment: [String: Int] = [:]
-    for (k, link) in links.enumerated() {
+    for link in links {
       let segment: Int
       if let b = link.bridge {
         if let s = bridgeSegment[b] {
@@ -28,7 +28,6 @@ struct Segments {
         members.append([])
         names.append("link \(link.a.owner):\(link.a.interface)-\(link.b.owner):\(link.b.interface)")
       }
-      _ = k
       for end in [link.a, link.b] {
         if case .bridge = end.owner { continue }
         if end.owner == .host { hasHost = true }

@@ -18,19 +18,11 @@ struct Plan: ParsableCommand {
       let topology = try TopologyFile.require(file)
       let plan = Planner.plan(topology)
       if json {
-        print(try PlanJSON.encode(PlanDocument(plan)))
+        print(try encodeJSON(PlanDocument(plan)))
       } else {
         print(PlanText.render(plan), terminator: "")
       }
       return Exit.ok
     }
-  }
-}
-
-enum PlanJSON {
-  static func encode<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 }

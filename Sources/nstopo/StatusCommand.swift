@@ -100,13 +100,6 @@ struct Status: ParsableCommand {
   }
 }
 
-func encodeJSON<T: Encodable>(_ value: T) throws -> String {
-  let e = JSONEncoder()
-  e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-  e.dateEncodingStrategy = .iso8601
-  return String(decoding: try e.encode(value), as: UTF8.self)
-}
-
 /// Left-aligned columns separated by two spaces.
 func formatTable(_ rows: [[String]]) -> String {
   guard let first = rows.first else { return "" }

@@ -191,16 +191,4 @@ struct TestDocument: Codable {
   var timeoutSeconds: Double
   var peakInFlight: Int
   var pairs: [PairResult]
-
-  init(_ r: TestReport) {
-    topology = r.topology
-    passed = r.passed
-    summary = r.summary
-    seconds = r.seconds
-    port = r.port
-    protocols = r.protocols
-    timeoutSeconds = r.timeoutSeconds
-    peakInFlight = r.peakInFlight
-    pairs = r.pairs
-  }
 }
