@@ -29,8 +29,15 @@ NSTOPO = os.path.join(ROOT, ".build", "release", "nstopo")
 BASE = os.path.join(HERE, "baselines")
 
 
+def settle(seconds=2.0):
+    """Lets the kernel finish freeing the previous step's namespaces (it does so in the
+    background after `down`), so that one tool's cleanup is not billed to the next."""
+    time.sleep(seconds)
+
+
 def timed(cmd, check=True, **kw):
     """Wall seconds, peak RSS in MB and stdout of a command, via /usr/bin/time."""
+    settle(0.5 if "validate" in cmd else 2.0)
     with tempfile.NamedTemporaryFile("r") as f:
         start = time.perf_counter()
         r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, capture_output=True, text=True, **kw)
