@@ -5,7 +5,7 @@ BIN := .build/release/nstopo
 
 BENCH_PACKAGES := time python3 netcat-openbsd busybox-static
 
-.PHONY: all deps build release test unit demo bench clean
+.PHONY: all deps build release test unit demo bench install clean
 
 all: build
 
@@ -45,6 +45,9 @@ bench: release
 	@missing=""; for p in $(BENCH_PACKAGES) $(if $(PEERS),mininet bridge-utils iputils-ping,); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	python3 bench/run.py $(if $(QUICK),--quick,) $(if $(PEERS),--peers,)
+
+install: release
+	install -m 755 $(BIN) /usr/local/bin/nstopo
 
 clean:
 	rm -rf .build demo.svg demo.json
