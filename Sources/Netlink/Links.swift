@@ -10,6 +10,13 @@ public struct LinkInfo: Hashable, Sendable {
   public var master: Int32
   public var mac: [UInt8]
   public var alias: String?
+  /// RFC 2863 operational state (IF_OPER_UP is 6), set by the kernel's linkwatch.
+  public var operstate: UInt8
+  /// The device's root qdisc ("noop" until linkwatch activates the device).
+  public var qdisc: String?
+
+  /// Carries traffic: operationally up, with its real qdisc in place.
+  public var isReady: Bool { operstate == 6 && qdisc != "noop" }
 }
 
 extension NetlinkSocket {
@@ -128,5 +135,7 @@ extension LinkInfo {
     master = rtnl_link_get_master(link)
     mac = NLAddress.bytes(rtnl_link_get_addr(link))
     alias = rtnl_link_get_ifalias(link).map { String(cString: $0) }
+    operstate = rtnl_link_get_operstate(link)
+    qdisc = rtnl_link_get_qdisc(link).map { String(cString: $0) }
   }
 }

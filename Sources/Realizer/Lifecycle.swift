@@ -53,6 +53,12 @@ public enum Lifecycle {
       if error.rollbackFailures.isEmpty { state.remove() }
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
     }
+    // Only return once the network carries traffic (see waitUntilReady).
+    let hostLinks = Set(topology.ends(of: .host).map(\.interface))
+    let late = backend.net.waitUntilReady(plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks)
+    if !late.isEmpty {
+      FileHandle.standardError.write("nstopo: warning: not up after 3 s: \(late.prefix(5).joined(separator: ", "))\n".data(using: .utf8)!)
+    }
     try state.markComplete()
     if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.net.profileReport + "\n").data(using: .utf8)!) }
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)

@@ -158,6 +158,27 @@ public final class NetlinkBackend: KernelBackend {
     }
   }
 
+  /// Waits until every veth in `namespaces` (nil: the root namespace, where only `names`
+  /// count) carries traffic. A link just brought up keeps the `noop` qdisc, which drops every
+  /// packet, until the kernel's linkwatch work activates it, asynchronously; a probe sent in
+  /// that window is lost. Returns the links still not ready after `timeout` seconds.
+  public func waitUntilReady(_ namespaces: [String?], rootLinks: Set<String>, timeout: Double = 3) -> [String] {
+    var pending = namespaces
+    let deadline = monotonicSeconds() + timeout
+    var notReady: [String] = []
+    while true {
+      notReady = []
+      pending = pending.filter { ns in
+        guard let links = try? socket(ns).links() else { return false }
+        let waiting = links.filter { $0.kind == "veth" && (ns != nil || rootLinks.contains($0.name)) && !$0.isReady }
+        notReady += waiting.map { "\($0.name) in \(ns ?? "the root namespace")" }
+        return !waiting.isEmpty
+      }
+      if pending.isEmpty || monotonicSeconds() > deadline { return notReady }
+      usleep(2000)
+    }
+  }
+
   /// Equivalent to `ip netns del NAME`. For the bridge namespace, first waits until the kernel
   /// has released every veth in it (their peers' namespaces die asynchronously).
   private func deleteNamespace(_ n: String) throws {
