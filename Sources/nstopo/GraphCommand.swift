@@ -32,14 +32,7 @@ struct Graph: ParsableCommand {
 
   func run() throws {
     try nstopo.run {
-      let t: Topology
-      if FileManager.default.fileExists(atPath: topology) {
-        t = try TopologyFile.require(topology)
-      } else if let doc = StateStore.document(topologyName(topology)) {
-        t = doc.topology
-      } else {
-        throw Failure("\(topology): no such file, and no topology of that name is up", code: Exit.noInput)
-      }
+      let t = try TopologyFile.resolve(topology)
       let overlay = try results.map { try loadOverlay($0, topology: t) }
       let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay))
       guard let output else {

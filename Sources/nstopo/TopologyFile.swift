@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Predict
+import Realizer
 import TopologyDSL
 import TopologyModel
 
@@ -30,6 +31,13 @@ enum TopologyFile {
     }
     if !quiet && !result.diagnostics.isEmpty { printError(result.rendered) }
     return (result.topology, result)
+  }
+
+  /// A file, or else the name of a topology that is up (its stored model).
+  static func resolve(_ argument: String) throws -> Topology {
+    if FileManager.default.fileExists(atPath: argument) { return try require(argument) }
+    if let doc = StateStore.document(topologyName(argument)) { return doc.topology }
+    throw Failure("\(argument): no such file, and no topology of that name is up", code: Exit.noInput)
   }
 
   /// Loads or fails with exit 65 after printing diagnostics.

@@ -32,17 +32,8 @@ struct Why: ParsableCommand {
 
   func run() throws {
     try nstopo.run {
-      let t: Topology
-      let name: String
-      if FileManager.default.fileExists(atPath: topology) {
-        t = try TopologyFile.require(topology)
-        name = t.name
-      } else if let doc = StateStore.document(topologyName(topology)) {
-        t = doc.topology
-        name = t.name
-      } else {
-        throw Failure("\(topology): no such file, and no topology of that name is up", code: Exit.noInput)
-      }
+      let t = try TopologyFile.resolve(topology)
+      let name = t.name
       let endpoints = t.nodes.map(\.name) + (t.hasHost ? ["host"] : [])
       for n in [source, target] where !endpoints.contains(n) {
         throw Failure("topology \(name) has no node '\(n)'", code: Exit.usage)
