@@ -67,7 +67,7 @@ public enum KernelView {
         }
       }
       if let fd = try? NetworkNamespace.open(ns) {
-        t.nodes[i].forward = (try? Forwarding.get(namespaceFD: fd, name: ns)) ?? false
+        t.nodes[i].forward = (try? Sysctl.forwarding(namespaceFD: fd, name: ns)) ?? false
         close(fd)
       }
     }

@@ -135,11 +135,11 @@ public final class NetlinkBackend: KernelBackend {
       // Only ever the inverse of entries on links that are deleted with them.
       break
     case .setForwarding(let ns, let on):
-      try Forwarding.set(on, namespaceFD: try handle(ns).fd, name: ns)
+      try Sysctl.setForwarding(on, namespaceFD: try handle(ns).fd, name: ns)
     case .setIPv6(let ns, let on):
-      try Forwarding.setIPv6(on, namespaceFD: try handle(ns).fd, name: ns)
+      try Sysctl.setIPv6(on, namespaceFD: try handle(ns).fd, name: ns)
     case .setBridgeNetfilter(let ns, let on):
-      try Forwarding.setBridgeNetfilter(on, namespaceFD: try handle(ns).fd, name: ns)
+      try Sysctl.setBridgeNetfilter(on, namespaceFD: try handle(ns).fd, name: ns)
     case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses:
       preconditionFailure("\(step.op) is not a netlink step: apply it through SystemBackend")
     }

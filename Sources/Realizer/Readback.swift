@@ -131,7 +131,7 @@ public enum Readback {
     }
     if let ns, let fd = try? NetworkNamespace.open(ns) {
       defer { close(fd) }
-      s.forward = try? Forwarding.get(namespaceFD: fd, name: ns)
+      s.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
       if let f = s.forward, f != node.forward { s.drift.append("forwarding is \(f ? "on" : "off"), expected \(node.forward ? "on" : "off")") }
     }
     return s

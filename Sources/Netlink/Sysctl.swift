@@ -1,0 +1,50 @@
+import Glibc
+
+/// Per-namespace sysctls, through /proc/sys/net, which follows the calling thread's
+/// namespace. nstopo only ever writes them inside namespaces it created, never in the root.
+public enum Sysctl {
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.ip_forward=1|0`.
+  public static func setForwarding(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    try write(enabled, ["/proc/sys/net/ipv4/ip_forward"], namespaceFD: fd, name: name, optional: false)
+  }
+
+  /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
+  public static func forwarding(namespaceFD fd: Int32, name: String) throws -> Bool {
+    let path = "/proc/sys/net/ipv4/ip_forward"
+    return try NetworkNamespace.run(in: fd) {
+      let f = try valueOrErrno("open", "\(path) in \(name)") { open(path, O_RDONLY | O_CLOEXEC) }
+      defer { close(f) }
+      var c: UInt8 = 0
+      try valueOrErrno("read", "\(path) in \(name)") { read(f, &c, 1) }
+      return c == UInt8(ascii: "1")
+    }
+  }
+
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.{all,default}.disable_ipv6=0|1`.
+  /// A kernel without IPv6 has no such files: nothing to switch.
+  public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    let paths = ["all", "default"].map { "/proc/sys/net/ipv6/conf/\($0)/disable_ipv6" }
+    try write(!enabled, paths, namespaceFD: fd, name: name, optional: true)
+  }
+
+  /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.
+  /// Without br_netfilter loaded the files do not exist, and there is nothing to switch.
+  public static func setBridgeNetfilter(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    let paths = ["iptables", "ip6tables", "arptables"].map { "/proc/sys/net/bridge/bridge-nf-call-\($0)" }
+    try write(enabled, paths, namespaceFD: fd, name: name, optional: true)
+  }
+
+  /// Writes "1" or "0" to each path inside the namespace. `optional`: a missing file means the
+  /// feature is absent, which is fine.
+  private static func write(_ value: Bool, _ paths: [String], namespaceFD fd: Int32, name: String, optional: Bool) throws {
+    try NetworkNamespace.run(in: fd) {
+      for path in paths {
+        let f = open(path, O_WRONLY | O_CLOEXEC)
+        if f < 0 && errno == ENOENT && optional { return }
+        guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
+        defer { close(f) }
+        try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, value ? "1\n" : "0\n", 2) }
+      }
+    }
+  }
+}
