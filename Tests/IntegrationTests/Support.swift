@@ -188,9 +188,17 @@ func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line:
     XCTAssertEqual(got, want, "\(ns) routes", file: file, line: line)
     let fd = try NetworkNamespace.open(ns)
     defer { close(fd) }
-    XCTAssertEqual(try Forwarding.get(namespaceFD: fd, name: ns), node.forward, "\(ns) forwarding", file: file, line: line)
+    XCTAssertEqual(try Sysctl.forwarding(namespaceFD: fd, name: ns), node.forward, "\(ns) forwarding", file: file, line: line)
+    XCTAssertEqual(try sysctl(fd, "/proc/sys/net/ipv6/conf/all/disable_ipv6"), "1", "\(ns): IPv6 off", file: file, line: line)
   }
   if !plan.topology.bridges.isEmpty {
+    let bfd = try NetworkNamespace.open(plan.names.bridgeNamespace)
+    defer { close(bfd) }
+    XCTAssertEqual(try sysctl(bfd, "/proc/sys/net/ipv6/conf/all/disable_ipv6"), "1", "bridge namespace: IPv6 off", file: file, line: line)
+    // Present only where br_netfilter is loaded (it is on these machines).
+    if let nf = try sysctl(bfd, "/proc/sys/net/bridge/bridge-nf-call-iptables") {
+      XCTAssertEqual(nf, "0", "bridge namespace: bridged frames skip iptables", file: file, line: line)
+    }
     let links = try backend.socket(plan.names.bridgeNamespace).links()
     for b in plan.topology.bridges {
       let bridge = try XCTUnwrap(links.first { $0.name == b.name }, "bridge \(b.name)", file: file, line: line)
@@ -204,5 +212,12 @@ func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line:
     let l = try XCTUnwrap(try backend.socket(nil).link(named: end.interface), "host \(end.interface)", file: file, line: line)
     XCTAssertEqual(l.alias, plan.names.hostAlias, file: file, line: line)
     XCTAssertEqual(l.mac, plan.mac(end).bytes, file: file, line: line)
+  }
+}
+
+/// A sysctl's value inside the namespace behind `fd`; nil when the file does not exist.
+func sysctl(_ fd: Int32, _ path: String) throws -> String? {
+  try NetworkNamespace.run(in: fd) {
+    (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 }
