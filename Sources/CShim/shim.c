@@ -202,6 +202,10 @@ int nstopo_epoll_wait(int epfd, struct nstopo_event *out, int max, int timeout_m
 
 int nstopo_accept_nonblock(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
+int nstopo_atomic_load(const int *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+
+int nstopo_atomic_add(int *p, int delta) { return __atomic_add_fetch(p, delta, __ATOMIC_SEQ_CST); }
+
 int nstopo_bind_to_device(int fd, const char *device) {
   return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device));
 }

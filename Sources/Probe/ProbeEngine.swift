@@ -50,15 +50,15 @@ public final class ProbeEngine {
     let limit = Self.raiseDescriptorLimit()
     let shared = try Shared(set: set)
     defer { shared.close() }
-    let server = try EchoServer()
-    defer { server.stop() }
-    let service = try openListeners(server, shared: shared)
-    try server.start()
     let total = set.probes.count
     let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let wanted = options.shards > 0 ? options.shards : max(1, online)
     let count = max(1, min(wanted, total / 64 + 1))
-    let budget = max(16, (Int(limit) - server.descriptorCount - 64) / 2)
+    let servers = (0..<count).map { _ in EchoServer() }
+    defer { for s in servers { s.close() } }
+    let service = try openListeners(servers, shared: shared)
+    let listening = servers.reduce(0) { $0 + $1.descriptorCount }
+    let budget = max(16, (Int(limit) - listening - 64) / 2)
     let perShard = max(8, min(options.maxInFlight, budget) / count)
     // Split by source so that each shard enters few namespaces.
     var bounds = [0]
@@ -68,8 +68,11 @@ public final class ProbeEngine {
       bounds.append(max(bounds.last!, b))
     }
     bounds.append(total)
+    shared.running.pointee = Int32(count)
     let shards = (0..<count).map { k in
-      Shard(set: set, shared: shared, service: service, range: bounds[k]..<bounds[k + 1], options: options, maxInFlight: perShard)
+      Shard(
+        set: set, shared: shared, service: service, server: servers[k], range: bounds[k]..<bounds[k + 1],
+        options: options, maxInFlight: perShard)
     }
     var threads: [pthread_t] = []
     for shard in shards.dropFirst() {
@@ -81,7 +84,8 @@ public final class ProbeEngine {
         return nil
       }, context) == 0 else {
         Unmanaged<Shard>.fromOpaque(context).release()
-        shared.stop.pointee = 1
+        nstopo_atomic_add(shared.stop, 1)
+        for t in threads { pthread_join(t, nil) }
         throw ProbeError("pthread_create", errno)
       }
       threads.append(t)
@@ -89,7 +93,7 @@ public final class ProbeEngine {
     shards[0].loop(shouldStop: shouldStop)
     for t in threads { pthread_join(t, nil) }
     peakInFlight = shards.reduce(0) { $0 + $1.peak }
-    if shared.stop.pointee != 0 { throw Cancelled() }
+    if nstopo_atomic_load(shared.stop) != 0 { throw Cancelled() }
     return (0..<total).map { i in
       let code = shared.outcome[i]
       let o = code == Shared.pending ? Outcome.error : Outcome.allCases[Int(code)]
@@ -99,7 +103,7 @@ public final class ProbeEngine {
 
   /// One listener per (target, protocol, port); a port already bound there is a `run` service.
   /// Returns, per probe, whether it probes a service (connect only).
-  private func openListeners(_ server: EchoServer, shared: Shared) throws -> [Bool] {
+  private func openListeners(_ servers: [EchoServer], shared: Shared) throws -> [Bool] {
     struct Key: Hashable {
       var target: Int32
       var proto: TransportProtocol
@@ -134,7 +138,10 @@ public final class ProbeEngine {
           }
           throw ProbeError("bind \(p.proto.rawValue)/\(p.port) in \(e.name)", e2)
         }
+        // Each target's listeners belong to one thread.
+        let server = servers[Int(p.target) % servers.count]
         if p.proto == .tcp {
+          EchoServer.prepareListener(fd)
           guard listen(fd, 4096) == 0 else {
             Glibc.close(fd)
             throw ProbeError("listen \(p.port) in \(e.name)", errno)
@@ -172,6 +179,9 @@ final class Shared: @unchecked Sendable {
   let latency: UnsafeMutableBufferPointer<Double>
   /// Set to stop every shard (Ctrl-C).
   let stop: UnsafeMutablePointer<Int32>
+  /// Shards whose probes are not all done: until none is, every shard keeps serving its
+  /// listeners for the others.
+  let running: UnsafeMutablePointer<Int32>
   /// Per probe from the host: the host end the root namespace routes it through (nil: none).
   var hostDevice: [UInt32: String?] = [:]
   let salt = UInt64.random(in: 1...UInt64.max)
@@ -185,6 +195,8 @@ final class Shared: @unchecked Sendable {
     latency.initialize(repeating: -1)
     stop = .allocate(capacity: 1)
     stop.initialize(to: 0)
+    running = .allocate(capacity: 1)
+    running.initialize(to: 0)
     for e in set.endpoints {
       if let ns = e.namespace {
         let fd = open("/run/netns/\(ns)", O_RDONLY | O_CLOEXEC)
@@ -218,6 +230,7 @@ final class Shared: @unchecked Sendable {
     outcome.deallocate()
     latency.deallocate()
     stop.deallocate()
+    running.deallocate()
   }
 
   /// The host end that the root namespace's routing uses for `address`, if any. A UDP connect
@@ -243,6 +256,7 @@ final class Shard: @unchecked Sendable {
   let set: ProbeSet
   let shared: Shared
   let service: [Bool]
+  let server: EchoServer
   let range: Range<Int>
   let options: ProbeEngine.Options
   let maxInFlight: Int
@@ -262,10 +276,14 @@ final class Shard: @unchecked Sendable {
   private static let kindMask: UInt64 = 0xff << 56
   private static let edgeTriggered: UInt32 = 1 << 31
 
-  init(set: ProbeSet, shared: Shared, service: [Bool], range: Range<Int>, options: ProbeEngine.Options, maxInFlight: Int) {
+  init(
+    set: ProbeSet, shared: Shared, service: [Bool], server: EchoServer, range: Range<Int>, options: ProbeEngine.Options,
+    maxInFlight: Int
+  ) {
     self.set = set
     self.shared = shared
     self.service = service
+    self.server = server
     self.range = range
     self.options = options
     self.maxInFlight = maxInFlight
@@ -278,6 +296,8 @@ final class Shard: @unchecked Sendable {
   func loop(shouldStop: () -> Bool) {
     epfd = nstopo_epoll_create()
     current = shared.rootFD
+    server.attach(epfd)
+    var events = [nstopo_event](repeating: nstopo_event(), count: 1024)
     defer {
       for k in fds.indices where fds[k] >= 0 { close(fds[k]) }
       close(epfd)
@@ -290,10 +310,17 @@ final class Shard: @unchecked Sendable {
     var retries: [(at: Double, probe: Int)] = []
     var retryHead = 0
     let retryInterval = options.timeout / Double(max(1, options.udpAttempts))
-    var events = [nstopo_event](repeating: nstopo_event(), count: 1024)
+    // Once this shard's probes are done, it keeps answering the others' until they are too.
+    defer {
+      nstopo_atomic_add(shared.running, -1)
+      while nstopo_atomic_load(shared.running) > 0 && nstopo_atomic_load(shared.stop) == 0 {
+        if shouldStop() { nstopo_atomic_add(shared.stop, 1) }
+        _ = poll(&events, timeout: 5)
+      }
+    }
     while completed < range.count {
-      if shouldStop() { shared.stop.pointee = 1 }
-      if shared.stop.pointee != 0 { return }
+      if shouldStop() { nstopo_atomic_add(shared.stop, 1) }
+      if nstopo_atomic_load(shared.stop) != 0 { return }
       while inFlight < maxInFlight && next < range.upperBound {
         start(next)
         if shared.outcome[next] == Shared.pending {
@@ -304,7 +331,7 @@ final class Shard: @unchecked Sendable {
       }
       peak = max(peak, inFlight)
       enter(shared.rootFD)
-      var now = monotonic()
+      let now = monotonic()
       while head < deadlines.count {
         let i = deadlines[head]
         if shared.outcome[i] != Shared.pending {
@@ -339,13 +366,24 @@ final class Shard: @unchecked Sendable {
       if head < deadlines.count { wait = min(wait, (starts[deadlines[head] - base] + options.timeout - now) * 1000) }
       if retryHead < retries.count { wait = min(wait, (retries[retryHead].at - now) * 1000) }
       if next < range.upperBound && inFlight < maxInFlight { wait = 0 }
-      let n = events.withUnsafeMutableBufferPointer { nstopo_epoll_wait(epfd, $0.baseAddress, Int32($0.count), Int32(max(0, wait.rounded(.up)))) }
-      if n < 0 && errno != EINTR { return }
-      now = monotonic()
-      for k in 0..<max(0, Int(n)) where events[k].token & Self.kindMask == Self.client {
-        clientEvent(Int(events[k].token & ~Self.kindMask), events[k].events, now: now)
+      if !poll(&events, timeout: Int32(max(0, wait.rounded(.up)))) { return }
+    }
+  }
+
+  /// One epoll_wait: client events and the echo server's. False on an epoll failure.
+  private func poll(_ events: inout [nstopo_event], timeout: Int32) -> Bool {
+    let n = events.withUnsafeMutableBufferPointer { nstopo_epoll_wait(epfd, $0.baseAddress, Int32($0.count), timeout) }
+    if n < 0 { return errno == EINTR }
+    let now = monotonic()
+    for k in 0..<Int(n) {
+      let token = events[k].token
+      if token & Self.kindMask == Self.client {
+        clientEvent(Int(token & ~Self.kindMask), events[k].events, now: now)
+      } else if EchoServer.owns(token) {
+        server.handle(token)
       }
     }
+    return true
   }
 
   private func start(_ i: Int) {
@@ -367,6 +405,11 @@ final class Shard: @unchecked Sendable {
       // machine: the host's routing must pick a host end, and the socket is bound to it.
       guard let dev = shared.hostDevice[p.address.value] ?? nil else { return finish(i, .noRoute) }
       _ = nstopo_bind_to_device(fd, dev)
+    }
+    if p.proto == .tcp && !service[i] {
+      // On a client, TCP_DEFER_ACCEPT holds back the handshake's last ACK: it rides on the nonce.
+      var one: Int32 = 1
+      setsockopt(fd, Int32(IPPROTO_TCP), tcpDeferAccept, &one, 4)
     }
     var sa = socketAddress(p.address.value, p.port)
     let rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
@@ -494,4 +537,9 @@ public struct ProbeError: Error, CustomStringConvertible {
     self.errno = errno
   }
   public var description: String { "\(what): \(String(cString: strerror(errno)))" }
+}
+
+func printErr(_ s: String) {
+  let line = s + "\n"
+  _ = line.withCString { write(2, $0, strlen($0)) }
 }

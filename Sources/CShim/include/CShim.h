@@ -65,6 +65,10 @@ int nstopo_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
 int nstopo_epoll_wait(int epfd, struct nstopo_event *events, int max, int timeout_ms);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
 int nstopo_accept_nonblock(int fd);
+
+/// Sequentially consistent loads and adds on an int shared by threads.
+int nstopo_atomic_load(const int *p);
+int nstopo_atomic_add(int *p, int delta);
 /// setsockopt(SO_BINDTODEVICE): route only through `device`.
 int nstopo_bind_to_device(int fd, const char *device);
 
