@@ -127,7 +127,7 @@ int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t co
                            char *message, size_t message_size) {
   if (count == 0) return 0;
   enum { CHUNK = 60000 };
-  static uint32_t next_seq = 1;
+  static __thread uint32_t next_seq = 1;
   char *buf = malloc(CHUNK + 256);
   if (!buf) return -ENOMEM;
   uint32_t base = next_seq;
@@ -178,6 +178,59 @@ int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t co
   }
   free(buf);
   return rc;
+}
+
+#include <linux/if_link.h>
+#include <net/if.h>
+
+/* Appends an attribute to a message being built in a buffer of `cap` bytes; returns it. */
+static struct rtattr *put_attr(struct nlmsghdr *h, size_t cap, unsigned short type, const void *data, size_t len) {
+  size_t at = NLMSG_ALIGN(h->nlmsg_len);
+  if (at + RTA_SPACE(len) > cap) return NULL;
+  struct rtattr *a = (struct rtattr *)((char *)h + at);
+  a->rta_type = type;
+  a->rta_len = (unsigned short)RTA_LENGTH(len);
+  if (len) memcpy(RTA_DATA(a), data, len);
+  h->nlmsg_len = (uint32_t)(at + RTA_SPACE(len));
+  return a;
+}
+
+static void end_nest(struct nlmsghdr *h, struct rtattr *nest) {
+  nest->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)nest);
+}
+
+int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *message, size_t message_size) {
+  static __thread uint32_t seq = 0x40000000;
+  char buf[512] __attribute__((aligned(4)));
+  memset(buf, 0, sizeof(buf));
+  struct nlmsghdr *h = (struct nlmsghdr *)buf;
+  h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  h->nlmsg_type = RTM_NEWLINK;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  h->nlmsg_seq = ++seq;
+  struct ifinfomsg *ifi = NLMSG_DATA(h);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;
+  uint8_t off = 0;
+  if (!put_attr(h, sizeof(buf), IFLA_IFNAME, name, strlen(name) + 1) ||
+      !put_attr(h, sizeof(buf), IFLA_ADDRESS, mac, 6))
+    return -EINVAL;
+  struct rtattr *info = put_attr(h, sizeof(buf), IFLA_LINKINFO, NULL, 0);
+  if (!info || !put_attr(h, sizeof(buf), IFLA_INFO_KIND, "bridge", 7)) return -EINVAL;
+  struct rtattr *data = put_attr(h, sizeof(buf), IFLA_INFO_DATA, NULL, 0);
+  if (!data || !put_attr(h, sizeof(buf), IFLA_BR_MCAST_SNOOPING, &off, 1)) return -EINVAL;
+  end_nest(h, data);
+  end_nest(h, info);
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  do {
+    sent = sendto(fd, buf, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return -errno;
+  size_t failed = 0;
+  int rc = drain(fd, h->nlmsg_seq, h->nlmsg_seq, 1, &failed, message, message_size);
+  return rc < 0 ? rc : 0;
 }
 
 #include <sys/epoll.h>

@@ -40,18 +40,6 @@ extension NetlinkSocket {
     return LinkInfo(result!)
   }
 
-  /// Equivalent to `ip link add NAME address MAC up type bridge`.
-  public func addBridge(name: String, mac: [UInt8]) throws(NetlinkError) {
-    let link = rtnl_link_bridge_alloc()!
-    defer { rtnl_link_put(link) }
-    rtnl_link_set_name(link, name)
-    let addr = NLAddress.mac(mac)
-    defer { nl_addr_put(addr) }
-    rtnl_link_set_addr(link, addr)
-    rtnl_link_set_flags(link, UInt32(IFF_UP.rawValue))
-    try check("create bridge", "\(name) in \(namespaceName)") { rtnl_link_add(sock, link, Int32(NetlinkSocket.createFlags)) }
-  }
-
   /// Equivalent to `ip link add NAME address MAC [master M] up [alias A] type veth peer name
   /// PEER address PMAC netns PEERNS`: the peer is born in its namespace, never moved.
   public func addVeth(

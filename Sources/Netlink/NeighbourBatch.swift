@@ -1,13 +1,8 @@
 import CShim
 import Glibc
 
-/// A raw rtnetlink socket for bulk neighbour entries, bound to one namespace like
-/// `NetlinkSocket`. libnl acks every message; this packs thousands into each sendmsg.
-public final class NeighbourBatchSocket {
-  let fd: Int32
-  public let namespaceName: String
-
-  public struct Entry: Sendable {
+extension RawRouteSocket {
+  public struct NeighbourEntry: Sendable {
     public var ifindex: Int32
     public var address: UInt32
     public var mac: [UInt8]
@@ -19,18 +14,8 @@ public final class NeighbourBatchSocket {
     }
   }
 
-  public init(namespaceFD: Int32?, name: String) throws {
-    namespaceName = name
-    let open = { () -> Int32 in nstopo_rtnl_open() }
-    let fd = try namespaceFD.map { try NetworkNamespace.run(in: $0, open) } ?? open()
-    guard fd >= 0 else { throw SystemError("open rtnetlink socket in", name, errno: errno) }
-    self.fd = fd
-  }
-
-  deinit { close(fd) }
-
   /// Equivalent to one `ip neigh replace ADDR lladdr MAC dev IF nud permanent` per entry.
-  public func addPermanent(_ entries: [Entry]) throws(NetlinkError) {
+  public func addPermanentNeighbours(_ entries: [NeighbourEntry]) throws(NetlinkError) {
     var raw = entries.map { e -> nstopo_neigh in
       var n = nstopo_neigh()
       n.ifindex = e.ifindex
@@ -51,11 +36,4 @@ public final class NeighbourBatchSocket {
         kernelMessage: text.isEmpty ? nil : text)
     }
   }
-}
-
-func formatIPv4(_ v: UInt32) -> String { "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)" }
-
-/// A NUL-terminated C buffer as a String.
-func cString(_ buffer: [CChar]) -> String {
-  String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -24,13 +24,25 @@ public struct Plan: Sendable {
   }
 
   public func mac(_ end: LinkEnd) -> MACAddress { macs[EndKey(end.owner, end.interface)]! }
+
+  /// Per L2 segment (a bridge, or a direct link), every member's address and MAC: what a
+  /// full mesh needs as permanent neighbour entries, since the kernel's ARP table holds at most
+  /// 1024 dynamic entries across all namespaces (`gc_thresh3`).
+  public var neighbourSets: [Step.NeighbourSet] {
+    Planner.neighbourSets(topology, names: names, macs: macs).filter { $0.members.count >= 2 }
+  }
 }
 
 public enum Planner {
   /// Order: namespaces (each with IPv6 off), cgroups, loopbacks, bridges, veths (peer created
-  /// in place, then up), addresses, permanent neighbours, routes, forwarding, `run` processes.
-  /// Routes come after addresses because the kernel refuses a gateway no connected subnet reaches.
-  public static func plan(_ topology: Topology) -> Plan {
+  /// in place, then up), addresses, permanent neighbours (only with `staticNeighbours`), routes,
+  /// forwarding, `run` processes. Routes come after addresses because the kernel refuses a
+  /// gateway no connected subnet reaches.
+  ///
+  /// Permanent neighbours are off by default: a segment of k hosts needs k(k-1) of them (a
+  /// million, 3 s and 0.8 GB of kernel memory at star-1000), and ordinary traffic resolves
+  /// with ARP. `nstopo test` installs them when it needs them (see `Plan.neighbourSets`).
+  public static func plan(_ topology: Topology, staticNeighbours: Bool = false) -> Plan {
     let names = KernelNames(topology: topology.name)
     var steps: [Step] = []
     var macs: [Plan.EndKey: MACAddress] = [:]
@@ -93,8 +105,10 @@ public enum Planner {
       }
     }
 
-    for set in neighbourSets(topology, names: names, macs: macs) where set.members.count >= 2 {
-      steps.append(.addNeighbours(set))
+    if staticNeighbours {
+      for set in neighbourSets(topology, names: names, macs: macs) where set.members.count >= 2 {
+        steps.append(.addNeighbours(set))
+      }
     }
 
     for node in topology.nodes {

@@ -8,7 +8,7 @@ extension Step {
     case .createNamespace(let n): return "ip netns add \(n)"
     case .deleteNamespace(let n): return "ip netns del \(n)"
     case .createBridge(let ns, let name, let mac):
-      return "ip -n \(ns) link add \(name) address \(mac) up type bridge"
+      return "ip -n \(ns) link add \(name) address \(mac) up type bridge mcast_snooping 0"
     case .createVeth(let v):
       var s = "\(ip(v.ns)) link add \(v.name) address \(v.mac)"
       if let m = v.master { s += " master \(m)" }

@@ -32,10 +32,14 @@ public enum Lifecycle {
   /// Builds `topology` in the kernel. Never leaves half a topology: on failure everything
   /// created is rolled back and the state removed.
   @discardableResult
-  public static func up(_ topology: Topology, file: String, replace: Bool = false, shouldStop: () -> Bool = { false }) throws -> UpReport {
+  public static func up(
+    _ topology: Topology, file: String, replace: Bool = false, staticNeighbours: Bool = false,
+    shouldStop: () -> Bool = { false }
+  ) throws -> UpReport {
     let start = monotonicSeconds()
-    let plan = Planner.plan(topology)
+    let plan = Planner.plan(topology, staticNeighbours: staticNeighbours)
     if replace { _ = try down(topology.name) }
+    NetworkNamespace.sweepAnchors()
     let state = try StateStore.begin(StateDocument(file: file, created: Date(), topology: topology))
     let backend: SystemBackend
     do {
@@ -59,15 +63,28 @@ public enum Lifecycle {
     if !late.isEmpty {
       FileHandle.standardError.write("nstopo: warning: not up after 3 s: \(late.prefix(5).joined(separator: ", "))\n".data(using: .utf8)!)
     }
+    if staticNeighbours { StateStore.markNeighbours(topology.name) }
     try state.markComplete()
     if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.net.profileReport + "\n").data(using: .utf8)!) }
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
+  }
+
+  /// Makes sure that the topology `name` (up) has its permanent neighbour entries, which a
+  /// full mesh needs (see `StaticNeighbours`): installs them on first use and records that in
+  /// its state. Returns how many entries were added (0: already there).
+  @discardableResult
+  public static func ensureNeighbours(_ topology: Topology) throws -> Int {
+    if StateStore.hasNeighbours(topology.name) { return 0 }
+    let added = try StaticNeighbours.install(Planner.plan(topology).neighbourSets)
+    StateStore.markNeighbours(topology.name)
+    return added
   }
 
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
   /// when the topology is not up (which is not an error: `down` is idempotent).
   public static func down(_ name: String) throws -> Teardown.Report? {
     StateStore.sweepTemporary(name)
+    NetworkNamespace.sweepAnchors()
     guard let state = try StateStore.open(name) else { return nil }
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)

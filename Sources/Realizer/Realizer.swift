@@ -39,8 +39,15 @@ public enum Realizer {
         throw RealizeError(index: 0, count: plan.steps.count, step: plan.steps[0].step, underlying: error, rollbackFailures: [])
       }
     }
-    for (i, planned) in plan.steps.enumerated() {
-      let step = planned.step
+    var i = 0
+    while i < plan.steps.count {
+      let groups = namespaceGroups(plan, from: i)
+      if groups.count > 1 {
+        try applyGroups(groups, at: i, plan: plan, backend: backend, journal: journal, done: &done, shouldStop: shouldStop)
+        i += groups.reduce(0) { $0 + $1.count }
+        continue
+      }
+      let step = plan.steps[i].step
       let tracked = trackedObject(step)
       do {
         if shouldStop() { throw Interrupted() }
@@ -57,6 +64,61 @@ public enum Realizer {
         let failures = rollback(done, backend: backend)
         throw RealizeError(index: i, count: plan.steps.count, step: step, underlying: error, rollbackFailures: failures)
       }
+      i += 1
+    }
+  }
+
+  /// From `start`, the run of steps that each set up a new namespace of its own (create it,
+  /// then settings inside it): independent of each other, so a backend may apply them at once.
+  static func namespaceGroups(_ plan: Plan, from start: Int) -> [[Step]] {
+    var groups: [[Step]] = []
+    var i = start
+    while i < plan.steps.count, case .createNamespace(let ns) = plan.steps[i].step {
+      var group = [plan.steps[i].step]
+      i += 1
+      while i < plan.steps.count, case .setIPv6(let other, _) = plan.steps[i].step, other == ns {
+        group.append(plan.steps[i].step)
+        i += 1
+      }
+      groups.append(group)
+    }
+    return groups
+  }
+
+  /// Applies namespace groups through `applyConcurrently`, journaling every intent before and
+  /// every outcome after; on any failure rolls back everything done, as for a single step.
+  private static func applyGroups(
+    _ groups: [[Step]], at start: Int, plan: Plan, backend: KernelBackend, journal: JournalSink?, done: inout [Step],
+    shouldStop: () -> Bool
+  ) throws(RealizeError) {
+    let tracked = groups.map { trackedObject($0[0]) }
+    var outcomes: [GroupOutcome] = []
+    do {
+      if shouldStop() { throw Interrupted() }
+      try journal?.record(tracked.compactMap { $0.map { .intent($0.0, $0.1) } })
+      outcomes = backend.applyConcurrently(groups)
+      var lines: [JournalEntry] = []
+      for (t, o) in zip(tracked, outcomes) {
+        guard let t else { continue }
+        lines.append(o.applied > 0 ? .created(t.0, t.1) : .failed(t.0, t.1))
+      }
+      try journal?.record(lines)
+    } catch {
+      // The journal or an interrupt: what was applied is still undone.
+      for (g, o) in zip(groups, outcomes) { done += g.prefix(o.applied) }
+      let failures = rollback(done, backend: backend)
+      throw RealizeError(index: start, count: plan.steps.count, step: groups[0][0], underlying: error, rollbackFailures: failures)
+    }
+    var index = start
+    var failure: (Int, Step, Error)?
+    for (g, o) in zip(groups, outcomes) {
+      done += g.prefix(o.applied)
+      if failure == nil, let e = o.error { failure = (index + o.applied, g[o.applied], e) }
+      index += g.count
+    }
+    if let (i, step, error) = failure {
+      let failures = rollback(done, backend: backend)
+      throw RealizeError(index: i, count: plan.steps.count, step: step, underlying: error, rollbackFailures: failures)
     }
   }
 

@@ -157,6 +157,14 @@ public enum StateStore {
     return access("\(dir)/complete", F_OK) == 0 ? .up : .interrupted
   }
 
+  /// Whether the topology's permanent neighbour entries are installed (a marker in its state).
+  public static func hasNeighbours(_ name: String) -> Bool { access("\(directory(name))/neighbours", F_OK) == 0 }
+
+  /// Records that they are; best effort (without the marker, the next `test` adds them again).
+  public static func markNeighbours(_ name: String) {
+    _ = FileManager.default.createFile(atPath: "\(directory(name))/neighbours", contents: Data())
+  }
+
   static func removeTree(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
   }

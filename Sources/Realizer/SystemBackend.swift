@@ -58,6 +58,9 @@ public final class SystemBackend: KernelBackend {
     }
   }
 
+  /// Namespace groups are netlink work only.
+  public func applyConcurrently(_ groups: [[Step]]) -> [GroupOutcome] { net.applyConcurrently(groups) }
+
   /// Starts one wave, then watches it for `grace` seconds: a line that exits non-zero fails
   /// `up`; one that exits 0 was a one-shot command (e.g. an iptables rule) and is fine.
   private func start(_ launches: [Step.Launch]) throws {

@@ -94,6 +94,9 @@ struct Test: ParsableCommand {
         mark = Date()
       }
       lap("load")
+      // A full mesh needs permanent ARP entries (the kernel's table is global and small).
+      _ = try mapKernelErrors { try Lifecycle.ensureNeighbours(topology) }
+      lap("neighbours")
       let report = try probe(topology, lap: lap)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")

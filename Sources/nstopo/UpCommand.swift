@@ -15,13 +15,18 @@ struct Up: ParsableCommand {
   @Flag(help: "Take the topology down first if it is already up.")
   var replace = false
 
+  @Flag(help: "Install a permanent neighbour (ARP) entry for every pair of each L2 segment now, for your own full-mesh traffic (`test` does it on first use).")
+  var staticNeighbours = false
+
   func run() throws {
     installInterruptHandler()
     try nstopo.run {
       let topology = try TopologyFile.require(file)
       try requireRoot("up")
       let path = URL(fileURLWithPath: file).standardizedFileURL.path
-      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace) { interrupted != 0 } }
+      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace, staticNeighbours: staticNeighbours) {
+          interrupted != 0
+        } }
       print(
         "up: topology \(topology.name): \(topology.nodes.count) nodes, \(topology.links.count) veths, \(report.namespaces) namespaces, \(report.steps) steps in \(String(format: "%.3f", report.seconds)) s"
       )

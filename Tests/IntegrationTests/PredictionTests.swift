@@ -31,6 +31,7 @@ final class PredictionTests: KernelTestCase {
     for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase"] {
       let t = try example(name, rootfs: rootfs)
       try Lifecycle.up(t, file: name)
+      try Lifecycle.ensureNeighbours(t)
       let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init())
       let measured = try ProbeEngine(set, options: .init(timeout: 1)).run()
       let predictor = Predictor(t)

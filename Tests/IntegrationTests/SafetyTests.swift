@@ -96,6 +96,31 @@ final class SafetyTests: KernelTestCase {
     XCTAssertTrue(NetworkNamespace.exists(foreign), "down does not touch what it did not create")
   }
 
+  /// Namespaces are created two at a time; one of them taken by someone else (after the
+  /// preflight, say) fails only its own group: the error names it, every namespace this run
+  /// made is removed, and the foreign one is left alone. No anchor file remains.
+  func testConcurrentNamespaceCreationRollsBackAroundAForeignNamespace() throws {
+    let t = topology("node n[1..40]\n")
+    let plan = Planner.plan(t)
+    let foreign = plan.names.namespace(node: "n17")
+    close(try NetworkNamespace.create(foreign))
+    NetworkNamespace.releaseAnchor()
+    defer { try? NetworkNamespace.delete(foreign) }
+    let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
+    do {
+      try Realizer.up(plan, backend: backend, journal: nil)
+      XCTFail("creating \(foreign) should fail")
+    } catch {
+      XCTAssertEqual(error.step, .createNamespace(foreign))
+      XCTAssertTrue("\(error)".contains("File exists"), "\(error)")
+      XCTAssertEqual(error.rollbackFailures, [])
+    }
+    NetworkNamespace.releaseAnchor()
+    XCTAssertTrue(NetworkNamespace.exists(foreign), "the foreign namespace is left alone")
+    XCTAssertEqual(leftovers(t.name).filter { !$0.contains(foreign) }, [])
+    XCTAssertEqual(anchors(), [])
+  }
+
   func testHostOverlapAndNameCollisionsAreRefused() throws {
     let host = hostLinkName()
     let net = hostSubnet().dropLast(2)

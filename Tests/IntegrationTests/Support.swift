@@ -24,6 +24,7 @@ class KernelTestCase: XCTestCase {
       _ = try? Lifecycle.down(n)
       XCTAssertEqual(leftovers(n), [], "objects of \(n) left behind")
     }
+    XCTAssertEqual(anchors(), [], "up released its anchor file")
     super.tearDown()
   }
 
@@ -58,6 +59,11 @@ class KernelTestCase: XCTestCase {
       result += links.filter { $0.alias == "nstopo:\(name)" }.map { "link \($0.name)" }
     }
     return result
+  }
+
+  /// This process's namespace-file anchors still in /run/netns (see NetworkNamespace.claim).
+  func anchors() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0 == ".nstopo-anchor-\(getpid())" }
   }
 
   /// A host link name that the leak check recognises.

@@ -63,18 +63,28 @@ final class UpDownTests: KernelTestCase {
     XCTAssertNotEqual(try connectErrno(from: plan.names.namespace(node: "h1"), to: "\(net).2", port: 8080), 0)
   }
 
-  func testStar100WithPermanentNeighbours() throws {
+  /// up leaves ARP to the kernel; the first test (ensureNeighbours) installs one permanent
+  /// entry per pair of the segment, once; `up --static-neighbours` does it at once.
+  func testStar100PermanentNeighboursOnFirstTestOrWhenAsked() throws {
     let t = topology("subnet lan 10.100.0.0/16\nbridge sw lan\nnode h[1..100]\n  link sw\n")
     let plan = Planner.plan(t)
+    func permanent(_ node: String) throws -> Int {
+      // Scoped: an open socket would keep the namespace (and its veth) alive after down.
+      let fd = try NetworkNamespace.open(plan.names.namespace(node: node))
+      defer { close(fd) }
+      return try NetlinkSocket(namespaceFD: fd, name: node).neighbours().filter(\.permanent).count
+    }
     try Lifecycle.up(t, file: "test")
     try assertKernelMatchesPlan(plan)
-    do {
-      // Scoped: an open socket would keep the namespace (and its veth) alive after down.
-      let fd = try NetworkNamespace.open(plan.names.namespace(node: "h1"))
-      defer { close(fd) }
-      let neigh = try NetlinkSocket(namespaceFD: fd, name: "h1").neighbours()
-      XCTAssertEqual(neigh.filter(\.permanent).count, 99)
-    }
+    XCTAssertEqual(try permanent("h1"), 0)
+    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 9900)
+    XCTAssertEqual(try permanent("h1"), 99)
+    XCTAssertEqual(try permanent("h100"), 99)
+    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 0, "installed once per up")
+    XCTAssertNotNil(try Lifecycle.down(t.name))
+    try Lifecycle.up(t, file: "test", staticNeighbours: true)
+    XCTAssertEqual(try permanent("h42"), 99)
+    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 0)
     let down = try XCTUnwrap(try Lifecycle.down(t.name))
     XCTAssertEqual(down.namespacesDeleted, 101)
     XCTAssertEqual(down.warnings, [])

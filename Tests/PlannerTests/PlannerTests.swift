@@ -49,7 +49,7 @@ final class PlannerTests: XCTestCase {
   }
 
   func testStepOrderNamespacesFirstRoutesAfterAddresses() throws {
-    let steps = Planner.plan(try loadExample("lab")).steps.map(\.step)
+    let steps = Planner.plan(try loadExample("lab"), staticNeighbours: true).steps.map(\.step)
     func firstIndex(_ op: String) -> Int { steps.firstIndex { $0.op == op }! }
     func lastIndex(_ op: String) -> Int { steps.lastIndex { $0.op == op }! }
     XCTAssertLessThan(lastIndex("create-namespace"), firstIndex("create-bridge"))
@@ -75,13 +75,22 @@ final class PlannerTests: XCTestCase {
     XCTAssertEqual(hostVeths.first?.peerNamespace, "seed-myns")
   }
 
-  func testNeighbourSetsCoverEverySegment() throws {
-    let plan = Planner.plan(try loadExample("star-100"))
-    let sets = plan.steps.compactMap { s -> Step.NeighbourSet? in
-      if case .addNeighbours(let n) = s.step { return n } else { return nil }
+  func testNeighbourSetsCoverEverySegmentOnlyWhenAsked() throws {
+    func sets(_ plan: Plan) -> [Step.NeighbourSet] {
+      plan.steps.compactMap { s -> Step.NeighbourSet? in
+        if case .addNeighbours(let n) = s.step { return n } else { return nil }
+      }
     }
-    XCTAssertEqual(sets.count, 1)
-    XCTAssertEqual(sets[0].entryCount, 100 * 99)
+    let t = try loadExample("star-100")
+    XCTAssertEqual(sets(Planner.plan(t)), [], "up leaves ARP to the kernel by default")
+    let asked = sets(Planner.plan(t, staticNeighbours: true))
+    XCTAssertEqual(asked.count, 1)
+    XCTAssertEqual(asked[0].entryCount, 100 * 99)
+    XCTAssertEqual(Planner.plan(t).neighbourSets, asked, "what test installs")
+    // Direct links are segments of two; the host end is a member in the root namespace.
+    let seed = Planner.plan(try loadExample("seed")).neighbourSets
+    XCTAssertEqual(seed.map(\.entryCount), [2])
+    XCTAssertEqual(Set(seed[0].members.map(\.ns)), [nil, "seed-myns"])
   }
 
   func testMACsAreUniqueAndLocallyAdministered() throws {

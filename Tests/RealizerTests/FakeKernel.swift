@@ -60,6 +60,33 @@ final class FakeKernel: KernelBackend {
   var peers: [String: String] = [:]
   var cgroups = Set<String>()
 
+  /// Behave like a backend that applies namespace groups at once: every group runs even when
+  /// another fails (creating `failNamespace` fails).
+  var concurrent = false
+  var failNamespace: String?
+  var groupsApplied = 0
+
+  func applyConcurrently(_ groups: [[Step]]) -> [GroupOutcome] {
+    var failed = false
+    return groups.map { group in
+      var outcome = GroupOutcome(applied: 0, error: nil)
+      for step in group where concurrent || !failed {
+        if case .createNamespace(let n) = step, n == failNamespace {
+          outcome.error = InjectedFailure()
+        } else {
+          do { try apply(step) } catch { outcome.error = error }
+        }
+        if outcome.error != nil {
+          failed = true
+          break
+        }
+        outcome.applied += 1
+      }
+      if outcome.applied == group.count { groupsApplied += 1 }
+      return outcome
+    }
+  }
+
   /// Objects that would outlive the process: namespaces and root-namespace links.
   var leftovers: [String] { namespaces.sorted() + links.filter { $0.hasPrefix("/") }.sorted() + cgroups.sorted() }
 }

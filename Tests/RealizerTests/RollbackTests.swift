@@ -52,6 +52,32 @@ final class RollbackTests: XCTestCase {
     }
   }
 
+  /// A backend that sets namespaces up at once keeps going after one of them fails: every
+  /// group it applied is undone, the error names the failed step, and the journal marks the
+  /// failed namespace as not ours.
+  func testConcurrentNamespaceGroupsRollBackEveryGroupApplied() throws {
+    let plan = Planner.plan(labWithHost())
+    let victim = plan.namespaces[1]
+    let kernel = FakeKernel()
+    kernel.concurrent = true
+    kernel.failNamespace = victim
+    let journal = RecordingJournal()
+    do {
+      try Realizer.up(plan, backend: kernel, journal: journal)
+      XCTFail("creating \(victim) should have failed")
+    } catch {
+      XCTAssertEqual(error.step, .createNamespace(victim))
+      XCTAssertEqual(error.index, plan.steps.firstIndex { $0.step == .createNamespace(victim) })
+      XCTAssertTrue(error.rollbackFailures.isEmpty)
+    }
+    XCTAssertEqual(kernel.groupsApplied, plan.namespaces.count - 1, "the other groups went on")
+    XCTAssertEqual(kernel.leftovers, [])
+    XCTAssertEqual(Set(kernel.trace.filter { if case .deleteNamespace = $0 { true } else { false } }),
+      Set(plan.namespaces.filter { $0 != victim }.map { Step.deleteNamespace($0) }))
+    XCTAssertTrue(journal.entries.contains(.failed(.netns, victim)))
+    XCTAssertEqual(JournalSummary(journal.entries).namespaces, plan.namespaces.filter { $0 != victim })
+  }
+
   func testHostLinkIsDeletedExplicitlyOnRollback() throws {
     let plan = Planner.plan(labWithHost())
     let hostStep = plan.steps.firstIndex { if case .createVeth(let v) = $0.step { return v.ns == nil } else { return false } }!

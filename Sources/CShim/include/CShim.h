@@ -38,6 +38,9 @@ struct nstopo_neigh {
 /// socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in the calling thread's namespace, with large
 /// buffers and extended acks. Returns the fd or -1.
 int nstopo_rtnl_open(void);
+/// Equivalent to `ip link add NAME address MAC up type bridge mcast_snooping 0`, on a socket
+/// from nstopo_rtnl_open. Returns 0 or a negative errno (the kernel's message in `message`).
+int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *message, size_t message_size);
 
 /// Adds `count` permanent IPv4 neighbours (`ip neigh replace ... nud permanent`) with as few
 /// sendmsg calls as fit, acking only the last message; the kernel still reports every failure.
