@@ -94,7 +94,7 @@ int nstopo_rtnl_open(void) {
 /* Reads what the kernel queued. Returns 0, 1 when the ack of `last_seq` arrived, or a
    negative errno for the first refused message (its index in *failed). */
 static int drain(int fd, uint32_t base, uint32_t last_seq, int block, size_t *failed, char *message,
-                 size_t message_size) {
+                 size_t message_size, int ignored) {
   char buf[65536] __attribute__((aligned(4)));
   for (;;) {
     ssize_t n = recv(fd, buf, sizeof(buf), block ? 0 : MSG_DONTWAIT);
@@ -106,7 +106,7 @@ static int drain(int fd, uint32_t base, uint32_t last_seq, int block, size_t *fa
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type != NLMSG_ERROR) continue;
       struct nlmsgerr *e = NLMSG_DATA(h);
-      if (e->error != 0) {
+      if (e->error != 0 && e->error != -ignored) {
         *failed = h->nlmsg_seq - base;
         const char *m = nstopo_extack_message(e);
         if (message_size > 0) {
@@ -123,8 +123,8 @@ static int drain(int fd, uint32_t base, uint32_t last_seq, int block, size_t *fa
   }
 }
 
-int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
-                           char *message, size_t message_size) {
+static int neigh_batch(int fd, const struct nstopo_neigh *entries, size_t count, int delete, size_t *failed,
+                       char *message, size_t message_size) {
   if (count == 0) return 0;
   enum { CHUNK = 60000 };
   static __thread uint32_t next_seq = 1;
@@ -147,8 +147,8 @@ int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t co
     } *req = (void *)(buf + used);
     memset(req, 0, sizeof(*req));
     req->h.nlmsg_len = sizeof(*req);
-    req->h.nlmsg_type = RTM_NEWNEIGH;
-    req->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | (i == count - 1 ? NLM_F_ACK : 0);
+    req->h.nlmsg_type = delete ? RTM_DELNEIGH : RTM_NEWNEIGH;
+    req->h.nlmsg_flags = NLM_F_REQUEST | (delete ? 0 : NLM_F_CREATE | NLM_F_REPLACE) | (i == count - 1 ? NLM_F_ACK : 0);
     req->h.nlmsg_seq = base + (uint32_t)i;
     req->nd.ndm_family = AF_INET;
     req->nd.ndm_ifindex = entries[i].ifindex;
@@ -171,13 +171,23 @@ int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t co
         break;
       }
       used = 0;
-      rc = drain(fd, base, last, i == count - 1, failed, message, message_size);
+      rc = drain(fd, base, last, i == count - 1, failed, message, message_size, delete ? ENOENT : 0);
       if (rc < 0) break;
       rc = 0;
     }
   }
   free(buf);
   return rc;
+}
+
+int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
+                           char *message, size_t message_size) {
+  return neigh_batch(fd, entries, count, 0, failed, message, message_size);
+}
+
+int nstopo_neigh_del_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
+                           char *message, size_t message_size) {
+  return neigh_batch(fd, entries, count, 1, failed, message, message_size);
 }
 
 #include <linux/if_link.h>
@@ -229,7 +239,7 @@ int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *messag
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) return -errno;
   size_t failed = 0;
-  int rc = drain(fd, h->nlmsg_seq, h->nlmsg_seq, 1, &failed, message, message_size);
+  int rc = drain(fd, h->nlmsg_seq, h->nlmsg_seq, 1, &failed, message, message_size, 0);
   return rc < 0 ? rc : 0;
 }
 

@@ -16,7 +16,19 @@ extension RawRouteSocket {
 
   /// Equivalent to one `ip neigh replace ADDR lladdr MAC dev IF nud permanent` per entry.
   public func addPermanentNeighbours(_ entries: [NeighbourEntry]) throws(NetlinkError) {
-    var raw = entries.map { e -> nstopo_neigh in
+    try batch(entries, operation: "add neighbour", nstopo_neigh_add_batch)
+  }
+
+  /// Equivalent to one `ip neigh del ADDR dev IF` per entry; entries already gone are fine.
+  public func deleteNeighbours(_ entries: [NeighbourEntry]) throws(NetlinkError) {
+    try batch(entries, operation: "delete neighbour", nstopo_neigh_del_batch)
+  }
+
+  private func batch(
+    _ entries: [NeighbourEntry], operation: String,
+    _ send: (Int32, UnsafePointer<nstopo_neigh>?, Int, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<CChar>?, Int) -> Int32
+  ) throws(NetlinkError) {
+    let raw = entries.map { e -> nstopo_neigh in
       var n = nstopo_neigh()
       n.ifindex = e.ifindex
       n.address = e.address.bigEndian
@@ -25,14 +37,12 @@ extension RawRouteSocket {
     }
     var failed = 0
     var message = [CChar](repeating: 0, count: 256)
-    let rc = raw.withUnsafeMutableBufferPointer { buf in
-      nstopo_neigh_add_batch(fd, buf.baseAddress, buf.count, &failed, &message, message.count)
-    }
+    let rc = raw.withUnsafeBufferPointer { buf in send(fd, buf.baseAddress, buf.count, &failed, &message, message.count) }
     if rc < 0 {
       let e = failed < entries.count ? entries[failed] : nil
       let what = e.map { "\(formatIPv4($0.address)) on ifindex \($0.ifindex)" } ?? "entry \(failed)"
       let text = cString(message)
-      throw NetlinkError(operation: "add neighbour", object: "\(what) in \(namespaceName)", code: 0, errno: -rc,
+      throw NetlinkError(operation: operation, object: "\(what) in \(namespaceName)", code: 0, errno: -rc,
         kernelMessage: text.isEmpty ? nil : text)
     }
   }

@@ -69,15 +69,27 @@ public enum Lifecycle {
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
   }
 
-  /// Makes sure that the topology `name` (up) has its permanent neighbour entries, which a
-  /// full mesh needs (see `StaticNeighbours`): installs them on first use and records that in
-  /// its state. Returns how many entries were added (0: already there).
-  @discardableResult
-  public static func ensureNeighbours(_ topology: Topology) throws -> Int {
-    if StateStore.hasNeighbours(topology.name) { return 0 }
-    let added = try StaticNeighbours.install(Planner.plan(topology).neighbourSets)
-    StateStore.markNeighbours(topology.name)
-    return added
+  /// Runs `body` (a connectivity test) on the topology, which is up, with exclusive use of it
+  /// and its permanent neighbour entries in place: a full mesh needs them (see
+  /// `StaticNeighbours`). Installs them unless `up --static-neighbours` did, and removes what
+  /// it installed afterwards, whatever happens, so that a test leaves the kernel as it found it.
+  public static func withTestNetwork<T>(_ topology: Topology, lap: (String) -> Void = { _ in }, _ body: () throws -> T) throws -> T {
+    let lock = try StateStore.lockForTest(topology.name)
+    defer { close(lock) }
+    if StateStore.hasNeighbours(topology.name) { return try body() }
+    let sets = Planner.plan(topology).neighbourSets
+    do {
+      try StaticNeighbours.install(sets)
+    } catch {
+      _ = try? StaticNeighbours.remove(sets)
+      throw error
+    }
+    lap("neighbours")
+    defer {
+      _ = try? StaticNeighbours.remove(sets)
+      lap("neighbours removed")
+    }
+    return try body()
   }
 
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
@@ -88,7 +100,8 @@ public enum Lifecycle {
     guard let state = try StateStore.open(name) else { return nil }
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
-    let report = Teardown.run(summary, names: KernelNames(topology: name), system: backend)
+    let topology = StateStore.document(name)?.topology
+    let report = Teardown.run(summary, names: KernelNames(topology: name), topology: topology, system: backend)
     if report.failures.isEmpty { state.remove() }
     return report
   }

@@ -8,6 +8,8 @@ import TopologyModel
 ///     journal      what was created (see JournalEntry), appended as it happens
 ///     pid          the process that ran `up`
 ///     complete     present once `up` finished
+///     neighbours   present when `up --static-neighbours` installed permanent ARP entries
+///     test.lock    flock'ed by the `nstopo test` running on the topology, if any
 ///
 /// The journal is flock'ed by whichever nstopo is bringing the topology up or down.
 public struct StateDocument: Codable, Sendable {
@@ -27,6 +29,7 @@ public enum StateError: Error, CustomStringConvertible {
   case busy(String, pid: String?)
   case interrupted(String)
   case notUp(String)
+  case testing(String)
   case io(String)
 
   public var description: String {
@@ -37,6 +40,7 @@ public enum StateError: Error, CustomStringConvertible {
     case .interrupted(let n):
       return "a previous `up` of '\(n)' did not finish (it was interrupted); run `nstopo down \(n)` to clean it up"
     case .notUp(let n): return "topology '\(n)' is not up"
+    case .testing(let n): return "topology '\(n)' is being tested by another `nstopo test`; try again when it is done"
     case .io(let m): return m
     }
   }
@@ -157,10 +161,23 @@ public enum StateStore {
     return access("\(dir)/complete", F_OK) == 0 ? .up : .interrupted
   }
 
-  /// Whether the topology's permanent neighbour entries are installed (a marker in its state).
+  /// Takes the topology's test lock, or throws `.testing` when another test holds it. The
+  /// lock goes with the returned descriptor.
+  public static func lockForTest(_ name: String) throws -> Int32 {
+    let path = "\(directory(name))/test.lock"
+    let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw StateError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      close(fd)
+      throw StateError.testing(name)
+    }
+    return fd
+  }
+
+  /// Whether `up --static-neighbours` installed the permanent neighbour entries (a marker).
   public static func hasNeighbours(_ name: String) -> Bool { access("\(directory(name))/neighbours", F_OK) == 0 }
 
-  /// Records that they are; best effort (without the marker, the next `test` adds them again).
+  /// Records that it did; best effort (without the marker, `test` adds and removes them).
   public static func markNeighbours(_ name: String) {
     _ = FileManager.default.createFile(atPath: "\(directory(name))/neighbours", contents: Data())
   }

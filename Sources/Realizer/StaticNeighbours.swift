@@ -12,6 +12,20 @@ public enum StaticNeighbours {
   /// (each enters a member's namespace, then sends one batch). Returns the entries added.
   @discardableResult
   public static func install(_ sets: [Step.NeighbourSet], threads: Int = 0) throws -> Int {
+    try each(sets, threads: threads) { socket, entries in try socket.addPermanentNeighbours(entries) }
+  }
+
+  /// The reverse of `install`: equivalent to `ip -n NS neigh del ADDR dev IF` for the same
+  /// entries. A namespace or link already gone has nothing left to remove.
+  @discardableResult
+  public static func remove(_ sets: [Step.NeighbourSet], threads: Int = 0) throws -> Int {
+    try each(sets, threads: threads) { socket, entries in try socket.deleteNeighbours(entries) }
+  }
+
+  private static func each(
+    _ sets: [Step.NeighbourSet], threads: Int,
+    _ body: @escaping (RawRouteSocket, [RawRouteSocket.NeighbourEntry]) throws -> Void
+  ) throws -> Int {
     struct Job {
       var set: Int
       var member: Int
@@ -28,7 +42,7 @@ public enum StaticNeighbours {
       var k = worker
       while k < jobs.count {
         do {
-          try add(sets[jobs[k].set], member: jobs[k].member)
+          try apply(sets[jobs[k].set], member: jobs[k].member, body)
         } catch {
           failures[worker] = error
           return
@@ -41,7 +55,9 @@ public enum StaticNeighbours {
   }
 
   /// One member's batch: every other member of the segment, on the member's own link.
-  static func add(_ set: Step.NeighbourSet, member i: Int) throws {
+  static func apply(
+    _ set: Step.NeighbourSet, member i: Int, _ body: (RawRouteSocket, [RawRouteSocket.NeighbourEntry]) throws -> Void
+  ) throws {
     let m = set.members[i]
     let fd: Int32? = try m.ns.map { try NetworkNamespace.open($0) }
     defer { if let fd { close(fd) } }
@@ -52,7 +68,7 @@ public enum StaticNeighbours {
     for (k, other) in set.members.enumerated() where k != i {
       entries.append(RawRouteSocket.NeighbourEntry(ifindex: index, address: other.address.value, mac: other.mac.bytes))
     }
-    try socket.addPermanentNeighbours(entries)
+    try body(socket, entries)
   }
 
   /// Equivalent to `ip -n NS link show NAME`'s index.

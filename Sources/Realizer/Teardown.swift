@@ -2,11 +2,17 @@ import Foundation
 import Glibc
 import Netlink
 import Planner
+import TopologyModel
 
 /// Removes what a journal says nstopo created, and only that: the processes in its cgroups,
-/// root-namespace links that carry the topology's alias, node namespaces, the bridge
-/// namespace once the kernel has released every veth, then the cgroups. Idempotent: what is
-/// already gone is skipped.
+/// root-namespace links that carry the topology's alias, the namespaces, then the cgroups.
+/// Idempotent: what is already gone is skipped.
+///
+/// With the topology at hand (its state.json), the bridge namespace goes first: the kernel
+/// then destroys every veth pair plugged into its bridges in one batch, and `down` waits until
+/// the node ends are gone before deleting the node namespaces, which by then hold little.
+/// At star-1000 that returns after 0.6 s instead of 1.0 s. Without the topology, the node
+/// namespaces go first and the bridge namespace last, once its veths are released.
 public enum Teardown {
   public struct Report: Sendable {
     public var namespacesDeleted = 0
@@ -15,7 +21,9 @@ public enum Teardown {
     public var failures: [String] = []
   }
 
-  public static func run(_ summary: JournalSummary, names: KernelNames, system: SystemBackend) -> Report {
+  public static func run(
+    _ summary: JournalSummary, names: KernelNames, topology: Topology? = nil, system: SystemBackend
+  ) -> Report {
     var report = Report()
     let profiling = getenv("NSTOPO_PROFILE") != nil
     var mark = monotonicSeconds()
@@ -55,9 +63,30 @@ public enum Teardown {
         report.failures.append("ip link del \(link): \(error)")
       }
     }
-    let order = summary.namespaces.filter { $0 != summary.bridgeNamespace }.reversed()
+    var order = summary.namespaces.filter { $0 != summary.bridgeNamespace }.reversed()
       + (summary.bridgeNamespace.map { summary.namespaces.contains($0) ? [$0] : [] } ?? [])
     lap("host links")
+    if let topology, let bridgeNS = summary.bridgeNamespace, summary.namespaces.contains(bridgeNS),
+      NetworkNamespace.exists(bridgeNS)
+    {
+      do {
+        try NetworkNamespace.delete(bridgeNS)
+        report.namespacesDeleted += 1
+        order.removeAll { $0 == bridgeNS }
+        let ports = topology.links.compactMap { link -> (String, String)? in
+          guard link.bridge != nil, case .node(let n) = link.a.owner else { return nil }
+          return (names.namespace(node: n), link.a.interface)
+        }
+        let late = waitUntilGone(ports, timeout: backend.releaseTimeout)
+        if !late.isEmpty {
+          report.warnings.append(
+            "\(late.count) bridge port(s) were not released after \(Int(backend.releaseTimeout)) s (e.g. \(late[0].1) in \(late[0].0)): a process may still hold the bridge namespace")
+        }
+      } catch {
+        report.failures.append("ip netns del \(bridgeNS): \(error)")
+      }
+      lap("bridge namespace (and its veth pairs)")
+    }
     for ns in order where NetworkNamespace.exists(ns) {
       do {
         try backend.apply(.deleteNamespace(ns))
@@ -66,7 +95,7 @@ public enum Teardown {
         report.failures.append("ip netns del \(ns): \(error)")
       }
     }
-    lap("namespaces (and veth release)")
+    lap("namespaces")
     if !summary.cgroups.isEmpty, let cg = try? system.cgroups() {
       for path in summary.cgroups.reversed() {
         do { try cg.remove(path) } catch { report.failures.append("\(error)") }
@@ -75,5 +104,27 @@ public enum Teardown {
     lap("cgroups")
     report.warnings += backend.warnings
     return report
+  }
+
+  /// Waits until none of `links` (namespace, name) exists any more, or `timeout` passes;
+  /// returns those still there. A namespace already gone has nothing left. One link first
+  /// (the kernel destroys them in one batch), then every one, each namespace entered briefly:
+  /// an open descriptor would keep it alive.
+  static func waitUntilGone(_ links: [(String, String)], timeout: Double) -> [(String, String)] {
+    func exists(_ link: (String, String)) -> Bool {
+      guard let fd = try? NetworkNamespace.open(link.0) else { return false }
+      defer { close(fd) }
+      return ((try? NetworkNamespace.run(in: fd) { if_nametoindex(link.1) }) ?? 0) != 0
+    }
+    let deadline = monotonicSeconds() + timeout
+    var pending = links
+    if let last = pending.last {
+      while exists(last) && monotonicSeconds() < deadline { usleep(2000) }
+    }
+    while true {
+      pending = pending.filter(exists)
+      if pending.isEmpty || monotonicSeconds() >= deadline { return pending }
+      usleep(2000)
+    }
   }
 }

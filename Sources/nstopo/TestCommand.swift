@@ -95,9 +95,7 @@ struct Test: ParsableCommand {
       }
       lap("load")
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
-      _ = try mapKernelErrors { try Lifecycle.ensureNeighbours(topology) }
-      lap("neighbours")
-      let report = try probe(topology, lap: lap)
+      let report = try mapKernelErrors { try Lifecycle.withTestNetwork(topology, lap: lap) { try probe(topology, lap: lap) } }
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
       lap("render")

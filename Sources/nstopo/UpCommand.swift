@@ -42,7 +42,7 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
   } catch let e as StateError {
     switch e {
     case .alreadyUp: throw Failure(e.description, code: Exit.alreadyUp)
-    case .busy: throw Failure(e.description, code: Exit.busy)
+    case .busy, .testing: throw Failure(e.description, code: Exit.busy)
     case .interrupted: throw Failure(e.description, code: Exit.alreadyUp)
     case .notUp: throw Failure(e.description, code: Exit.noInput)
     case .io: throw Failure(e.description, code: Exit.kernel)

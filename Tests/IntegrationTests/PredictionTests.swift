@@ -31,9 +31,8 @@ final class PredictionTests: KernelTestCase {
     for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase"] {
       let t = try example(name, rootfs: rootfs)
       try Lifecycle.up(t, file: name)
-      try Lifecycle.ensureNeighbours(t)
       let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init())
-      let measured = try ProbeEngine(set, options: .init(timeout: 1)).run()
+      let measured = try Lifecycle.withTestNetwork(t) { try ProbeEngine(set, options: .init(timeout: 1)).run() }
       let predictor = Predictor(t)
       var differ: [String] = []
       for (i, p) in set.probes.enumerated() {

@@ -9,9 +9,8 @@ import XCTest
 final class ProbeIntegrationTests: KernelTestCase {
   func probe(_ t: Topology, _ protocols: [TransportProtocol] = [.tcp], port: UInt16 = 4444, timeout: Double = 1) throws -> TestReport {
     let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: protocols, port: port))
-    try Lifecycle.ensureNeighbours(t)
     let engine = ProbeEngine(set, options: .init(timeout: timeout))
-    let results = try engine.run()
+    let results = try Lifecycle.withTestNetwork(t) { try engine.run() }
     return TestReport(topology: t, set: set, results: results, seconds: 0, timeout: timeout, protocols: protocols, peakInFlight: engine.peakInFlight)
   }
 

@@ -63,9 +63,10 @@ final class UpDownTests: KernelTestCase {
     XCTAssertNotEqual(try connectErrno(from: plan.names.namespace(node: "h1"), to: "\(net).2", port: 8080), 0)
   }
 
-  /// up leaves ARP to the kernel; the first test (ensureNeighbours) installs one permanent
-  /// entry per pair of the segment, once; `up --static-neighbours` does it at once.
-  func testStar100PermanentNeighboursOnFirstTestOrWhenAsked() throws {
+  /// up leaves ARP to the kernel; a test installs one permanent entry per pair of the
+  /// segment for its duration and removes them afterwards; `up --static-neighbours` installs
+  /// them for good, and then a test leaves them alone. Only one test at a time.
+  func testStar100PermanentNeighboursDuringTestsOrWhenAsked() throws {
     let t = topology("subnet lan 10.100.0.0/16\nbridge sw lan\nnode h[1..100]\n  link sw\n")
     let plan = Planner.plan(t)
     func permanent(_ node: String) throws -> Int {
@@ -77,18 +78,39 @@ final class UpDownTests: KernelTestCase {
     try Lifecycle.up(t, file: "test")
     try assertKernelMatchesPlan(plan)
     XCTAssertEqual(try permanent("h1"), 0)
-    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 9900)
-    XCTAssertEqual(try permanent("h1"), 99)
-    XCTAssertEqual(try permanent("h100"), 99)
-    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 0, "installed once per up")
+    try Lifecycle.withTestNetwork(t) {
+      XCTAssertEqual(try permanent("h1"), 99)
+      XCTAssertEqual(try permanent("h100"), 99)
+      XCTAssertThrowsError(try Lifecycle.withTestNetwork(t) {}) { error in
+        XCTAssertEqual("\(error)", StateError.testing(t.name).description)
+      }
+    }
+    XCTAssertEqual(try permanent("h1"), 0, "removed after the test")
+    XCTAssertEqual(try permanent("h100"), 0)
     XCTAssertNotNil(try Lifecycle.down(t.name))
     try Lifecycle.up(t, file: "test", staticNeighbours: true)
     XCTAssertEqual(try permanent("h42"), 99)
-    XCTAssertEqual(try Lifecycle.ensureNeighbours(t), 0)
+    try Lifecycle.withTestNetwork(t) {}
+    XCTAssertEqual(try permanent("h42"), 99, "what up installed stays")
     let down = try XCTUnwrap(try Lifecycle.down(t.name))
     XCTAssertEqual(down.namespacesDeleted, 101)
     XCTAssertEqual(down.warnings, [])
     XCTAssertEqual(leftovers(t.name), [])
+  }
+
+  /// down takes the bridge namespace first when it knows the topology (state.json), and falls
+  /// back to node namespaces first from the journal alone: both leave nothing.
+  func testDownWithAndWithoutTheStateDocument() throws {
+    for keep in [true, false] {
+      let t = topology("subnet lan 10.77.0.0/24\nbridge sw lan\nnode h[1..20]\n  link sw\nsubnet p2p 10.78.0.0/24\nnode r\n  link h1 p2p\n")
+      try Lifecycle.up(t, file: "test")
+      if !keep { XCTAssertEqual(unlink(StateStore.directory(t.name) + "/state.json"), 0) }
+      let down = try XCTUnwrap(try Lifecycle.down(t.name))
+      XCTAssertEqual(down.namespacesDeleted, 22, "state.json kept: \(keep)")
+      XCTAssertEqual(down.warnings, [])
+      XCTAssertEqual(down.failures, [])
+      XCTAssertEqual(leftovers(t.name), [])
+    }
   }
 
   func testDownWorksWithoutTheFileAndReportsDrift() throws {

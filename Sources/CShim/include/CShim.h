@@ -49,6 +49,10 @@ int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *messag
 /// entry the kernel refused and `message` filled with its extended-ack text, if any.
 int nstopo_neigh_add_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
                            char *message, size_t message_size);
+/// The reverse, batched the same way: `ip neigh del ADDR dev IF` per entry; an entry already
+/// gone is not an error.
+int nstopo_neigh_del_batch(int fd, const struct nstopo_neigh *entries, size_t count, size_t *failed,
+                           char *message, size_t message_size);
 
 /// epoll, which Swift's Glibc module does not export. Events carry a 64-bit token.
 struct nstopo_event {
