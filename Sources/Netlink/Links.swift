@@ -61,6 +61,12 @@ extension NetlinkSocket {
     defer { nl_addr_put(p) }
     rtnl_link_set_addr(peer, p)
     if let fd = peerNamespaceFD { rtnl_link_set_ns_fd(peer, fd) }
+    // One queue each way per end instead of one per CPU: a probe never needs more, and each
+    // queue is a kobject in sysfs to create and destroy.
+    for l in [link, peer] {
+      rtnl_link_set_num_tx_queues(l, 1)
+      rtnl_link_set_num_rx_queues(l, 1)
+    }
     try check("create veth", "\(name) in \(namespaceName) (peer \(peerName))") {
       rtnl_link_add(sock, link, Int32(NetlinkSocket.createFlags))
     }

@@ -20,11 +20,11 @@ public enum Sysctl {
     }
   }
 
-  /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.{all,default}.disable_ipv6=0|1`.
-  /// A kernel without IPv6 has no such files: nothing to switch.
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.{all,default}.disable_ipv6=0|1`,
+  /// in one write: the kernel applies `all` to `default` and to every existing device. A
+  /// kernel without IPv6 has no such file: nothing to switch.
   public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    let paths = ["all", "default"].map { "/proc/sys/net/ipv6/conf/\($0)/disable_ipv6" }
-    try write(!enabled, paths, namespaceFD: fd, name: name, optional: true)
+    try write(!enabled, ["/proc/sys/net/ipv6/conf/all/disable_ipv6"], namespaceFD: fd, name: name, optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.

@@ -51,17 +51,22 @@ public enum Lifecycle {
       state.remove()
       throw error
     }
+    let t0 = monotonicSeconds()
     do {
       try Realizer.up(plan, backend: backend, journal: state, shouldStop: shouldStop)
     } catch {
       if error.rollbackFailures.isEmpty { state.remove() }
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
     }
+    let t1 = monotonicSeconds()
     // Only return once the network carries traffic (see waitUntilReady).
     let hostLinks = Set(topology.ends(of: .host).map(\.interface))
     let late = backend.net.waitUntilReady(plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks)
     if !late.isEmpty {
       FileHandle.standardError.write("nstopo: warning: not up after 3 s: \(late.prefix(5).joined(separator: ", "))\n".data(using: .utf8)!)
+    }
+    if getenv("NSTOPO_PROFILE") != nil {
+      FileHandle.standardError.write(String(format: "up: before steps %.3f s, steps %.3f s, ready wait %.3f s\n", t0 - start, t1 - t0, monotonicSeconds() - t1).data(using: .utf8)!)
     }
     if staticNeighbours { StateStore.markNeighbours(topology.name) }
     try state.markComplete()

@@ -195,12 +195,17 @@ func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line:
     let fd = try NetworkNamespace.open(ns)
     defer { close(fd) }
     XCTAssertEqual(try Sysctl.forwarding(namespaceFD: fd, name: ns), node.forward, "\(ns) forwarding", file: file, line: line)
-    XCTAssertEqual(try sysctl(fd, "/proc/sys/net/ipv6/conf/all/disable_ipv6"), "1", "\(ns): IPv6 off", file: file, line: line)
+    // One write to `all`: the kernel carries it to `default`, so every later veth has it too.
+    for dev in ["all", "default", "lo"] + plan.topology.ends(of: .node(node.name)).map(\.interface) {
+      XCTAssertEqual(try sysctl(fd, "/proc/sys/net/ipv6/conf/\(dev)/disable_ipv6"), "1", "\(ns) \(dev): IPv6 off", file: file, line: line)
+    }
   }
   if !plan.topology.bridges.isEmpty {
     let bfd = try NetworkNamespace.open(plan.names.bridgeNamespace)
     defer { close(bfd) }
-    XCTAssertEqual(try sysctl(bfd, "/proc/sys/net/ipv6/conf/all/disable_ipv6"), "1", "bridge namespace: IPv6 off", file: file, line: line)
+    for dev in ["all", "default"] + plan.topology.bridges.map(\.name) {
+      XCTAssertEqual(try sysctl(bfd, "/proc/sys/net/ipv6/conf/\(dev)/disable_ipv6"), "1", "bridge namespace \(dev): IPv6 off", file: file, line: line)
+    }
     // Present only where br_netfilter is loaded (it is on these machines).
     if let nf = try sysctl(bfd, "/proc/sys/net/bridge/bridge-nf-call-iptables") {
       XCTAssertEqual(nf, "0", "bridge namespace: bridged frames skip iptables", file: file, line: line)

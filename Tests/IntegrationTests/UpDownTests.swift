@@ -77,6 +77,11 @@ final class UpDownTests: KernelTestCase {
     }
     try Lifecycle.up(t, file: "test")
     try assertKernelMatchesPlan(plan)
+    // One queue each way on both ends of a veth; no multicast snooping on the bridge.
+    let (_, port, _) = try runProcess("/usr/sbin/ip", ["-n", plan.names.namespace(node: "h1"), "-d", "link", "show", "eth0"])
+    XCTAssertTrue(port.contains("numtxqueues 1 numrxqueues 1"), port)
+    let (_, bridge, _) = try runProcess("/usr/sbin/ip", ["-n", plan.names.bridgeNamespace, "-d", "link", "show", "sw"])
+    XCTAssertTrue(bridge.contains("mcast_snooping 0"), bridge)
     XCTAssertEqual(try permanent("h1"), 0)
     try Lifecycle.withTestNetwork(t) {
       XCTAssertEqual(try permanent("h1"), 99)
