@@ -34,7 +34,7 @@ public struct Plan: Sendable {
 }
 
 public enum Planner {
-  /// Order: namespaces (each with IPv6 off), cgroups, loopbacks, bridges, veths (peer created
+  /// Order: namespaces (each with IPv6 off and its loopback up), cgroups, bridges, veths (peer created
   /// in place, then up), addresses, permanent neighbours (only with `staticNeighbours`), routes,
   /// forwarding, `run` processes. Routes come after addresses because the kernel refuses a
   /// gateway no connected subnet reaches.
@@ -54,6 +54,7 @@ public enum Planner {
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: false))
+      steps.append(.setLinkUp(ns: ns, name: "lo"))
     }
     if !topology.bridges.isEmpty { steps.append(.setBridgeNetfilter(ns: bridgeNS, enabled: false)) }
     // A cgroup per node, under one per topology: caps, accounting, and the unit `down` stops.
@@ -61,8 +62,6 @@ public enum Planner {
     for node in topology.nodes {
       steps.append(.createCgroup(path: names.cgroup(node: node.name), cpuPercent: node.cpuPercent))
     }
-    if !topology.bridges.isEmpty { steps.append(.setLinkUp(ns: bridgeNS, name: "lo")) }
-    for node in topology.nodes { steps.append(.setLinkUp(ns: names.namespace(node: node.name), name: "lo")) }
 
     for (i, bridge) in topology.bridges.enumerated() {
       let mac = MACAddress(topology: topology.name, index: i + 1)

@@ -76,13 +76,21 @@ public enum Realizer {
     while i < plan.steps.count, case .createNamespace(let ns) = plan.steps[i].step {
       var group = [plan.steps[i].step]
       i += 1
-      while i < plan.steps.count, case .setIPv6(let other, _) = plan.steps[i].step, other == ns {
+      while i < plan.steps.count, insideOnly(plan.steps[i].step, ns) {
         group.append(plan.steps[i].step)
         i += 1
       }
       groups.append(group)
     }
     return groups
+  }
+
+  /// Settings that act only inside `ns`.
+  static func insideOnly(_ step: Step, _ ns: String) -> Bool {
+    switch step {
+    case .setIPv6(let n, _), .setLinkUp(.some(let n), _): return n == ns
+    default: return false
+    }
   }
 
   /// Applies namespace groups through `applyConcurrently`, journaling every intent before and
