@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """What a careful person writes by hand with iproute2: the same kernel objects as
 `nstopo up` for a star of N hosts on one bridge (namespaces, veths into one bridge namespace
-with their peers created in place, fixed MACs, addresses, links and loopbacks up, permanent
-neighbours for every pair), with as few `ip` processes as iproute2 allows: one `ip -batch` for
+with their peers created in place, one queue per veth end, fixed MACs, a bridge without
+multicast snooping, addresses, links and loopbacks up; like `nstopo up`, no permanent
+neighbours), with as few `ip` processes as iproute2 allows: one `ip -batch` for
 the namespaces, one `ip -n BRIDGES -batch`, and one `ip -n NODE -batch` per node (batch lines
 cannot carry -n). IPv6 is switched off per namespace like nstopo does, which needs one
 `ip netns exec ... sysctl` per namespace (skip it with --keep-ipv6).
@@ -36,15 +37,13 @@ def up(name, n, keep_ipv6):
         for ns in [name] + nodes:
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
                             "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], check=True)
-    lines = ["link set lo up", "link add sw type bridge", "link set sw up"]
+    lines = ["link set lo up", "link add sw type bridge mcast_snooping 0", "link set sw up"]
     for i, ns in enumerate(nodes):
-        lines.append("link add h%d-eth0 address %s master sw up type veth peer name eth0 address %s netns %s"
-                     % (i + 1, mac(2 * i + 1), mac(2 * i + 2), ns))
+        lines.append("link add h%d-eth0 numtxqueues 1 numrxqueues 1 address %s master sw up type veth peer name eth0"
+                     " numtxqueues 1 numrxqueues 1 address %s netns %s" % (i + 1, mac(2 * i + 1), mac(2 * i + 2), ns))
     batch(lines, name)
     for i, ns in enumerate(nodes):
-        lines = ["link set lo up", "link set eth0 up", "addr add %s/16 dev eth0" % addr(i)]
-        lines += ["neigh add %s lladdr %s dev eth0 nud permanent" % (addr(j), mac(2 * j + 2)) for j in range(n) if j != i]
-        batch(lines, ns)
+        batch(["link set lo up", "link set eth0 up", "addr add %s/16 dev eth0" % addr(i)], ns)
 
 
 def down(name, n):
