@@ -29,15 +29,30 @@ NSTOPO = os.path.join(ROOT, ".build", "release", "nstopo")
 BASE = os.path.join(HERE, "baselines")
 
 
-def settle(seconds=2.0):
-    """Lets the kernel finish freeing the previous step's namespaces (it does so in the
-    background after `down`), so that one tool's cleanup is not billed to the next."""
-    time.sleep(seconds)
+def cpu_times():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def settle(minimum=0.5, maximum=15.0, window=0.25, quiet=0.03):
+    """Waits until the machine is idle (two windows under 3 % CPU in a row, at most 15 s), so
+    that the kernel's background work from the previous step (freeing namespaces after
+    `down`, RCU reclaim of a million neighbour entries) is not billed to the next one."""
+    time.sleep(minimum)
+    deadline = time.time() + maximum
+    calm = 0
+    while calm < 2 and time.time() < deadline:
+        b0, t0 = cpu_times()
+        time.sleep(window)
+        b1, t1 = cpu_times()
+        calm = calm + 1 if (b1 - b0) <= quiet * max(1, t1 - t0) else 0
 
 
 def timed(cmd, check=True, **kw):
     """Wall seconds, peak RSS in MB and stdout of a command, via /usr/bin/time."""
-    settle(0.5 if "validate" in cmd else 2.0)
+    settle()
     with tempfile.NamedTemporaryFile("r") as f:
         start = time.perf_counter()
         r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, capture_output=True, text=True, **kw)
