@@ -4,6 +4,17 @@ import TopologyModel
 import XCTest
 
 final class RollbackTests: XCTestCase {
+  /// The error of an `up` that must fail (nil, and a test failure, when it does not).
+  func failedUp(_ plan: Plan, _ kernel: FakeKernel, _ journal: RecordingJournal, _ message: String) -> RealizeError? {
+    do {
+      try Realizer.up(plan, backend: kernel, journal: journal)
+      XCTFail(message)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
   func testSuccessAppliesEveryStepInOrder() throws {
     let plan = Planner.plan(labWithHost())
     let kernel = FakeKernel()
@@ -24,10 +35,7 @@ final class RollbackTests: XCTestCase {
       let kernel = FakeKernel()
       kernel.failAt = n
       let journal = RecordingJournal()
-      do {
-        try Realizer.up(plan, backend: kernel, journal: journal)
-        XCTFail("step \(n) should have failed")
-      } catch {
+      if let error = failedUp(plan, kernel, journal, "step \(n) should have failed") {
         XCTAssertEqual(error.index, n)
         XCTAssertEqual(error.step, plan.steps[n].step)
         XCTAssertTrue(error.rollbackFailures.isEmpty, "\(error.rollbackFailures)")
@@ -62,10 +70,7 @@ final class RollbackTests: XCTestCase {
     kernel.concurrent = true
     kernel.failNamespace = victim
     let journal = RecordingJournal()
-    do {
-      try Realizer.up(plan, backend: kernel, journal: journal)
-      XCTFail("creating \(victim) should have failed")
-    } catch {
+    if let error = failedUp(plan, kernel, journal, "creating \(victim) should have failed") {
       XCTAssertEqual(error.step, .createNamespace(victim))
       XCTAssertEqual(error.index, plan.steps.firstIndex { $0.step == .createNamespace(victim) })
       XCTAssertTrue(error.rollbackFailures.isEmpty)
