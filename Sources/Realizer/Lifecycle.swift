@@ -98,11 +98,15 @@ public enum Lifecycle {
   }
 
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
-  /// when the topology is not up (which is not an error: `down` is idempotent).
+  /// when the topology is not up (which is not an error: `down` is idempotent). Refuses
+  /// (`StateError.testing`) while a `test` runs on it.
   public static func down(_ name: String) throws -> Teardown.Report? {
     StateStore.sweepTemporary(name)
     NetworkNamespace.sweepAnchors()
     guard let state = try StateStore.open(name) else { return nil }
+    // Not under a running test: it would report the teardown as failed pairs.
+    let testLock = try StateStore.lockForTest(name)
+    defer { close(testLock) }
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
     let topology = StateStore.document(name)?.topology

@@ -89,6 +89,9 @@ final class UpDownTests: KernelTestCase {
       XCTAssertThrowsError(try Lifecycle.withTestNetwork(t) {}) { error in
         XCTAssertEqual("\(error)", StateError.testing(t.name).description)
       }
+      XCTAssertThrowsError(try Lifecycle.down(t.name), "no down under a running test") { error in
+        XCTAssertEqual("\(error)", StateError.testing(t.name).description)
+      }
     }
     XCTAssertEqual(try permanent("h1"), 0, "removed after the test")
     XCTAssertEqual(try permanent("h100"), 0)
