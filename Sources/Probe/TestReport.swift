@@ -40,14 +40,15 @@ public struct TestReport: Codable, Sendable {
   /// Most sockets open at once during the run.
   public var peakInFlight: Int
 
-  public var mismatches: [PairResult] { pairs.filter { $0.holds == false } }
+  /// Lazy, like the counts below: a million pairs must not be copied to be counted.
+  public var mismatches: LazyFilterSequence<[PairResult]> { pairs.lazy.filter { $0.holds == false } }
   /// Pairs whose `expect` holds but where the measurement contradicts the model (a `run`
   /// firewall, or a kernel surprise).
-  public var surprises: [PairResult] {
-    pairs.filter { $0.declared != nil && $0.holds == true && $0.predicted != nil && $0.predicted!.reached != $0.outcome.reached }
+  public var surprises: LazyFilterSequence<[PairResult]> {
+    pairs.lazy.filter { $0.declared != nil && $0.holds == true && $0.predicted != nil && $0.predicted!.reached != $0.outcome.reached }
   }
-  public var expectationCount: Int { pairs.filter { $0.expected != nil }.count }
-  public var passed: Bool { mismatches.isEmpty }
+  public var expectationCount: Int { pairs.lazy.filter { $0.expected != nil }.count }
+  public var passed: Bool { !pairs.contains { $0.holds == false } }
 
   public init(
     topology: Topology, set: ProbeSet, results: [(Outcome, Double?)], seconds: Double, timeout: Double,
@@ -101,7 +102,7 @@ public struct TestReport: Codable, Sendable {
       if let c = counts[o] { parts.append("\(c) \(o.rawValue)") }
     }
     let m = mismatches.count
-    let declared = pairs.filter { $0.declared != nil }.count
+    let declared = pairs.lazy.filter { $0.declared != nil }.count
     let of = declared == expectationCount ? "\(expectationCount) expectation\(expectationCount == 1 ? "" : "s")" : "\(expectationCount) expectations (\(declared) declared, the rest predicted)"
     return "\(pairs.count) pairs: \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of) (\(fixed(seconds, 2)) s)"
   }
