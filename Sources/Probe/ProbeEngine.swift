@@ -10,9 +10,10 @@ import TopologyModel
 /// UDP: send the nonce (retried), expect it echoed; ICMP port unreachable counts as refused.
 /// Where a `run` service already holds the port, a completed TCP connect counts as reached.
 ///
-/// Threads: nstopo's listeners are served by an `EchoServer` thread; the probes are split by
-/// source into `shards` client threads (one per core by default), so that the kernel's work
-/// for both ends of every connection runs on every core.
+/// Threads: the probes are split by source into `shards` threads (one per core by default),
+/// and each thread also answers a share of nstopo's listeners (its `EchoServer`), so that no
+/// core waits on another thread's wake-ups and the kernel's work for both ends of every
+/// connection runs on every core.
 public final class ProbeEngine {
   public struct Options: Sendable {
     /// Seconds each probe may take.
@@ -537,9 +538,4 @@ public struct ProbeError: Error, CustomStringConvertible {
     self.errno = errno
   }
   public var description: String { "\(what): \(String(cString: strerror(errno)))" }
-}
-
-func printErr(_ s: String) {
-  let line = s + "\n"
-  _ = line.withCString { write(2, $0, strlen($0)) }
 }
