@@ -34,11 +34,7 @@ struct Predict: ParsableCommand {
   @Argument(help: "A topology file.")
   var file: String
 
-  @Option(help: "Protocols, comma-separated: tcp, udp.")
-  var proto = "tcp"
-
-  @Option(help: "Probe port.")
-  var port: UInt16 = 4444
+  @OptionGroup var probeOptions: ProbeOptions
 
   @Option(help: "Write every pair as JSON to this file.")
   var json: String?
@@ -49,8 +45,8 @@ struct Predict: ParsableCommand {
   func run() throws {
     try nstopo.run {
       let t = try TopologyFile.require(file)
-      let protocols = proto.split(separator: ",").compactMap { TransportProtocol(rawValue: String($0)) }
-      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: port))
+      let protocols = probeOptions.protocols
+      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port))
       let predictions = predictedOutcomes(t, set)
       var report = TestReport(
         topology: t, set: set, results: predictions.map { (Outcome($0.verdict), nil) }, seconds: 0, timeout: 0,

@@ -28,11 +28,7 @@ struct Test: ParsableCommand {
   @Flag(help: "Bring the file's topology up first and take it down afterwards.")
   var up = false
 
-  @Option(help: "Protocols to probe, comma-separated: tcp, udp.")
-  var proto = "tcp"
-
-  @Option(help: "Probe port.")
-  var port: UInt16 = 4444
+  @OptionGroup var probeOptions: ProbeOptions
 
   @Option(help: "Seconds each probe may take.")
   var timeout = 1.0
@@ -56,12 +52,8 @@ struct Test: ParsableCommand {
   var declaredOnly = false
 
   func validate() throws {
-    for p in proto.split(separator: ",") where TransportProtocol(rawValue: String(p)) == nil {
-      throw ValidationError("unknown protocol '\(p)': use tcp, udp or tcp,udp")
-    }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
     if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
-    if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
   }
 
   func run() throws {
@@ -107,10 +99,10 @@ struct Test: ParsableCommand {
 
   func probe(_ topology: Topology, lap: (String) -> Void = { _ in }) throws -> TestReport {
     let names = KernelNames(topology: topology.name)
-    let protocols = proto.split(separator: ",").compactMap { TransportProtocol(rawValue: String($0)) }
+    let protocols = probeOptions.protocols
     let set = ProbeSet(
       topology: topology, namespace: names.namespace(node:),
-      options: ProbeSet.Options(protocols: protocols, port: port, allAddresses: allAddresses))
+      options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses))
     let engine = ProbeEngine(set, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight))
     let start = Date()
     let results: [(Outcome, Double?)]

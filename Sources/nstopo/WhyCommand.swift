@@ -30,6 +30,11 @@ struct Why: ParsableCommand {
   @Option(help: "Target address (default: its primary address).")
   var address: String?
 
+  func validate() throws {
+    if TransportProtocol(rawValue: proto) == nil { throw ValidationError("unknown protocol '\(proto)': use tcp or udp") }
+    if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
+  }
+
   func run() throws {
     try nstopo.run {
       let t = try TopologyFile.resolve(topology)

@@ -87,4 +87,25 @@ final class PredictionTests: KernelTestCase {
     XCTAssertEqual(code2, 0)
     XCTAssertTrue(out2.contains("0 mismatches of 0 expectations"), out2)
   }
+
+  /// test, predict and why accept and refuse the same probe options, as usage errors.
+  func testBadProbeOptionsAreUsageErrors() throws {
+    let lab = repo.appendingPathComponent("topologies/lab.topo").path
+    for (args, message) in [
+      (["predict", lab, "--proto", "icmp"], "unknown protocol 'icmp'"),
+      (["predict", lab, "--port", "0"], "--port must be between 1 and 65535"),
+      (["test", lab, "--up", "--proto", "tcp,sctp"], "unknown protocol 'sctp'"),
+      (["why", lab, "h1", "h7", "--proto", "bogus"], "unknown protocol 'bogus'"),
+    ] {
+      let (code, _, err) = try runNstopo(binary, args)
+      XCTAssertEqual(code, 64, "\(args): \(err)")
+      XCTAssertTrue(err.contains(message), "\(args): \(err)")
+    }
+    let json = NSTemporaryDirectory() + "nstt-predict-\(getpid()).json"
+    defer { unlink(json) }
+    let (code, _, err) = try runNstopo(binary, ["predict", lab, "--proto", "tcp,udp", "--port", "80", "--json", json])
+    XCTAssertEqual(code, 0, err)
+    let text = try String(contentsOfFile: json, encoding: .utf8)
+    XCTAssertTrue(text.contains("\"protocols\" : [\"tcp\", \"udp\"]") && text.contains("\"port\" : 80"), String(text.prefix(300)))
+  }
 }
