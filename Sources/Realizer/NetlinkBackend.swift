@@ -89,58 +89,35 @@ public final class NetlinkBackend: KernelBackend {
     let start = monotonicSeconds()
     let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let count = max(1, min(online, groups.count / 8 + 1))
-    let results = Slots<(GroupOutcome, Handle?)>(groups.count, (GroupOutcome(applied: 0, error: nil), nil))
+    // A backend per thread: its own sockets, its own handles, the ordinary `apply`.
+    guard count > 1, let workers = try? (0..<count).map({ _ in try NetlinkBackend(bridgeNamespace: bridgeNamespace) })
+    else { return groups.map { Self.applyGroup($0, with: self) } }
+    let results = Slots<GroupOutcome>(groups.count, GroupOutcome(applied: 0, error: nil))
     NetworkNamespace.prepare()
     parallel(count) { worker in
       var k = worker
       while k < groups.count {
-        results[k] = Self.applyGroup(groups[k])
+        results[k] = Self.applyGroup(groups[k], with: workers[worker])
         k += count
       }
     }
     NetworkNamespace.releaseAnchor()
-    var outcomes: [GroupOutcome] = []
+    // Adopt the new namespaces' handles; the workers' sockets close with them.
     for (k, group) in groups.enumerated() {
-      let (outcome, handle) = results[k]
-      if let handle, case .createNamespace(let n) = group[0] { handles[n] = handle }
-      outcomes.append(outcome)
+      if case .createNamespace(let n) = group[0], let h = workers[k % count].handles.removeValue(forKey: n) { handles[n] = h }
     }
     if profiling {
       let p = profile["create-namespaces (\(count) threads)", default: (0, 0)]
       profile["create-namespaces (\(count) threads)"] = (p.seconds + monotonicSeconds() - start, p.calls + groups.count)
     }
-    return outcomes
+    return (0..<groups.count).map { results[$0] }
   }
 
-  /// One group on a worker thread, which may only touch its own namespace's objects.
-  private static func applyGroup(_ group: [Step]) -> (GroupOutcome, Handle?) {
-    var handle: Handle?
+  private static func applyGroup(_ group: [Step], with backend: NetlinkBackend) -> GroupOutcome {
     for (k, step) in group.enumerated() {
-      do {
-        switch step {
-        case .createNamespace(let n):
-          let fd = try NetworkNamespace.create(n)
-          do {
-            handle = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: fd, name: n))
-          } catch {
-            close(fd)
-            try? NetworkNamespace.delete(n)
-            throw error
-          }
-        case .setIPv6(let ns, let on):
-          guard let h = handle else { throw SystemError("set IPv6", ns, errno: EINVAL) }
-          try Sysctl.setIPv6(on, namespaceFD: h.fd, name: ns)
-        case .setLinkUp(let ns?, let name):
-          guard let h = handle else { throw SystemError("set link up", "\(name) in \(ns)", errno: EINVAL) }
-          try h.socket.setLink(name, up: true)
-        default:
-          preconditionFailure("\(step.op) is not a namespace set-up step")
-        }
-      } catch {
-        return (GroupOutcome(applied: k, error: error), handle)
-      }
+      do { try backend.perform(step) } catch { return GroupOutcome(applied: k, error: error) }
     }
-    return (GroupOutcome(applied: group.count, error: nil), handle)
+    return GroupOutcome(applied: group.count, error: nil)
   }
 
   /// The per-operation profile as lines, slowest first.
