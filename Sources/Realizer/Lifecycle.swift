@@ -40,7 +40,8 @@ public enum Lifecycle {
     let plan = Planner.plan(topology, staticNeighbours: staticNeighbours)
     if replace { _ = try down(topology.name) }
     NetworkNamespace.sweepAnchors()
-    let state = try StateStore.begin(StateDocument(file: file, created: Date(), topology: topology))
+    let state = try StateStore.begin(
+      StateDocument(file: file, created: Date(), topology: topology, staticNeighbours: staticNeighbours))
     let backend: SystemBackend
     do {
       let net = try NetlinkBackend(bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace)
@@ -68,7 +69,6 @@ public enum Lifecycle {
     if getenv("NSTOPO_PROFILE") != nil {
       FileHandle.standardError.write(String(format: "up: before steps %.3f s, steps %.3f s, ready wait %.3f s\n", t0 - start, t1 - t0, monotonicSeconds() - t1).data(using: .utf8)!)
     }
-    if staticNeighbours { StateStore.markNeighbours(topology.name) }
     try state.markComplete()
     if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.net.profileReport + "\n").data(using: .utf8)!) }
     return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
@@ -81,7 +81,7 @@ public enum Lifecycle {
   public static func withTestNetwork<T>(_ topology: Topology, lap: (String) -> Void = { _ in }, _ body: () throws -> T) throws -> T {
     let lock = try StateStore.lockForTest(topology.name)
     defer { close(lock) }
-    if StateStore.hasNeighbours(topology.name) { return try body() }
+    if StateStore.document(topology.name)?.staticNeighbours == true { return try body() }
     let sets = Planner.plan(topology).neighbourSets
     do {
       try StaticNeighbours.install(sets)

@@ -8,7 +8,6 @@ import TopologyModel
 ///     journal      what was created (see JournalEntry), appended as it happens
 ///     pid          the process that ran `up`
 ///     complete     present once `up` finished
-///     neighbours   present when `up --static-neighbours` installed permanent ARP entries
 ///     test.lock    flock'ed by the `nstopo test` running on the topology, if any
 ///
 /// The journal is flock'ed by whichever nstopo is bringing the topology up or down.
@@ -16,11 +15,15 @@ public struct StateDocument: Codable, Sendable {
   public var file: String
   public var created: Date
   public var topology: Topology
+  /// `up --static-neighbours`: the permanent neighbour entries stay for as long as the
+  /// topology is up, and `test` leaves them alone (nil in documents from before the option).
+  public var staticNeighbours: Bool?
 
-  public init(file: String, created: Date, topology: Topology) {
+  public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false) {
     self.file = file
     self.created = created
     self.topology = topology
+    self.staticNeighbours = staticNeighbours
   }
 }
 
@@ -172,14 +175,6 @@ public enum StateStore {
       throw StateError.testing(name)
     }
     return fd
-  }
-
-  /// Whether `up --static-neighbours` installed the permanent neighbour entries (a marker).
-  public static func hasNeighbours(_ name: String) -> Bool { access("\(directory(name))/neighbours", F_OK) == 0 }
-
-  /// Records that it did; best effort (without the marker, `test` adds and removes them).
-  public static func markNeighbours(_ name: String) {
-    _ = FileManager.default.createFile(atPath: "\(directory(name))/neighbours", contents: Data())
   }
 
   static func removeTree(_ path: String) {
