@@ -124,7 +124,7 @@ struct LinkBuilder {
           }
         } else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: Suggest.didYouMean(s.text, among: resolver.subnets.map(\.name)) ?? "give an address or a subnet name", note: note)
+            hint: resolver.suggester.didYouMean(s.text) { resolver.subnets.map(\.name) } ?? "give an address or a subnet name", note: note)
           return nil
         }
       }
@@ -141,7 +141,7 @@ struct LinkBuilder {
         }
         guard let si = resolver.subnetIndex[s.text] else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: Suggest.didYouMean(s.text, among: resolver.subnets.map(\.name)) ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
+            hint: resolver.suggester.didYouMean(s.text) { resolver.subnets.map(\.name) } ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
           return nil
         }
         if let owner = resolver.subnets[si].bridge {
@@ -154,9 +154,9 @@ struct LinkBuilder {
       }
       return p
     }
-    let names = resolver.bridges.map(\.name) + resolver.nodes.map(\.name)
+    let hint = resolver.suggester.didYouMean(target.text) { resolver.bridges.map(\.name) + resolver.nodes.map(\.name) }
     resolver.error("unknown bridge or node '\(target.text)'", at: target,
-      hint: Suggest.didYouMean(target.text, among: names) ?? "declare it with `bridge \(target.text)` or `node \(target.text)`", note: note)
+      hint: hint ?? "declare it with `bridge \(target.text)` or `node \(target.text)`", note: note)
     return nil
   }
 
@@ -175,7 +175,7 @@ struct LinkBuilder {
             hint: "attach a node to a bridge with `link \(ownerName)` in the node's body")
         } else {
           resolver.error("unknown node '\(ownerName)'", at: syntax.end,
-            hint: Suggest.didYouMean(ownerName, among: ["host"] + resolver.nodes.map(\.name)) ?? "declare it with `node \(ownerName)`")
+            hint: resolver.suggester.didYouMean(ownerName) { ["host"] + resolver.nodes.map(\.name) } ?? "declare it with `node \(ownerName)`")
         }
         return nil
       }
@@ -295,6 +295,7 @@ struct LinkBuilder {
     }
 
     var cursor: [Int: UInt32] = [:]
+    var blockCursor: [Int: UInt64] = [:]
     var exhausted: Set<Int> = []
     func nextHost(_ s: Int) -> IPv4Address? {
       let prefix = resolver.subnets[s].prefix
@@ -311,19 +312,19 @@ struct LinkBuilder {
     }
     func nextBlock(_ s: Int) -> (IPv4Address, IPv4Address)? {
       let subnet = resolver.subnets[s]
-      let size = UInt32(1) << UInt32(32 - subnet.carve)
-      var block = cursor[s] ?? subnet.prefix.network.value
-      while UInt64(block) + UInt64(size) - 1 <= UInt64(subnet.prefix.broadcast.value) {
-        let first = subnet.carve == 31 ? block : block + 1
-        let pair = (first, first + 1)
-        let taken = (block..<(block + size)).contains { usedIn[s]?.contains($0) == true || owners[$0] != nil }
+      // 64-bit arithmetic: the block after the last one of 255.255.255.252/30 is 2^32.
+      let size = UInt64(1) << UInt64(32 - subnet.carve)
+      var block = UInt64(blockCursor[s] ?? UInt64(subnet.prefix.network.value))
+      while block + size - 1 <= UInt64(subnet.prefix.broadcast.value) {
+        let first = UInt32(subnet.carve == 31 ? block : block + 1)
+        let taken = (block..<(block + size)).contains { usedIn[s]?.contains(UInt32($0)) == true || owners[UInt32($0)] != nil }
         block += size
         if !taken {
-          cursor[s] = block
-          return (IPv4Address(pair.0), IPv4Address(pair.1))
+          blockCursor[s] = block
+          return (IPv4Address(first), IPv4Address(first + 1))
         }
       }
-      cursor[s] = block
+      blockCursor[s] = block
       return nil
     }
 

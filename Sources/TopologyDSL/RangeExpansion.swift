@@ -43,6 +43,8 @@ struct Template: Sendable {
 struct Expander {
   /// Largest range, and largest product of ranges on one line.
   static let maxInstances = 50_000
+  /// Largest bound of a range, so that every index and count stays far from overflow.
+  static let maxIndex = 999_999_999
   static let variables: [Character] = ["i", "j", "k"]
 
   var diagnostics: [Diagnostic] = []
@@ -143,10 +145,17 @@ struct Expander {
       return nil
     }
     let parts = body.components(separatedBy: "..")
-    guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]),
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
       parts[0].allSatisfy(\.isASCIIDigit), parts[1].allSatisfy(\.isASCIIDigit)
     else {
       diagnostics.append(Diagnostic(.error, "malformed range '\(token.text)'", at: token, hint: hint))
+      return nil
+    }
+    // Bounds past the limit are refused before any arithmetic on them.
+    guard let lo = Int(parts[0]), let hi = Int(parts[1]), lo <= Expander.maxIndex, hi <= Expander.maxIndex else {
+      diagnostics.append(
+        Diagnostic(.error, "range '\(token.text)' has a bound above \(Expander.maxIndex)", at: token,
+          hint: "range bounds go from 0 to \(Expander.maxIndex)"))
       return nil
     }
     if lo > hi {
