@@ -7,6 +7,7 @@ struct Resolver {
   let options: LoadOptions
   var diagnostics: [Diagnostic] = []
   var expander = Expander()
+  var suggester = Suggester()
 
   var topologyName: String?
   var subnets: [SubnetEntry] = []
@@ -82,6 +83,7 @@ struct Resolver {
     var builder = LinkBuilder(resolver: self)
     builder.build()
     diagnostics = builder.resolver.diagnostics
+    suggester = builder.resolver.suggester
     subnets = builder.resolver.subnets
     let links = builder.links
     let segments = Segments(links: links)
@@ -278,7 +280,7 @@ struct Resolver {
       guard let t = bridges[i].subnetToken else { continue }
       guard let s = subnetIndex[t.text] else {
         error("unknown subnet '\(t.text)'", at: t,
-          hint: Suggest.didYouMean(t.text, among: subnets.map(\.name)) ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
+          hint: suggester.didYouMean(t.text) { subnets.map(\.name) } ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
         continue
       }
       if let other = subnets[s].bridge {
