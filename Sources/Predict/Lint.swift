@@ -43,10 +43,12 @@ public enum Lint {
     }
 
     // Expectations the model contradicts, one finding per line.
+    // The lines are rules: their pairs are visited one at a time, never expanded, so a
+    // 100-byte `expect * -> *` over thousands of nodes costs the budget, not the square.
     var byLine: [Int: (message: String, hint: String?, count: Int)] = [:]
-    for pair in t.expectedPairs() {
+    ExpectationIndex(t.expectations).forEachPair { pair in
       spent += 1
-      if spent > budget { break }
+      if spent > budget { return false }
       let x = p.predict(from: pair.source, to: pair.target)
       let message: String
       let hint: String?
@@ -55,17 +57,18 @@ public enum Lint {
         hint = x.reason
       } else if pair.outcome == .blocked && x.reached {
         let onPath = (x.path + x.returnPath).map(\.node)
-        guard !onPath.contains(where: { !(t.node(named: $0)?.run.isEmpty ?? true) }) else { continue }
+        guard !onPath.contains(where: { !(t.node(named: $0)?.run.isEmpty ?? true) }) else { return true }
         message = "the model says \(pair.source) reaches \(pair.target) (\(x.path.map(\.node).joined(separator: " -> "))), yet it is expected blocked"
         hint = "only a firewall in a `run` line could block it, and no node on the path has one"
       } else {
-        continue
+        return true
       }
       if let e = byLine[pair.line] {
         byLine[pair.line] = (e.message, e.hint, e.count + 1)
       } else {
         byLine[pair.line] = (message, hint, 1)
       }
+      return true
     }
     for (line, e) in byLine.sorted(by: { $0.key < $1.key }) {
       findings.append(LintFinding(line: line, message: e.message + (e.count > 1 ? " (and \(e.count - 1) more pairs of this line)" : ""), hint: e.hint))
@@ -73,14 +76,16 @@ public enum Lint {
 
     // Asymmetric paths that break TCP, grouped by cause.
     guard endpoints.count * (endpoints.count - 1) + spent <= budget else { return findings }
-    var causes: [String: (example: String, count: Int)] = [:]
+    var causes: [String: (example: String, line: Int?, count: Int)] = [:]
     var order: [String] = []
     for s in endpoints {
       for d in endpoints where d != s {
         let x = p.predict(from: s, to: d)
         guard x.verdict == .timedOut, !x.returnPath.isEmpty, x.path.last?.node == d, let why = x.reason else { continue }
         if causes[why] == nil {
-          causes[why] = ("\(s) -> \(d)", 0)
+          // Located at the node where the reply stops: that is where a route is missing.
+          let stuck = x.returnPath.last.flatMap { t.node(named: $0.node) } ?? t.node(named: d)
+          causes[why] = ("\(s) -> \(d)", stuck?.line, 0)
           order.append(why)
         }
         causes[why]!.count += 1
@@ -90,7 +95,7 @@ public enum Lint {
       let c = causes[why]!
       findings.append(
         LintFinding(
-          line: nil,
+          line: c.line,
           message: "\(c.count) pair\(c.count == 1 ? " reaches its" : "s reach their") target but the reply cannot come back, which breaks TCP: \(why)",
           hint: "e.g. \(c.example); add the missing route"))
     }

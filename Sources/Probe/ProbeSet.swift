@@ -106,11 +106,12 @@ public struct ProbeSet: Sendable {
       var port: UInt16
     }
     var extra: [Key: Set<Int64>] = [:]
-    for p in topology.expectedPairs() {
+    let inMesh = { (e: Expectation) in options.protocols.contains(e.proto) && (e.port.map(UInt16.init) ?? options.port) == options.port }
+    ExpectationIndex(topology.expectations, defaultPort: Int(options.port)).forEachPair(matching: { !inMesh($0) }) { p in
       let key = Key(proto: p.proto, port: p.port.map(UInt16.init) ?? options.port)
-      if options.protocols.contains(key.proto) && key.port == options.port { continue }
-      guard let s = index[p.source], let t = index[p.target] else { continue }
+      guard let s = index[p.source], let t = index[p.target] else { return true }
       extra[key, default: []].insert(Int64(s) << 32 | Int64(t))
+      return true
     }
     var probes: [ProbeSpec] = []
     var unaddressed: [(Int32, Int32, TransportProtocol, UInt16)] = []

@@ -61,22 +61,13 @@ public struct TestReport: Codable, Sendable {
     self.seconds = seconds
     self.endpoints = set.endpoints.map(\.name)
     self.peakInFlight = peakInFlight
-    struct Key: Hashable {
-      var s: String
-      var t: String
-      var proto: TransportProtocol
-      var port: Int
-    }
-    var expected: [Key: ExpectedPair] = [:]
-    for e in topology.expectedPairs() {
-      expected[Key(s: e.source, t: e.target, proto: e.proto, port: e.port ?? Int(set.defaultPort))] = e
-    }
+    let rules = ExpectationIndex(topology.expectations, defaultPort: Int(set.defaultPort))
     var pairs: [PairResult] = []
     pairs.reserveCapacity(set.probes.count + set.unaddressed.count)
     for (i, p) in set.probes.enumerated() {
       let s = set.endpoints[Int(p.source)].name
       let t = set.endpoints[Int(p.target)].name
-      let e = expected[Key(s: s, t: t, proto: p.proto, port: Int(p.port))]
+      let e = rules.lookup(source: s, target: t, proto: p.proto, port: Int(p.port))
       pairs.append(
         PairResult(
           source: s, target: t, address: p.address, proto: p.proto, port: Int(p.port), outcome: results[i].0,
@@ -85,7 +76,7 @@ public struct TestReport: Codable, Sendable {
     for u in set.unaddressed {
       let s = set.endpoints[Int(u.source)].name
       let t = set.endpoints[Int(u.target)].name
-      let e = expected[Key(s: s, t: t, proto: u.proto, port: Int(u.port))]
+      let e = rules.lookup(source: s, target: t, proto: u.proto, port: Int(u.port))
       pairs.append(
         PairResult(source: s, target: t, address: nil, proto: u.proto, port: Int(u.port), outcome: .notProbed, latencyMs: nil,
           expected: e?.outcome, line: e?.line, declared: e?.outcome, reason: "\(t) has no address"))

@@ -206,26 +206,14 @@ public struct ExpectedPair: Hashable, Sendable, Codable {
 
 extension Topology {
   /// Every expected pair; a later line overrides an earlier one for the same pair, protocol and port.
-  /// Sorted by source, target, protocol and port, so the result is stable.
+  /// Sorted by source, target, protocol and port, so the result is stable. This expands the
+  /// lines: `plan` lists them (capped); everything else asks `ExpectationIndex` pair by pair.
   public func expectedPairs() -> [ExpectedPair] {
-    struct Key: Hashable {
-      var source: String
-      var target: String
-      var proto: TransportProtocol
-      var port: Int?
-    }
-    var table: [Key: ExpectedPair] = [:]
-    for e in expectations {
-      for s in e.sources {
-        for t in e.targets where s != t {
-          table[Key(source: s, target: t, proto: e.proto, port: e.port)] = ExpectedPair(
-            source: s, target: t, proto: e.proto, port: e.port, outcome: e.outcome, line: e.line)
-        }
-      }
-    }
+    var pairs: [ExpectedPair] = []
+    ExpectationIndex(expectations).forEachPair { pairs.append($0); return true }
     let order = Dictionary(
       uniqueKeysWithValues: (["host"] + nodes.map(\.name)).enumerated().map { ($1, $0) })
-    return table.values.sorted {
+    return pairs.sorted {
       let a = (order[$0.source] ?? 0, order[$0.target] ?? 0, $0.proto.rawValue, $0.port ?? 0)
       let b = (order[$1.source] ?? 0, order[$1.target] ?? 0, $1.proto.rawValue, $1.port ?? 0)
       return a < b

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Planner
+import TopologyModel
 
 struct Plan: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -10,12 +11,22 @@ struct Plan: ParsableCommand {
   @Argument(help: "A topology file (.topo).")
   var file: String
 
+  /// Most expected pairs a plan lists (about 100 MB of JSON).
+  static let maxListedPairs = 1_000_000
+
   @Flag(help: "Print the plan as JSON (stable format, see README).")
   var json = false
 
   func run() throws {
     try nstopo.run {
       let topology = try TopologyFile.require(file)
+      // The plan lists every expected pair; a few `expect` lines can cover billions.
+      let bound = ExpectationIndex(topology.expectations).pairBound
+      if bound > Self.maxListedPairs, let widest = topology.expectations.max(by: { $0.sources.count * $0.targets.count < $1.sources.count * $1.targets.count }) {
+        throw Failure(
+          "\(file):\(widest.line):1: the expect lines cover up to \(bound) pairs, and plan lists at most \(Self.maxListedPairs); `nstopo validate` and `nstopo predict` take them pair by pair",
+          code: Exit.invalidTopology)
+      }
       let plan = Planner.plan(topology)
       if json {
         print(try encodeJSON(PlanDocument(plan)))

@@ -1,0 +1,62 @@
+/// The `expect` lines as rules, evaluated pair by pair: the last line that covers a pair, for
+/// its protocol and port, decides it. Nothing is expanded into pairs up front, so
+/// `expect * -> *` over 50,000 nodes costs what the line itself costs (its two name lists),
+/// not 2.5 billion pairs.
+public struct ExpectationIndex: Sendable {
+  public let rules: [Expectation]
+  /// A rule's port when it names none: the probe port of a `test` run, or nil to keep "no
+  /// port" apart from every number (as `plan` lists them).
+  public let defaultPort: Int?
+  private let targets: [Set<String>]
+  /// Source → the rules that list it, in file order.
+  private let bySource: [String: [Int]]
+
+  public init(_ expectations: [Expectation], defaultPort: Int? = nil) {
+    rules = expectations
+    self.defaultPort = defaultPort
+    targets = expectations.map { Set($0.targets) }
+    var index: [String: [Int]] = [:]
+    for (r, e) in expectations.enumerated() {
+      for s in e.sources { index[s, default: []].append(r) }
+    }
+    bySource = index
+  }
+
+  /// Sum over the lines of sources × targets: at least the number of pairs covered.
+  public var pairBound: Int {
+    rules.reduce(0) { $0.addingReportingOverflow($1.sources.count.multipliedReportingOverflow(by: $1.targets.count).partialValue).partialValue }
+  }
+
+  private func port(_ rule: Expectation) -> Int? { rule.port ?? defaultPort }
+
+  /// The index of the line that decides `source -> target` for `proto` and `port`, or nil.
+  public func decidingRule(source: String, target: String, proto: TransportProtocol, port: Int?) -> Int? {
+    guard source != target, let candidates = bySource[source] else { return nil }
+    for r in candidates.reversed() {
+      let rule = rules[r]
+      if rule.proto == proto && self.port(rule) == port && targets[r].contains(target) { return r }
+    }
+    return nil
+  }
+
+  /// The expectation of one pair, or nil when no line covers it.
+  public func lookup(source: String, target: String, proto: TransportProtocol, port: Int?) -> ExpectedPair? {
+    decidingRule(source: source, target: target, proto: proto, port: port).map { r in
+      ExpectedPair(source: source, target: target, proto: proto, port: rules[r].port, outcome: rules[r].outcome, line: rules[r].line)
+    }
+  }
+
+  /// Every covered pair once, with the line that decides it, line by line in file order, as
+  /// long as `body` returns true. `matching` skips whole lines.
+  public func forEachPair(matching: (Expectation) -> Bool = { _ in true }, _ body: (ExpectedPair) -> Bool) {
+    for (r, rule) in rules.enumerated() where matching(rule) {
+      for s in rule.sources {
+        for t in rule.targets where s != t {
+          guard decidingRule(source: s, target: t, proto: rule.proto, port: port(rule)) == r else { continue }
+          let pair = ExpectedPair(source: s, target: t, proto: rule.proto, port: rule.port, outcome: rule.outcome, line: rule.line)
+          if !body(pair) { return }
+        }
+      }
+    }
+  }
+}
