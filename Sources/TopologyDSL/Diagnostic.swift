@@ -57,8 +57,12 @@ public struct DiagnosticRenderer: Sendable {
 
   public init(fileName: String, source: String) {
     self.fileName = fileName
-    self.lines = source.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+    // Split by scalars: as Characters, "\r\n" is one grapheme and would not split, so a
+    // stray CR at a line's end shifted every later excerpt.
+    self.lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+      var text = String(String.UnicodeScalarView(line))
+      while text.unicodeScalars.last == "\r" { text.unicodeScalars.removeLast() }
+      return text
     }
   }
 
@@ -96,8 +100,9 @@ public struct DiagnosticRenderer: Sendable {
 }
 
 extension String {
-  /// Tabs shown as one space each, so carets line up with the columns we count.
+  /// Tabs and stray CRs shown as one space each, so carets line up with the columns we
+  /// count and a CR cannot move the terminal's cursor.
   fileprivate func replacingTabs() -> String {
-    String(map { $0 == "\t" ? " " : $0 })
+    String(map { $0 == "\t" || $0 == "\r" ? " " : $0 })
   }
 }

@@ -15,7 +15,8 @@ struct Lexer {
       while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
       lineNumber += 1
       var slice = Array(bytes[start..<end])
-      if slice.last == UInt8(ascii: "\r") { slice.removeLast() }
+      // CRLF, and stray CRs before it (`\r\r\n`): line ends, not text.
+      while slice.last == UInt8(ascii: "\r") { slice.removeLast() }
       let (text, badColumn) = Lexer.decode(slice)
       decoded.append(text)
       if let col = badColumn {
@@ -66,19 +67,40 @@ struct Lexer {
     var indentSpaces = false
     var inIndent = true
     var comment = false
+    // A `run` line is shell: `#` inside quotes is text, not a comment.
+    var shell = false
+    var quote: Character?
+    var escaped = false
     for ch in text {
       column += 1
-      if ch == " " || ch == "\t" {
+      // Quoted or escaped in a `run` line: no special meaning here.
+      var literal = false
+      if shell {
+        if escaped {
+          escaped = false
+          literal = true
+        } else if let q = quote {
+          literal = true
+          if ch == q { quote = nil } else if ch == "\\" && q == "\"" { escaped = true }
+        } else if ch == "'" || ch == "\"" {
+          quote = ch
+        } else if ch == "\\" {
+          escaped = true
+        }
+      }
+      // A lone CR inside a line is blank space, as a tab is.
+      if (ch == " " || ch == "\t" || ch == "\r") && !literal {
         if inIndent {
-          if ch == "\t" { indentTabs = true } else { indentSpaces = true }
+          if ch == "\t" { indentTabs = true } else if ch == " " { indentSpaces = true }
         }
         if !current.isEmpty {
           tokens.append(Token(current, line: number, column: currentStart))
+          if tokens.count == 1 && current == "run" { shell = true }
           current = ""
         }
         continue
       }
-      if current.isEmpty && ch == "#" {
+      if current.isEmpty && ch == "#" && !literal {
         comment = true
         break
       }
@@ -87,6 +109,11 @@ struct Lexer {
       current.append(ch)
     }
     if !current.isEmpty && !comment { tokens.append(Token(current, line: number, column: currentStart)) }
+    if let q = quote {
+      diagnostics.append(
+        Diagnostic(.warning, "this `run` line has an unclosed \(q == "'" ? "single" : "double") quote", line: number, column: 1, length: 3,
+          hint: "the shell will refuse it at `up`; close the quote"))
+    }
     guard !tokens.isEmpty else { return nil }
     let indented = tokens[0].column > 1
     if indentTabs && indentSpaces {

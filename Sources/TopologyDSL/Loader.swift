@@ -48,18 +48,21 @@ public enum TopologyLoader {
     load(bytes: Array(text.utf8), fileName: fileName, options: options)
   }
 
-  /// Sorts by position and folds the copies that one range line produces into the first.
+  /// Sorts by position and folds the copies that one range line produces into the first:
+  /// same place, same message but for the names and numbers in it. Different problems at
+  /// one place (a bad byte and an unknown keyword) are all kept.
   static func collapse(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
     struct Key: Hashable {
       var line: Int
       var column: Int
       var severity: Diagnostic.Severity
+      var shape: String
     }
     var order: [Key] = []
     var first: [Key: Diagnostic] = [:]
     var extra: [Key: Int] = [:]
     for d in diagnostics {
-      let k = Key(line: d.line, column: d.column, severity: d.severity)
+      let k = Key(line: d.line, column: d.column, severity: d.severity, shape: shape(of: d.message))
       if first[k] == nil {
         first[k] = d
         order.append(k)
@@ -67,7 +70,10 @@ public enum TopologyLoader {
         extra[k, default: 0] += 1
       }
     }
-    return order.sorted { ($0.line, $0.column, $0.severity == .error ? 0 : 1) < ($1.line, $1.column, $1.severity == .error ? 0 : 1) }
+    return order.enumerated().sorted {
+      ($0.element.line, $0.element.column, $0.element.severity == .error ? 0 : 1, $0.offset)
+        < ($1.element.line, $1.element.column, $1.element.severity == .error ? 0 : 1, $1.offset)
+    }.map(\.element)
       .map { k in
         var d = first[k]!
         if let n = extra[k] {
@@ -76,6 +82,21 @@ public enum TopologyLoader {
         }
         return d
       }
+  }
+
+  /// A message without its quoted names and its numbers: what copies from one range share.
+  static func shape(of message: String) -> String {
+    var out = ""
+    var quoted = false
+    for c in message {
+      if c == "'" {
+        quoted.toggle()
+        out.append(c)
+      } else if !quoted && !c.isNumber {
+        out.append(c)
+      }
+    }
+    return out
   }
 
   /// The file's base name without `.topo`: the default topology name.
