@@ -27,7 +27,7 @@ let package = Package(
     .target(name: "Netlink", dependencies: ["CNetlink", "CShim"]),
     .target(name: "NodeRuntime", dependencies: ["CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
-    .target(name: "Probe", dependencies: ["TopologyModel", "CShim"]),
+    .target(name: "Probe", dependencies: ["TopologyModel", "Netlink", "CShim"]),
     .executableTarget(
       name: "nstopo",
       dependencies: [

@@ -18,19 +18,35 @@ public final class NetlinkSocket {
 
   /// Opens a socket in the namespace behind `namespaceFD`, or in the caller's namespace when nil.
   public init(namespaceFD: Int32?, name: String) throws {
-    namespaceName = name
+    // Every failure throws before a stored property is set, so `deinit` never runs on a
+    // half-made socket: freeing here and again in `deinit` was a double free (an abort inside
+    // libnl when descriptors ran out).
     guard let s = nl_socket_alloc() else { fatalError("nl_socket_alloc: out of memory") }
+    let connect = { () -> (Int32, Int32) in
+      let rc = nl_connect(s, NETLINK_ROUTE)
+      return (rc, rc < 0 ? errno : 0)
+    }
+    let rc: Int32
+    let failure: Int32
+    do {
+      (rc, failure) = try namespaceFD.map { fd in try NetworkNamespace.run(in: fd, connect) } ?? connect()
+    } catch {
+      nl_socket_free(s)
+      throw error
+    }
+    if rc < 0 {
+      nl_socket_free(s)
+      if failure == EMFILE || failure == ENFILE {
+        throw NetlinkError(
+          operation: "open a netlink socket in", object: name, code: -rc, errno: failure,
+          kernelMessage: "out of file descriptors (limit \(Descriptors.softLimit)); raise it with `ulimit -n`")
+      }
+      throw NetlinkError(operation: "connect netlink socket in", object: name, code: -rc, errno: 0)
+    }
+    namespaceName = name
     sock = s
     lastError = .allocate(capacity: 1)
     lastError.initialize(to: KernelError())
-    let connect = { () -> Int32 in nl_connect(s, NETLINK_ROUTE) }
-    let rc = try namespaceFD.map { fd in try NetworkNamespace.run(in: fd, connect) } ?? connect()
-    if rc < 0 {
-      nl_socket_free(s)
-      lastError.deinitialize(count: 1)
-      lastError.deallocate()
-      throw NetlinkError(operation: "connect netlink socket in", object: name, code: -rc, errno: 0)
-    }
     _ = nstopo_enable_ext_ack(nl_socket_get_fd(s))
     _ = nl_socket_set_buffer_size(s, 1 << 20, 1 << 20)
     let callback: nl_recvmsg_err_cb_t = { _, err, arg in

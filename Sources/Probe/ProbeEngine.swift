@@ -1,4 +1,5 @@
 import CShim
+import Netlink
 import Glibc
 import TopologyModel
 
@@ -48,7 +49,13 @@ public final class ProbeEngine {
   /// Ctrl-C ends the run promptly (then `Cancelled` is thrown, after cleaning up).
   public func run(shouldStop: () -> Bool = { false }) throws -> [(Outcome, Double?)] {
     signal(SIGPIPE, SIG_IGN)
-    let limit = Self.raiseDescriptorLimit()
+    // One descriptor per namespace and per listener, held for the whole run.
+    Descriptors.raiseSoftLimit()
+    var keys = Set<UInt32>()
+    for p in set.probes { keys.insert(UInt32(p.port) << 1 | (p.proto == .tcp ? 0 : 1)) }
+    if let message = Descriptors.shortfall(set.endpoints.count * (1 + keys.count) + 64, for: "probing \(set.endpoints.count) endpoints") {
+      throw ProbeError(message, EMFILE)
+    }
     let shared = try Shared(set: set)
     defer { shared.close() }
     let total = set.probes.count
@@ -58,9 +65,15 @@ public final class ProbeEngine {
     let servers = (0..<count).map { _ in EchoServer() }
     defer { for s in servers { s.close() } }
     let service = try openListeners(servers, shared: shared)
-    let listening = servers.reduce(0) { $0 + $1.descriptorCount }
-    let budget = max(16, (Int(limit) - listening - 64) / 2)
-    let perShard = max(8, min(options.maxInFlight, budget) / count)
+    // What is open now (namespaces, listeners, epoll) stays open; each probe in flight costs
+    // two more (the client, and the server's accepted socket). Fewer in flight still finish.
+    Descriptors.raiseSoftLimit()
+    let spare = Descriptors.softLimit - Descriptors.inUse - 16
+    guard spare >= 2 * count else {
+      throw ProbeError(
+        Descriptors.shortfall(2 * count + 16, for: "probing \(set.endpoints.count) endpoints") ?? "too few file descriptors", EMFILE)
+    }
+    let perShard = max(1, min(options.maxInFlight, spare / 2) / count)
     // Split by source so that each shard enters few namespaces.
     var bounds = [0]
     for k in 1..<count {
@@ -158,16 +171,6 @@ public final class ProbeEngine {
   }
 
   /// Soft RLIMIT_NOFILE up to the hard limit; returns the new soft limit.
-  static func raiseDescriptorLimit() -> Int32 {
-    var r = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
-    if r.rlim_cur < r.rlim_max {
-      r.rlim_cur = r.rlim_max
-      setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
-      getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
-    }
-    return Int32(clamping: r.rlim_cur)
-  }
 }
 
 /// State every shard reads, and per-probe results that each shard writes at its own indices
