@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CShim.h"
 #include <sched.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -25,6 +26,10 @@ int nstopo_bind_mount(const char *source, const char *target) {
 }
 
 int nstopo_detach_unmount(const char *target) { return umount2(target, MNT_DETACH); }
+
+int nstopo_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+  return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE);
+}
 
 #include <linux/netlink.h>
 #include <sys/socket.h>

@@ -9,17 +9,34 @@ public enum NetworkNamespace {
 
   public static func path(_ name: String) -> String { "\(directory)/\(name)" }
 
-  public static func exists(_ name: String) -> Bool { access(path(name), F_OK) == 0 }
+  /// One file directly in /run/netns, never a path: no `/`, not `.`, `..` or empty, not
+  /// starting with `.` (nstopo's own anchors do).
+  static func checkName(_ name: String) throws(SystemError) {
+    if name.isEmpty || name.hasPrefix(".") || name.contains("/") || name.utf8.contains(0) {
+      throw SystemError("refuse namespace name", name.debugDescription, errno: EINVAL)
+    }
+  }
+
+  /// Whether /run/netns/NAME is a namespace (a mount of nsfs), not a plain file.
+  public static func isNamespace(_ name: String) -> Bool {
+    (try? checkName(name)) != nil && nstopo_statfs_type(path(name)) == 0x6e73_6673
+  }
+
+  public static func exists(_ name: String) -> Bool { (try? checkName(name)) != nil && access(path(name), F_OK) == 0 }
 
   /// Equivalent to `ip netns add NAME`. Returns an open fd of the new namespace; the calling
-  /// thread is back in its own namespace when this returns.
-  public static func create(_ name: String) throws -> Int32 {
+  /// thread is back in its own namespace when this returns. `inside` runs in the new
+  /// namespace before it gets its name, while nothing else can see it: `up` marks it there,
+  /// so that the mark proves a namespace is nstopo's even if `up` dies before journaling it.
+  public static func create(_ name: String, inside: (() throws -> Void)? = nil) throws -> Int32 {
+    try checkName(name)
     try prepareDirectory()
     let file = path(name)
     try claim(file)
     do {
       try withSavedNamespace {
         try valueOrErrno("unshare(CLONE_NEWNET)", name) { nstopo_unshare_net() }
+        try inside?()
         try valueOrErrno("mount --bind", file) { nstopo_bind_mount("/proc/thread-self/ns/net", file) }
       }
       return try open(name)
@@ -101,6 +118,7 @@ public enum NetworkNamespace {
 
   /// Opens the namespace behind /run/netns/NAME (O_CLOEXEC).
   public static func open(_ name: String) throws(SystemError) -> Int32 {
+    try checkName(name)
     let file = path(name)
     return try valueOrErrno("open", file) { Glibc.open(file, O_RDONLY | O_CLOEXEC) }
   }
@@ -108,6 +126,7 @@ public enum NetworkNamespace {
   /// Equivalent to `ip netns del NAME`: detach the mount, remove the file. The kernel frees
   /// the namespace (and its veths) asynchronously once nothing else holds it.
   public static func delete(_ name: String) throws(SystemError) {
+    try checkName(name)
     let file = path(name)
     if nstopo_detach_unmount(file) != 0 && errno != EINVAL && errno != ENOENT {
       throw SystemError("umount", file, errno: errno)
@@ -156,6 +175,7 @@ public enum NetworkNamespace {
 
   /// The inode of a namespace file, to compare with /proc/PID/ns/net.
   public static func inode(_ name: String) -> UInt64? {
+    guard (try? checkName(name)) != nil else { return nil }
     var st = stat()
     return stat(path(name), &st) == 0 ? UInt64(st.st_ino) : nil
   }

@@ -52,8 +52,13 @@ public struct CgroupSystem: Sendable, CustomStringConvertible {
     throw CgroupError("no cgroup with the cpu controller is mounted (looked at /sys/fs/cgroup and /proc/self/mountinfo)")
   }
 
-  /// Every directory that makes up cgroup `path` (one per hierarchy used).
+  /// Every directory that makes up cgroup `path` (one per hierarchy used). `path` is relative
+  /// to each mount and never climbs out of it: a path with an empty, `.` or `..` component
+  /// traps (callers check names with the language's rules first).
   public func directories(_ path: String) -> [String] {
+    precondition(
+      !path.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == "." || $0 == ".." },
+      "cgroup path '\(path)' leaves its hierarchy")
     switch version {
     case .v2(let root): return ["\(root)/\(path)"]
     case .v1(let cpu, let acct):
@@ -75,9 +80,23 @@ public struct CgroupSystem: Sendable, CustomStringConvertible {
       let parent = path.components(separatedBy: "/").dropLast().joined(separator: "/")
       if !parent.isEmpty { try? enableCPU("\(root)/\(parent)") }
     }
+    // Exclusive, like a namespace: a cgroup that exists already is someone else's (or left by
+    // a topology nstopo could not finish removing), and its processes are not ours to kill.
+    var made: [String] = []
     for dir in directories(path) {
-      if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw CgroupError("mkdir \(dir): \(String(cString: strerror(errno)))") }
+      if mkdir(dir, 0o755) != 0 {
+        let e = errno
+        for m in made.reversed() { rmdir(m) }
+        if e == EEXIST { throw CgroupError("cgroup \(dir) already exists; nstopo never takes over a cgroup it did not create") }
+        throw CgroupError("mkdir \(dir): \(String(cString: strerror(e)))")
+      }
+      made.append(dir)
     }
+    try configure(path, cpuPercent: cpuPercent)
+  }
+
+  /// The cap of an existing cgroup: what `create` does after the `mkdir`.
+  public func configure(_ path: String, cpuPercent: Int?) throws {
     guard let pct = cpuPercent else { return }
     let quota = pct * 1000
     switch version {

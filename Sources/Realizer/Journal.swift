@@ -3,7 +3,7 @@
 /// namespace and dies with it. `down` reads these lines back, even after `kill -9`.
 ///
 ///     +netns lab-h1        about to create (written before the syscall)
-///     =netns lab-h1        created
+///     =netns lab-h1 4026532913   created; the number proves which namespace: its nsfs inode
 ///     !netns lab-h1        creation failed: not ours, never delete
 ///     +link veth1          about to create a root-namespace veth (alias nstopo:<topology>)
 ///     =link veth1
@@ -12,7 +12,9 @@
 ///     bridges lab          the bridge namespace (deleted last, after its veths are released)
 public enum JournalEntry: Hashable, Sendable {
   case intent(Kind, String)
-  case created(Kind, String)
+  /// `proof`: what identifies the object once it exists (a namespace's nsfs inode), so that
+  /// `down` deletes this object and not another that later took its name.
+  case created(Kind, String, proof: UInt64? = nil)
   case failed(Kind, String)
   case bridgeNamespace(String)
 
@@ -25,7 +27,7 @@ public enum JournalEntry: Hashable, Sendable {
   public var line: String {
     switch self {
     case .intent(let k, let n): return "+\(k.rawValue) \(n)"
-    case .created(let k, let n): return "=\(k.rawValue) \(n)"
+    case .created(let k, let n, let proof): return "=\(k.rawValue) \(n)" + (proof.map { " \($0)" } ?? "")
     case .failed(let k, let n): return "!\(k.rawValue) \(n)"
     case .bridgeNamespace(let n): return "bridges \(n)"
     }
@@ -41,7 +43,16 @@ public enum JournalEntry: Hashable, Sendable {
     guard let mark = parts[0].first, let kind = Kind(rawValue: String(parts[0].dropFirst())) else { return nil }
     switch mark {
     case "+": self = .intent(kind, parts[1])
-    case "=": self = .created(kind, parts[1])
+    case "=":
+      // Names have no spaces (NameRules); a second word is the proof.
+      let words = parts[1].split(separator: " ")
+      guard words.count == 1 || words.count == 2, let name = words.first else { return nil }
+      guard words.count == 2 else {
+        self = .created(kind, String(name))
+        return
+      }
+      guard let proof = UInt64(words[1]) else { return nil }
+      self = .created(kind, String(name), proof: proof)
     case "!": self = .failed(kind, parts[1])
     default: return nil
     }
@@ -62,16 +73,31 @@ public struct JournalSummary: Equatable, Sendable {
   /// Cgroups, parents before children.
   public var cgroups: [String] = []
   public var bridgeNamespace: String?
+  /// Objects (`"netns NAME"`) with an intent and no outcome: the process died in between, so
+  /// nothing says whether the object that has the name now is nstopo's.
+  public var unconfirmed: Set<String> = []
+  /// Namespace name → the nsfs inode recorded once it existed.
+  public var proofs: [String: UInt64] = [:]
 
   public init(_ entries: [JournalEntry]) {
     var failed = Set<String>()
+    var confirmed = Set<String>()
     for e in entries {
-      if case .failed(let k, let n) = e { failed.insert("\(k.rawValue) \(n)") }
+      switch e {
+      case .failed(let k, let n): failed.insert("\(k.rawValue) \(n)")
+      case .intent(let k, let n): unconfirmed.insert("\(k.rawValue) \(n)")
+      case .created(let k, let n, let proof):
+        confirmed.insert("\(k.rawValue) \(n)")
+        if k == .netns, let proof { proofs[n] = proof }
+      case .bridgeNamespace: break
+      }
     }
+    unconfirmed.subtract(confirmed)
+    unconfirmed.subtract(failed)
     var seen = Set<String>()
     for e in entries {
       switch e {
-      case .intent(let k, let n), .created(let k, let n):
+      case .intent(let k, let n), .created(let k, let n, _):
         let key = "\(k.rawValue) \(n)"
         guard !failed.contains(key), seen.insert(key).inserted else { continue }
         switch k {

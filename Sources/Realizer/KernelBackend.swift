@@ -10,6 +10,10 @@ public protocol KernelBackend: AnyObject {
   /// group, how many of its steps were applied and the error that stopped it, if any; a
   /// group never started has applied 0 and no error.
   func applyConcurrently(_ groups: [[Step]]) -> [GroupOutcome]
+
+  /// What identifies an object this backend just created (a namespace's nsfs inode), for the
+  /// journal; nil when there is nothing to prove it by.
+  func proof(_ kind: JournalEntry.Kind, _ name: String) -> UInt64?
 }
 
 public struct GroupOutcome {
@@ -23,6 +27,8 @@ public struct GroupOutcome {
 }
 
 extension KernelBackend {
+  public func proof(_ kind: JournalEntry.Kind, _ name: String) -> UInt64? { nil }
+
   /// One group after the other, stopping at the first failure: exactly the sequential
   /// semantics, which is what a backend gets unless it can do better.
   public func applyConcurrently(_ groups: [[Step]]) -> [GroupOutcome] {

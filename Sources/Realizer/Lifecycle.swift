@@ -12,6 +12,12 @@ public struct PreflightError: Error, CustomStringConvertible {
   }
 }
 
+/// Not enough of a machine resource (file descriptors) to go ahead; nothing was changed.
+public struct ResourceError: Error, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
 /// `up` failed part-way; `realize` says which step and how the rollback went.
 public struct UpError: Error, CustomStringConvertible {
   public var realize: RealizeError
@@ -38,15 +44,21 @@ public enum Lifecycle {
   ) throws -> UpReport {
     let start = monotonicSeconds()
     let plan = Planner.plan(topology, staticNeighbours: staticNeighbours)
+    // A socket per namespace stays open while it is built.
+    if let message = Descriptors.shortfall(plan.namespaces.count + 64, for: "up of \(plan.namespaces.count) namespaces") {
+      throw ResourceError(message: message)
+    }
     if replace { _ = try down(topology.name) }
     NetworkNamespace.sweepAnchors()
     let state = try StateStore.begin(
       StateDocument(file: file, created: Date(), topology: topology, staticNeighbours: staticNeighbours))
     let backend: SystemBackend
     do {
-      let net = try NetlinkBackend(bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace)
+      let net = try NetlinkBackend(
+        bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace, namespaceMarker: plan.names.hostAlias)
       backend = SystemBackend(net: net, logDirectory: state.directory + "/logs")
-      let problems = Preflight.problems(plan, root: try net.socket(nil))
+      let needsCgroups = plan.steps.contains { if case .createCgroup = $0.step { return true } else { return false } }
+      let problems = Preflight.problems(plan, root: try net.socket(nil), cgroups: needsCgroups ? try backend.cgroups() : nil)
       if !problems.isEmpty { throw PreflightError(problems: problems) }
     } catch {
       state.remove()
@@ -62,7 +74,17 @@ public enum Lifecycle {
     let t1 = monotonicSeconds()
     // Only return once the network carries traffic (see waitUntilReady).
     let hostLinks = Set(topology.ends(of: .host).map(\.interface))
-    let late = backend.net.waitUntilReady(plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks)
+    let late = backend.net.waitUntilReady(plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks, shouldStop: shouldStop)
+    if shouldStop() {
+      // Everything is built: undo it all from the journal, as `down` would.
+      let report = Teardown.run(JournalSummary(state.entries()), names: plan.names, topology: topology, system: backend)
+      if report.failures.isEmpty { state.remove() }
+      throw UpError(
+        realize: RealizeError(
+          index: plan.steps.count - 1, count: plan.steps.count, step: plan.steps[plan.steps.count - 1].step,
+          underlying: Interrupted(), rollbackFailures: report.failures),
+        stateKept: !report.failures.isEmpty)
+    }
     if !late.isEmpty {
       FileHandle.standardError.write("nstopo: warning: not up after 3 s: \(late.prefix(5).joined(separator: ", "))\n".data(using: .utf8)!)
     }
@@ -100,7 +122,7 @@ public enum Lifecycle {
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
   /// when the topology is not up (which is not an error: `down` is idempotent). Refuses
   /// (`StateError.testing`) while a `test` runs on it.
-  public static func down(_ name: String) throws -> Teardown.Report? {
+  public static func down(_ name: String, shouldStop: () -> Bool = { false }) throws -> Teardown.Report? {
     StateStore.sweepTemporary(name)
     NetworkNamespace.sweepAnchors()
     guard let state = try StateStore.open(name) else { return nil }
@@ -110,8 +132,10 @@ public enum Lifecycle {
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
     let topology = StateStore.document(name)?.topology
-    let report = Teardown.run(summary, names: KernelNames(topology: name), topology: topology, system: backend)
-    if report.failures.isEmpty { state.remove() }
+    var report = Teardown.run(summary, names: KernelNames(topology: name), topology: topology, system: backend, shouldStop: shouldStop)
+    if report.failures.isEmpty && !report.interrupted {
+      report.failures += state.remove()
+    }
     return report
   }
 }

@@ -5,20 +5,38 @@ import Planner
 /// The real backend: one netlink socket per namespace, opened inside it, so every later call
 /// acts there from this thread without `setns`. Confine an instance to one thread.
 public final class NetlinkBackend: KernelBackend {
+  /// A namespace's socket. The namespace's own descriptor is opened only while a call needs
+  /// it (a veth's peer, a sysctl): a thousand namespaces then hold a thousand descriptors,
+  /// not two thousand. The root namespace keeps its one.
   final class Handle {
-    let fd: Int32
+    let name: String?
     let socket: NetlinkSocket
+    private let rootFD: Int32?
     var indexes: [String: Int32] = [:]
     lazy var raw: Result<RawRouteSocket, Error> = Result {
-      try RawRouteSocket(namespaceFD: fd, name: socket.namespaceName)
+      try withNamespaceFD { try RawRouteSocket(namespaceFD: $0, name: socket.namespaceName) }
     }
 
-    init(fd: Int32, socket: NetlinkSocket) {
-      self.fd = fd
+    init(name: String, socket: NetlinkSocket) {
+      self.name = name
       self.socket = socket
+      rootFD = nil
     }
 
-    deinit { close(fd) }
+    init(rootFD: Int32, socket: NetlinkSocket) {
+      name = nil
+      self.socket = socket
+      self.rootFD = rootFD
+    }
+
+    deinit { if let rootFD { close(rootFD) } }
+
+    func withNamespaceFD<T>(_ body: (Int32) throws -> T) throws -> T {
+      if let rootFD { return try body(rootFD) }
+      let fd = try NetworkNamespace.open(name!)
+      defer { close(fd) }
+      return try body(fd)
+    }
   }
 
   private var handles: [String: Handle] = [:]
@@ -30,11 +48,27 @@ public final class NetlinkBackend: KernelBackend {
   /// Things that went wrong without failing the operation (e.g. a namespace still held).
   public private(set) var warnings: [String] = []
 
-  public init(bridgeNamespace: String? = nil) throws {
+  public init(bridgeNamespace: String? = nil, namespaceMarker: String? = nil) throws {
     let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemError("open", "/proc/thread-self/ns/net", errno: errno) }
-    root = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: nil, name: "the root namespace"))
+    do {
+      root = Handle(rootFD: fd, socket: try NetlinkSocket(namespaceFD: nil, name: "the root namespace"))
+    } catch {
+      close(fd)
+      throw error
+    }
     self.bridgeNamespace = bridgeNamespace
+    self.namespaceMarker = namespaceMarker
+  }
+
+  /// Put on the loopback of every namespace this backend creates (`ip link set lo alias
+  /// nstopo:<topology>`), inside it and before it has its name: `down` trusts a namespace
+  /// whose creation the journal never confirmed only if it carries this mark.
+  public let namespaceMarker: String?
+
+  /// Equivalent to `stat -c %i /run/netns/NAME`: the nsfs inode of a namespace just created.
+  public func proof(_ kind: JournalEntry.Kind, _ name: String) -> UInt64? {
+    kind == .netns ? NetworkNamespace.inode(name) : nil
   }
 
   deinit { NetworkNamespace.releaseAnchor() }
@@ -44,14 +78,10 @@ public final class NetlinkBackend: KernelBackend {
     guard let ns else { return root }
     if let h = handles[ns] { return h }
     let fd = try NetworkNamespace.open(ns)
-    do {
-      let h = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: fd, name: ns))
-      handles[ns] = h
-      return h
-    } catch {
-      close(fd)
-      throw error
-    }
+    defer { close(fd) }
+    let h = Handle(name: ns, socket: try NetlinkSocket(namespaceFD: fd, name: ns))
+    handles[ns] = h
+    return h
   }
 
   /// A socket in `ns` (nil: root), for reading the kernel back.
@@ -130,24 +160,28 @@ public final class NetlinkBackend: KernelBackend {
   private func perform(_ step: Step) throws {
     switch step {
     case .createNamespace(let n):
-      let fd = try NetworkNamespace.create(n)
-      do {
-        handles[n] = Handle(fd: fd, socket: try NetlinkSocket(namespaceFD: fd, name: n))
-      } catch {
-        close(fd)
-        try? NetworkNamespace.delete(n)
-        throw error
+      // The socket is opened inside the new namespace, before it is named: no setns later.
+      var socket: NetlinkSocket?
+      let marker = namespaceMarker
+      let fd = try NetworkNamespace.create(n) {
+        let s = try NetlinkSocket(namespaceFD: nil, name: n)
+        if let marker { try s.setAlias("lo", marker) }
+        socket = s
       }
+      close(fd)
+      handles[n] = Handle(name: n, socket: socket!)
     case .deleteNamespace(let n):
       try deleteNamespace(n)
     case .createBridge(let ns, let name, let mac):
       try handle(ns).raw.get().addBridge(name: name, mac: mac.bytes)
     case .createVeth(let v):
       let master = try v.master.map { try ifindex(v.ns, $0) }
-      let peerFD = try handle(v.peerNamespace).fd
-      try handle(v.ns).socket.addVeth(
-        name: v.name, mac: v.mac.bytes, master: master, peerName: v.peerName, peerMAC: v.peerMAC.bytes,
-        peerNamespaceFD: peerFD)
+      let node = try handle(v.ns)
+      try handle(v.peerNamespace).withNamespaceFD { peerFD in
+        try node.socket.addVeth(
+          name: v.name, mac: v.mac.bytes, master: master, peerName: v.peerName, peerMAC: v.peerMAC.bytes,
+          peerNamespaceFD: peerFD)
+      }
       if let alias = v.alias { try handle(v.ns).socket.setAlias(v.name, alias) }
     case .deleteLink(let ns, let name):
       try handle(ns).socket.deleteLink(name)
@@ -176,11 +210,11 @@ public final class NetlinkBackend: KernelBackend {
       // Only ever the inverse of entries on links that are deleted with them.
       break
     case .setForwarding(let ns, let on):
-      try Sysctl.setForwarding(on, namespaceFD: try handle(ns).fd, name: ns)
+      try handle(ns).withNamespaceFD { try Sysctl.setForwarding(on, namespaceFD: $0, name: ns) }
     case .setIPv6(let ns, let on):
-      try Sysctl.setIPv6(on, namespaceFD: try handle(ns).fd, name: ns)
+      try handle(ns).withNamespaceFD { try Sysctl.setIPv6(on, namespaceFD: $0, name: ns) }
     case .setBridgeNetfilter(let ns, let on):
-      try Sysctl.setBridgeNetfilter(on, namespaceFD: try handle(ns).fd, name: ns)
+      try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
     case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses:
       preconditionFailure("\(step.op) is not a netlink step: apply it through SystemBackend")
     }
@@ -190,7 +224,9 @@ public final class NetlinkBackend: KernelBackend {
   /// count) carries traffic. A link just brought up keeps the `noop` qdisc, which drops every
   /// packet, until the kernel's linkwatch work activates it, asynchronously; a probe sent in
   /// that window is lost. Returns the links still not ready after `timeout` seconds.
-  public func waitUntilReady(_ namespaces: [String?], rootLinks: Set<String>, timeout: Double = 3) -> [String] {
+  public func waitUntilReady(
+    _ namespaces: [String?], rootLinks: Set<String>, timeout: Double = 3, shouldStop: () -> Bool = { false }
+  ) -> [String] {
     var pending = namespaces
     let deadline = monotonicSeconds() + timeout
     var notReady: [String] = []
@@ -202,7 +238,7 @@ public final class NetlinkBackend: KernelBackend {
         notReady += waiting.map { "\($0.name) in \(ns ?? "the root namespace")" }
         return !waiting.isEmpty
       }
-      if pending.isEmpty || monotonicSeconds() > deadline { return notReady }
+      if pending.isEmpty || monotonicSeconds() > deadline || shouldStop() { return notReady }
       usleep(2000)
     }
   }

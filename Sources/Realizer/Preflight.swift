@@ -1,13 +1,19 @@
 import Foundation
 import Netlink
+import NodeRuntime
 import Planner
 import TopologyModel
 
 /// Checks made before anything is created, so that a refused `up` changes nothing.
 public enum Preflight {
   /// Every problem found; empty when `up` may go ahead.
-  public static func problems(_ plan: Plan, root: NetlinkSocket) -> [String] {
+  public static func problems(_ plan: Plan, root: NetlinkSocket, cgroups: CgroupSystem? = nil) -> [String] {
     var problems: [String] = []
+    if let cgroups {
+      for case .createCgroup(let path, _) in plan.steps.map(\.step) where cgroups.exists(path) {
+        problems.append("cgroup '\(path)' already exists (\(cgroups.directories(path).joined(separator: ", "))); nstopo never takes over a cgroup it did not create")
+      }
+    }
     for ns in plan.namespaces where NetworkNamespace.exists(ns) {
       problems.append("namespace '\(ns)' already exists (\(NetworkNamespace.path(ns))); nstopo never takes over a namespace it did not create")
     }

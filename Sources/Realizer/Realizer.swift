@@ -58,13 +58,18 @@ public enum Realizer {
           if let t = tracked { try? journal?.record([.failed(t.0, t.1)]) }
           throw error
         }
-        if let t = tracked { try journal?.record([.created(t.0, t.1)]) }
+        if let t = tracked { try journal?.record([.created(t.0, t.1, proof: backend.proof(t.0, t.1))]) }
         done.append(step)
       } catch {
         let failures = rollback(done, backend: backend)
         throw RealizeError(index: i, count: plan.steps.count, step: step, underlying: error, rollbackFailures: failures)
       }
       i += 1
+    }
+    // Interrupted during the last step (the `run` wave's watch): still a rollback, not an up.
+    if shouldStop(), let last = plan.steps.last {
+      let failures = rollback(done, backend: backend)
+      throw RealizeError(index: plan.steps.count - 1, count: plan.steps.count, step: last.step, underlying: Interrupted(), rollbackFailures: failures)
     }
   }
 
@@ -108,7 +113,7 @@ public enum Realizer {
       var lines: [JournalEntry] = []
       for (t, o) in zip(tracked, outcomes) {
         guard let t else { continue }
-        lines.append(o.applied > 0 ? .created(t.0, t.1) : .failed(t.0, t.1))
+        lines.append(o.applied > 0 ? .created(t.0, t.1, proof: backend.proof(t.0, t.1)) : .failed(t.0, t.1))
       }
       try journal?.record(lines)
     } catch {

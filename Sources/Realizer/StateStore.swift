@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import Glibc
 import TopologyModel
@@ -34,6 +35,10 @@ public enum StateError: Error, CustomStringConvertible {
   case notUp(String)
   case testing(String)
   case io(String)
+  /// A name that the language's rules refuse: it never becomes part of a path.
+  case badName(String, problem: String)
+  /// State that nstopo did not make, or that others could have changed: left alone.
+  case unsafe(String)
 
   public var description: String {
     switch self {
@@ -45,102 +50,180 @@ public enum StateError: Error, CustomStringConvertible {
     case .notUp(let n): return "topology '\(n)' is not up"
     case .testing(let n): return "topology '\(n)' is being tested by another `nstopo test`; try again when it is done"
     case .io(let m): return m
+    case .badName(let n, let problem): return "'\(n.debugDescription.dropFirst().dropLast())' is not a topology name: it \(problem)"
+    case .unsafe(let m): return m
     }
   }
 }
 
+/// The state of every topology that is up, in /run/nstopo. Every name is checked with the
+/// language's rules (`NameRules`) before it becomes part of a path, every folder is opened
+/// through `StateFolder`, and nothing outside /run/nstopo/<topology>/ is ever written or removed.
 public enum StateStore {
   /// Overridable for tests; the README documents /run/nstopo.
   nonisolated(unsafe) public static var root = "/run/nstopo"
 
+  /// For messages and tests; call `validate` first wherever the path is used.
   public static func directory(_ name: String) -> String { "\(root)/\(name)" }
+
+  /// Refuses a name that is not a topology name by the language's rules (`..`, `.`, ``,
+  /// anything with `/`).
+  public static func validate(_ name: String) throws(StateError) {
+    if let problem = NameRules.topologyProblem(name) { throw .badName(name, problem: problem) }
+  }
+
+  /// /run/nstopo, checked; created when `create` (as root's private folder).
+  static func rootFolder(create: Bool) throws(StateError) -> StateFolder? {
+    if create && mkdir(root, 0o755) != 0 && errno != EEXIST {
+      throw .io("cannot create \(root): \(String(cString: strerror(errno)))")
+    }
+    return try StateFolder.open(path: root)
+  }
+
+  /// The topology's folder, checked; nil when it does not exist.
+  static func folder(_ name: String) throws(StateError) -> StateFolder? {
+    try validate(name)
+    guard let r = try rootFolder(create: false) else { return nil }
+    return try StateFolder.open(name, in: r)
+  }
 
   /// Claims the topology name: creates its state folder atomically, with the journal already
   /// locked, so two concurrent `up` of one name cannot both win.
   public static func begin(_ doc: StateDocument) throws -> StateHandle {
     let name = doc.topology.name
-    if mkdir(root, 0o755) != 0 && errno != EEXIST { throw StateError.io("cannot create \(root): \(String(cString: strerror(errno)))") }
-    sweepTemporary(name)
-    try refuseExisting(name)
-    let tmp = "\(root)/.\(name).\(getpid())"
-    removeTree(tmp)
-    guard mkdir(tmp, 0o755) == 0 else { throw StateError.io("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-    let fd = Glibc.open("\(tmp)/journal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    try validate(name)
+    guard let r = try rootFolder(create: true) else { throw StateError.io("cannot open \(root)") }
+    sweepTemporary(name, in: r)
+    try refuseExisting(name, in: r)
+    let tmp = ".\(name).\(getpid())"
+    r.removeFolder(tmp)
+    guard mkdirat(r.fd, tmp, 0o700) == 0 else {
+      throw StateError.io("cannot create \(root)/\(tmp): \(String(cString: strerror(errno)))")
+    }
+    guard let folder = try StateFolder.open(tmp, in: r) else { throw StateError.io("cannot open \(root)/\(tmp)") }
+    let fd = folder.openFile("journal", O_RDWR | O_CREAT | O_EXCL | O_APPEND)
     guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      removeTree(tmp)
-      throw StateError.io("cannot lock \(tmp)/journal")
+      if fd >= 0 { close(fd) }
+      r.removeFolder(tmp)
+      throw StateError.io("cannot lock \(root)/\(tmp)/journal")
     }
     do {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       encoder.dateEncodingStrategy = .iso8601
-      try encoder.encode(doc).write(to: URL(fileURLWithPath: "\(tmp)/state.json"))
-      try "\(getpid())\n".write(toFile: "\(tmp)/pid", atomically: false, encoding: .utf8)
+      try folder.write("state.json", Array(try encoder.encode(doc)))
+      try folder.write("pid", Array("\(getpid())\n".utf8))
     } catch {
       close(fd)
-      removeTree(tmp)
-      throw StateError.io("cannot write state in \(tmp): \(error)")
+      r.removeFolder(tmp)
+      throw StateError.io("cannot write state in \(root)/\(tmp): \(error)")
     }
-    if rename(tmp, directory(name)) != 0 {
+    if nstopo_rename_noreplace(r.fd, tmp, r.fd, name) != 0 {
       close(fd)
-      removeTree(tmp)
-      try refuseExisting(name)
+      r.removeFolder(tmp)
+      try refuseExisting(name, in: r)
       throw StateError.busy(name, pid: nil)
     }
-    return StateHandle(name: name, fd: fd)
+    return StateHandle(name: name, folder: folder, fd: fd)
   }
 
-  private static func refuseExisting(_ name: String) throws {
-    let dir = directory(name)
-    guard access(dir, F_OK) == 0 else { return }
-    let fd = Glibc.open("\(dir)/journal", O_RDONLY | O_CLOEXEC)
+  private static func refuseExisting(_ name: String, in r: StateFolder) throws(StateError) {
+    guard r.exists(name) else { return }
+    guard let folder = try StateFolder.open(name, in: r) else { return }
+    let fd = folder.openFile("journal", O_RDONLY)
     if fd >= 0 {
       defer { close(fd) }
-      if flock(fd, LOCK_EX | LOCK_NB) != 0 { throw StateError.busy(name, pid: pid(of: name)) }
+      if flock(fd, LOCK_EX | LOCK_NB) != 0 { throw .busy(name, pid: lockHolder(fd)) }
     }
-    if access("\(dir)/complete", F_OK) == 0 { throw StateError.alreadyUp(name) }
-    throw StateError.interrupted(name)
+    if folder.exists("complete") { throw .alreadyUp(name) }
+    throw .interrupted(name)
   }
 
   /// Removes `.<name>.<pid>` folders whose `up` died (SIGKILL) before claiming the name. They
   /// hold no journal entries yet: nothing is created before the rename.
   public static func sweepTemporary(_ name: String) {
+    guard NameRules.topologyProblem(name) == nil, let r = try? rootFolder(create: false) else { return }
+    sweepTemporary(name, in: r)
+  }
+
+  private static func sweepTemporary(_ name: String, in r: StateFolder) {
     let prefix = ".\(name)."
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix(prefix) {
+    for entry in r.entries() where entry.hasPrefix(prefix) {
       guard let pid = pid_t(entry.dropFirst(prefix.count)) else { continue }
-      if kill(pid, 0) != 0 && errno == ESRCH { removeTree("\(root)/\(entry)") }
+      if kill(pid, 0) != 0 && errno == ESRCH { r.removeFolder(entry) }
     }
   }
 
-  static func pid(of name: String) -> String? {
-    (try? String(contentsOfFile: "\(directory(name))/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+  /// The process holding the flock on `fd`'s file, from /proc/locks (`1: FLOCK ADVISORY
+  /// WRITE PID MAJ:MIN:INODE 0 EOF`): the nstopo that is changing the topology now, not the
+  /// `up` that wrote the state.
+  static func lockHolder(_ fd: Int32) -> String? {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return nil }
+    let dev = UInt64(st.st_dev)
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+    let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+    let key = "\(hex2(major)):\(hex2(minor)):\(st.st_ino)"
+    let text = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+    for line in text.split(separator: "\n") {
+      let f = line.split(separator: " ")
+      // Skip blocked waiters ("1: -> FLOCK ...").
+      guard f.count >= 6, f[1] == "FLOCK", f[5] == key else { continue }
+      return String(f[4])
+    }
+    return nil
+  }
+
+  private static func hex2(_ v: UInt64) -> String {
+    let h = String(v, radix: 16)
+    return h.count < 2 ? "0" + h : h
   }
 
   /// Locks an existing state for `down`; nil when the topology is not up.
-  public static func open(_ name: String) throws -> StateHandle? {
-    let dir = directory(name)
-    let fd = Glibc.open("\(dir)/journal", O_RDWR | O_APPEND | O_CLOEXEC)
+  public static func open(_ name: String) throws(StateError) -> StateHandle? {
+    guard let folder = try folder(name) else { return nil }
+    var fd = folder.openFile("journal", O_RDWR | O_APPEND)
     if fd < 0 {
-      if access(dir, F_OK) == 0 {
-        // A folder without a journal: an `up` died before its first write. Claim it anyway.
-        let fd2 = Glibc.open("\(dir)/journal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd2 >= 0, flock(fd2, LOCK_EX | LOCK_NB) == 0 else { throw StateError.busy(name, pid: pid(of: name)) }
-        return StateHandle(name: name, fd: fd2)
-      }
-      return nil
+      if errno == ELOOP { throw .unsafe("\(folder.path)/journal is a symbolic link, not a journal nstopo wrote; nstopo leaves the topology alone") }
+      guard errno == ENOENT else { throw .io("cannot open \(folder.path)/journal: \(String(cString: strerror(errno)))") }
+      // A folder without a journal: an `up` died before its first write. Claim it anyway.
+      fd = folder.openFile("journal", O_RDWR | O_CREAT | O_APPEND)
+      guard fd >= 0 else { throw .io("cannot create \(folder.path)/journal: \(String(cString: strerror(errno)))") }
     }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      let holder = lockHolder(fd)
       close(fd)
-      throw StateError.busy(name, pid: pid(of: name))
+      throw .busy(name, pid: holder)
     }
-    return StateHandle(name: name, fd: fd)
+    return StateHandle(name: name, folder: folder, fd: fd)
   }
 
-  public static func document(_ name: String) -> StateDocument? {
-    guard let data = FileManager.default.contents(atPath: "\(directory(name))/state.json") else { return nil }
+  /// The stored document; nil when the topology has no state. Throws for a bad name or state
+  /// that is not nstopo's.
+  public static func load(_ name: String) throws(StateError) -> StateDocument? {
+    guard let folder = try folder(name), let data = folder.read("state.json") else { return nil }
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601
-    return try? decoder.decode(StateDocument.self, from: data)
+    return try? decoder.decode(StateDocument.self, from: Data(data))
+  }
+
+  /// `load`, with every problem read as "no state".
+  public static func document(_ name: String) -> StateDocument? {
+    (try? load(name)) ?? nil
+  }
+
+  /// The document of a topology that is up and not being changed: what `test`, `exec` and
+  /// `shell` need. Throws `.notUp`, `.busy` (an `up` or `down` holds it) or `.interrupted`.
+  public static func requireUp(_ name: String) throws(StateError) -> StateDocument {
+    guard let doc = try load(name) else {
+      if try folder(name) != nil, phase(name) == .busy { throw .busy(name, pid: nil) }
+      throw .notUp(name)
+    }
+    switch phase(name) {
+    case .up: return doc
+    case .busy: throw .busy(name, pid: nil)
+    case .interrupted: throw .interrupted(name)
+    }
   }
 
   public enum Phase: String, Sendable, Codable {
@@ -149,46 +232,45 @@ public enum StateStore {
     case interrupted
   }
 
-  /// Names of every topology with state, sorted.
+  /// Names of every topology with state, sorted (only names that the language allows).
   public static func names() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    guard let r = try? rootFolder(create: false) else { return [] }
+    return r.entries().filter { NameRules.topologyProblem($0) == nil }.sorted()
   }
 
   public static func phase(_ name: String) -> Phase {
-    let dir = directory(name)
-    let fd = Glibc.open("\(dir)/journal", O_RDONLY | O_CLOEXEC)
+    guard let folder = try? folder(name) else { return .interrupted }
+    let fd = folder.openFile("journal", O_RDONLY)
     if fd >= 0 {
       defer { close(fd) }
       if flock(fd, LOCK_SH | LOCK_NB) != 0 { return .busy }
     }
-    return access("\(dir)/complete", F_OK) == 0 ? .up : .interrupted
+    return folder.exists("complete") ? .up : .interrupted
   }
 
   /// Takes the topology's test lock, or throws `.testing` when another test holds it. The
   /// lock goes with the returned descriptor.
-  public static func lockForTest(_ name: String) throws -> Int32 {
-    let path = "\(directory(name))/test.lock"
-    let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw StateError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+  public static func lockForTest(_ name: String) throws(StateError) -> Int32 {
+    guard let folder = try folder(name) else { throw .notUp(name) }
+    let fd = folder.openFile("test.lock", O_RDWR | O_CREAT)
+    guard fd >= 0 else { throw .io("cannot open \(folder.path)/test.lock: \(String(cString: strerror(errno)))") }
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
       close(fd)
-      throw StateError.testing(name)
+      throw .testing(name)
     }
     return fd
-  }
-
-  static func removeTree(_ path: String) {
-    try? FileManager.default.removeItem(atPath: path)
   }
 }
 
 /// A locked topology state. Appends journal lines as objects are created.
 public final class StateHandle: JournalSink {
   public let name: String
+  let folder: StateFolder
   let fd: Int32
 
-  init(name: String, fd: Int32) {
+  init(name: String, folder: StateFolder, fd: Int32) {
     self.name = name
+    self.folder = folder
     self.fd = fd
   }
 
@@ -210,19 +292,30 @@ public final class StateHandle: JournalSink {
     }
   }
 
+  /// The journal's lines, read through the locked descriptor (never by path).
   public func entries() -> [JournalEntry] {
-    let text = (try? String(contentsOfFile: "\(directory)/journal", encoding: .utf8)) ?? ""
-    return text.split(separator: "\n").compactMap { JournalEntry(line: String($0)) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var offset: off_t = 0
+    while true {
+      let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      bytes += buffer[0..<n]
+      offset += off_t(n)
+    }
+    return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { JournalEntry(line: String($0)) }
   }
 
   public func markComplete() throws {
-    guard FileManager.default.createFile(atPath: "\(directory)/complete", contents: Data()) else {
-      throw StateError.io("cannot write \(directory)/complete")
-    }
+    try folder.write("complete", [])
   }
 
-  /// Removes the state folder; the lock goes with the descriptor when this handle dies.
-  public func remove() {
-    StateStore.removeTree(directory)
+  /// Removes the state folder, never following a link; the lock goes with the descriptor
+  /// when this handle dies. Returns what could not be removed.
+  @discardableResult
+  public func remove() -> [String] {
+    guard let r = try? StateStore.rootFolder(create: false) else { return [] }
+    return r.removeFolder(name)
   }
 }

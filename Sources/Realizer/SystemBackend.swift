@@ -58,6 +58,8 @@ public final class SystemBackend: KernelBackend {
     }
   }
 
+  public func proof(_ kind: JournalEntry.Kind, _ name: String) -> UInt64? { net.proof(kind, name) }
+
   /// Namespace groups are netlink work only.
   public func applyConcurrently(_ groups: [[Step]]) -> [GroupOutcome] { net.applyConcurrently(groups) }
 

@@ -19,10 +19,16 @@ public enum Teardown {
     public var linksDeleted = 0
     public var warnings: [String] = []
     public var failures: [String] = []
+    /// Stopped by `shouldStop` (Ctrl-C) after finishing the step at hand: the state is kept,
+    /// and another `down` finishes the job.
+    public var interrupted = false
+    /// What is left when interrupted: namespaces, then cgroups.
+    public var namespacesLeft = 0
   }
 
   public static func run(
-    _ summary: JournalSummary, names: KernelNames, topology: Topology? = nil, system: SystemBackend
+    _ journal: JournalSummary, names: KernelNames, topology: Topology? = nil, system: SystemBackend,
+    shouldStop: () -> Bool = { false }
   ) -> Report {
     var report = Report()
     let profiling = getenv("NSTOPO_PROFILE") != nil
@@ -34,9 +40,22 @@ public enum Teardown {
       mark = now
     }
     let backend = system.net
+    let ownership = Ownership(names: names, topology: topology)
+    var (summary, refused) = ownership.filter(journal)
+    report.warnings += refused
+    // Namespaces whose identity cannot be proven are left alone, as foreign ones are.
+    summary.namespaces = summary.namespaces.filter { ns in
+      guard NetworkNamespace.exists(ns), let why = ownership.unproven(ns, summary, socket: { try backend.socket($0) }) else { return true }
+      report.warnings.append("left namespace '\(ns)' alone: \(why); if it is yours, `ip netns del \(ns)`")
+      return false
+    }
+    if let b = summary.bridgeNamespace, !summary.namespaces.contains(b) { summary.bridgeNamespace = nil }
     backend.bridgeNamespace = summary.bridgeNamespace
-    // Processes first: they hold their namespaces alive.
-    let nodeCgroups = summary.cgroups.reversed().filter { $0.contains("/") }
+    // Processes first: they hold their namespaces alive. Only in cgroups that up confirmed it
+    // created: one it died before confirming may be someone else's (it is removed only if empty).
+    let nodeCgroups = summary.cgroups.reversed().filter {
+      $0.contains("/") && !summary.unconfirmed.contains("\(JournalEntry.Kind.cgroup.rawValue) \($0)")
+    }
     if !summary.cgroups.isEmpty {
       do {
         let cg = try system.cgroups()
@@ -48,6 +67,11 @@ public enum Teardown {
       }
     }
     lap("stop processes")
+    if shouldStop() {
+      report.interrupted = true
+      report.namespacesLeft = summary.namespaces.filter(NetworkNamespace.exists).count
+      return report
+    }
     for link in summary.hostLinks {
       do {
         guard let info = try backend.socket(nil).link(named: link) else { continue }
@@ -88,6 +112,11 @@ public enum Teardown {
       lap("bridge namespace (and its veth pairs)")
     }
     for ns in order where NetworkNamespace.exists(ns) {
+      if shouldStop() {
+        report.interrupted = true
+        report.namespacesLeft = order.filter(NetworkNamespace.exists).count
+        return report
+      }
       do {
         try backend.apply(.deleteNamespace(ns))
         report.namespacesDeleted += 1
@@ -98,6 +127,10 @@ public enum Teardown {
     lap("namespaces")
     if !summary.cgroups.isEmpty, let cg = try? system.cgroups() {
       for path in summary.cgroups.reversed() {
+        if summary.unconfirmed.contains("\(JournalEntry.Kind.cgroup.rawValue) \(path)") && !cg.pids(path).isEmpty {
+          report.warnings.append("left cgroup '\(path)' alone: up was stopped before it could record creating it, and it has processes nstopo never started")
+          continue
+        }
         do { try cg.remove(path) } catch { report.failures.append("\(error)") }
       }
     }

@@ -15,13 +15,19 @@ struct Down: ParsableCommand {
   func run() throws {
     try nstopo.run {
       try requireRoot("down")
-      let name = topologyName(topology)
+      let name = try topologyName(topology)
+      installInterruptHandler()
       let start = Date()
-      guard let report = try mapKernelErrors({ try Lifecycle.down(name) }) else {
+      guard let report = try mapKernelErrors({ try Lifecycle.down(name) { interrupted != 0 } }) else {
         print("down: topology \(name) is not up")
         return Exit.ok
       }
       for w in report.warnings { printError("nstopo: warning: \(w)") }
+      if report.interrupted {
+        throw Failure(
+          "down: interrupted after removing \(report.namespacesDeleted) namespace\(report.namespacesDeleted == 1 ? "" : "s"); \(report.namespacesLeft) namespace\(report.namespacesLeft == 1 ? " is" : "s are") left, with the state: run `nstopo down \(name)` again to finish",
+          code: Exit.interrupted)
+      }
       if !report.failures.isEmpty {
         throw Failure(
           "down: could not remove everything of \(name) (the state is kept; run down again):\n"

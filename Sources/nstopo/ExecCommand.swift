@@ -10,10 +10,8 @@ import TopologyModel
 /// Runs a command inside a node of a topology that is up: its cgroup, its network namespace
 /// and its chroot, as the tutorial does by hand.
 func runInNode(_ topologyArgument: String, _ node: String, argv: [String], environment: [String]) throws -> Int32 {
-  let name = topologyName(topologyArgument)
-  guard let doc = StateStore.document(name), StateStore.phase(name) == .up else {
-    throw Failure("topology '\(name)' is not up (see `nstopo status`)", code: Exit.noInput)
-  }
+  let name = try topologyName(topologyArgument)
+  let doc = try requireUp(name, hint: "see `nstopo status`")
   guard let n = doc.topology.node(named: node) else {
     let names = doc.topology.nodes.map(\.name)
     throw Failure(
@@ -87,7 +85,7 @@ struct Shell: ParsableCommand {
   func run() throws {
     try nstopo.run {
       try requireRoot("shell")
-      let name = topologyName(topology)
+      let name = try topologyName(topology)
       let root = StateStore.document(name)?.topology.node(named: node)?.chroot ?? ""
       var shell = "/bin/sh"
       if let s = ProcessInfo.processInfo.environment["SHELL"], FileManager.default.isExecutableFile(atPath: root + s) { shell = s }

@@ -13,6 +13,9 @@ enum Exit {
   static let alreadyUp: Int32 = 73
   static let busy: Int32 = 75
   static let noPermission: Int32 = 77
+  /// State, or an object, that nstopo did not make or cannot prove its own: left alone.
+  static let refused: Int32 = 78
+  static let interrupted: Int32 = 130
 }
 
 /// An error that carries its own message and exit code.

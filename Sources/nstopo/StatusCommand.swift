@@ -55,11 +55,12 @@ struct Status: ParsableCommand {
         }
         return Exit.ok
       }
-      let name = topologyName(topology)
+      let name = try topologyName(topology)
       guard let doc = StateStore.document(name) else {
         throw Failure("topology '\(name)' is not up (see `nstopo status`)", code: Exit.noInput)
       }
       let plan = Planner.plan(doc.topology)
+      try requireDescriptors(namespaces: plan.namespaces.count, for: "status")
       let nodes = Readback.status(plan, sample: sample)
       let drift = nodes.reduce(0) { $0 + $1.drift.count }
       if json {

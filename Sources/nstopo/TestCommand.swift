@@ -66,11 +66,8 @@ struct Test: ParsableCommand {
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
         _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) { interrupted != 0 } }
       } else {
-        let name = topologyName(self.topology)
-        guard let doc = StateStore.document(name), StateStore.phase(name) == .up else {
-          throw Failure("topology '\(name)' is not up: run `nstopo up FILE` first, or `nstopo test FILE --up`", code: Exit.noInput)
-        }
-        topology = doc.topology
+        let name = try topologyName(self.topology)
+        topology = try requireUp(name, hint: "run `nstopo up FILE` first, or `nstopo test FILE --up`").topology
       }
       defer {
         if up {

@@ -36,7 +36,7 @@ enum TopologyFile {
   /// A file, or else the name of a topology that is up (its stored model).
   static func resolve(_ argument: String) throws -> Topology {
     if FileManager.default.fileExists(atPath: argument) { return try require(argument) }
-    if let doc = StateStore.document(topologyName(argument)) { return doc.topology }
+    if let doc = StateStore.document(try topologyName(argument)) { return doc.topology }
     throw Failure("\(argument): no such file, and no topology of that name is up", code: Exit.noInput)
   }
 

@@ -46,11 +46,15 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     case .interrupted: throw Failure(e.description, code: Exit.alreadyUp)
     case .notUp: throw Failure(e.description, code: Exit.noInput)
     case .io: throw Failure(e.description, code: Exit.kernel)
+    case .badName: throw Failure(e.description, code: Exit.usage)
+    case .unsafe: throw Failure(e.description, code: Exit.refused)
     }
+  } catch let e as ResourceError {
+    throw Failure(e.description, code: Exit.kernel)
   } catch let e as PreflightError {
     throw Failure(e.description, code: Exit.alreadyUp)
   } catch let e as UpError where e.realize.underlying is Interrupted {
-    throw Failure("interrupted at step \(e.realize.index + 1) of \(e.realize.count); " + (e.stateKept ? "run `nstopo down` to finish the cleanup" : "everything was rolled back"), code: 130)
+    throw Failure("interrupted at step \(e.realize.index + 1) of \(e.realize.count); " + (e.stateKept ? "run `nstopo down` to finish the cleanup" : "everything was rolled back"), code: Exit.interrupted)
   } catch let e as UpError {
     throw Failure(e.description, code: Exit.kernel)
   } catch let f as Failure {
@@ -59,5 +63,17 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     throw e
   } catch {
     throw Failure("\(error)", code: Exit.kernel)
+  }
+}
+
+/// The state of a topology that is up, or the reason it cannot be used now: not up (66, with
+/// `hint`), being changed by an `up` or `down` (75), interrupted (73), not nstopo's (78).
+func requireUp(_ name: String, hint: String) throws -> StateDocument {
+  do {
+    return try StateStore.requireUp(name)
+  } catch .notUp {
+    throw Failure("topology '\(name)' is not up: \(hint)", code: Exit.noInput)
+  } catch {
+    return try mapKernelErrors { throw error }
   }
 }

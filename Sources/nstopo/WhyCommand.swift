@@ -56,6 +56,7 @@ struct Why: ParsableCommand {
         return model.reached ? Exit.ok : Exit.mismatch
       }
       let plan = Planner.plan(t)
+      try requireDescriptors(namespaces: plan.namespaces.count, for: "why")
       let (kt, notes) = KernelView.topology(plan)
       let kernel = Predictor(kt).predict(from: source, to: target, address: dst)
       print("kernel: " + describe(kernel))

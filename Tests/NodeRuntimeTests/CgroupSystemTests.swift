@@ -27,7 +27,10 @@ final class CgroupSystemTests: XCTestCase {
     try prepare("\(root)/nstopo-t", files: ["cgroup.subtree_control"])
     try prepare("\(root)/nstopo-t/h1", files: ["cpu.max", "cgroup.procs"])
     let cg = CgroupSystem(version: .v2(root: root))
-    try cg.create("nstopo-t/h1", cpuPercent: 150)
+    // A plain folder gets no files on mkdir, as cgroupfs does: the test makes them, so create's
+    // exclusive mkdir refuses the folder, and the cap is checked through configure.
+    XCTAssertThrowsError(try cg.create("nstopo-t/h1", cpuPercent: 150)) { XCTAssertTrue("\($0)".contains("already exists"), "\($0)") }
+    try cg.configure("nstopo-t/h1", cpuPercent: 150)
     XCTAssertEqual(try String(contentsOfFile: "\(root)/nstopo-t/h1/cpu.max", encoding: .utf8), "150000 100000")
     XCTAssertEqual(try String(contentsOfFile: "\(root)/nstopo-t/cgroup.subtree_control", encoding: .utf8), "+cpu")
     XCTAssertEqual(cg.procsFiles("nstopo-t/h1"), ["\(root)/nstopo-t/h1/cgroup.procs"])
@@ -41,7 +44,8 @@ final class CgroupSystemTests: XCTestCase {
     try prepare("\(cpu)/nstopo-t/h1", files: ["cpu.cfs_period_us", "cpu.cfs_quota_us", "cgroup.procs"])
     try prepare("\(acct)/nstopo-t/h1", files: ["cgroup.procs"])
     let cg = CgroupSystem(version: .v1(cpu: cpu, cpuacct: acct))
-    try cg.create("nstopo-t/h1", cpuPercent: 20)
+    XCTAssertThrowsError(try cg.create("nstopo-t/h1", cpuPercent: 20)) { XCTAssertTrue("\($0)".contains("already exists"), "\($0)") }
+    try cg.configure("nstopo-t/h1", cpuPercent: 20)
     XCTAssertEqual(try String(contentsOfFile: "\(cpu)/nstopo-t/h1/cpu.cfs_period_us", encoding: .utf8), "100000")
     XCTAssertEqual(try String(contentsOfFile: "\(cpu)/nstopo-t/h1/cpu.cfs_quota_us", encoding: .utf8), "20000")
     XCTAssertEqual(cg.procsFiles("nstopo-t/h1"), ["\(cpu)/nstopo-t/h1/cgroup.procs", "\(acct)/nstopo-t/h1/cgroup.procs"])

@@ -18,6 +18,10 @@ long nstopo_statfs_type(const char *path);
 int nstopo_make_shared(const char *path);          // mount --make-shared
 int nstopo_bind_mount(const char *source, const char *target); // mount --bind
 int nstopo_detach_unmount(const char *target);     // umount -l
+/// renameat2(olddirfd, old, newdirfd, new, RENAME_NOREPLACE): fails with EEXIST instead of
+/// replacing an existing entry (plain rename replaces an empty directory). Not in Glibc's
+/// module without _GNU_SOURCE.
+int nstopo_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
 /// setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1): ask the kernel for its error text.
 /// SOL_NETLINK and NETLINK_EXT_ACK are not exported to Swift.
