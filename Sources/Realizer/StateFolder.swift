@@ -32,7 +32,10 @@ final class StateFolder {
       let e = errno
       if e == ENOENT { return nil }
       if e == ELOOP || e == ENOTDIR {
-        throw .unsafe("\(path) is \(e == ELOOP ? "a symbolic link" : "not a folder"), not state that nstopo made; nstopo leaves it alone (remove it by hand if it is stray)")
+        // With O_DIRECTORY, a link gives ENOTDIR: ask what the entry is.
+        var st = stat()
+        let link = lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK
+        throw .unsafe("\(path) is \(link || e == ELOOP ? "a symbolic link" : "not a folder"), not state that nstopo made; nstopo leaves it alone (remove it by hand if it is stray)")
       }
       throw .io("cannot open \(path): \(String(cString: strerror(e)))")
     }

@@ -97,9 +97,16 @@ class KernelTestCase: XCTestCase {
 /// Runs `nstopo ARGS`, returning its exit code and output.
 @discardableResult
 func runNstopo(_ binary: String, _ args: [String], input: String? = nil) throws -> (Int32, String, String) {
+  try runProcess(binary, args, input: input)
+}
+
+/// Runs a program to its end, returning its exit code, stdout and stderr.
+@discardableResult
+func runProcess(_ executable: String, _ args: [String], environment: [String: String]? = nil, input: String? = nil) throws -> (Int32, String, String) {
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: binary)
+  p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = args
+  if let environment { p.environment = environment }
   let out = Pipe()
   let err = Pipe()
   p.standardOutput = out
@@ -111,10 +118,19 @@ func runNstopo(_ binary: String, _ args: [String], input: String? = nil) throws 
     inPipe.fileHandleForWriting.write(input.data(using: .utf8)!)
     try inPipe.fileHandleForWriting.close()
   }
+  // Read both pipes at once: a full stderr must not block the child while stdout is read.
+  final class Box: @unchecked Sendable { var data = Data() }
+  let e = Box()
+  let group = DispatchGroup()
+  group.enter()
+  DispatchQueue.global().async {
+    e.data = err.fileHandleForReading.readDataToEndOfFile()
+    group.leave()
+  }
   let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
+  group.wait()
   p.waitUntilExit()
-  return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
 }
 
 /// Opens a TCP listener inside a namespace (sockets keep their namespace).
