@@ -39,7 +39,9 @@ extension Step {
     case .startProcesses(let launches):
       return launches.map { l in
         let argv = Step.argv(for: l.command)
-        let cmd = argv.first == "/bin/sh" ? "/bin/sh -c '\(l.command)'" : argv.joined(separator: " ")
+        // Single-quoted for the shell: each ' inside becomes '\'' so the line can be pasted.
+        let quoted = "'" + l.command.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        let cmd = argv.first == "/bin/sh" ? "/bin/sh -c \(quoted)" : argv.joined(separator: " ")
         return "cgexec -g cpu:\(l.cgroup) ip netns exec \(l.ns) \(l.root.map { "unshare -m chroot \($0) " } ?? "")\(cmd) &"
       }.joined(separator: "; ")
     case .stopProcesses(let cgroups):

@@ -70,6 +70,7 @@ struct Lexer {
     // A `run` line is shell: `#` inside quotes is text, not a comment.
     var shell = false
     var quote: Character?
+    var quoteColumn = 0
     var escaped = false
     for ch in text {
       column += 1
@@ -84,6 +85,7 @@ struct Lexer {
           if ch == q { quote = nil } else if ch == "\\" && q == "\"" { escaped = true }
         } else if ch == "'" || ch == "\"" {
           quote = ch
+          quoteColumn = column
         } else if ch == "\\" {
           escaped = true
         }
@@ -111,7 +113,7 @@ struct Lexer {
     if !current.isEmpty && !comment { tokens.append(Token(current, line: number, column: currentStart)) }
     if let q = quote {
       diagnostics.append(
-        Diagnostic(.warning, "this `run` line has an unclosed \(q == "'" ? "single" : "double") quote", line: number, column: 1, length: 3,
+        Diagnostic(.warning, "this `run` line has an unclosed \(q == "'" ? "single" : "double") quote", line: number, column: quoteColumn,
           hint: "the shell will refuse it at `up`; close the quote"))
     }
     guard !tokens.isEmpty else { return nil }

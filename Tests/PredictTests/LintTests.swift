@@ -52,6 +52,9 @@ final class LintTests: XCTestCase {
     XCTAssertTrue(f.contains { $0.line == 13 && $0.message == "node 'lonely' reaches no other node" }, "\(f)")
     XCTAssertTrue(f.contains { $0.message == "1 pair reaches its target but the reply cannot come back, which breaks TCP: b has no route back to 10.1.1.0/24" }, "\(f)")
     XCTAssertFalse(f.contains { $0.message.contains("'b'") }, "b reaches r's lan2 address: \(f)")
+    // Located where the reply stops (node b, line 11), so the warning has a file:line:col.
+    XCTAssertTrue(f.contains { $0.line == 11 && $0.message.hasPrefix("1 pair reaches its target") }, "\(f)")
+    XCTAssertTrue(f.allSatisfy { $0.line != nil }, "\(f)")
     XCTAssertFalse(f.contains { $0.message.contains("'alone'") }, "a node without links is isolated on purpose: \(f)")
   }
 
