@@ -5,7 +5,7 @@ BIN := .build/release/nstopo
 
 BENCH_PACKAGES := time python3 netcat-openbsd busybox-static
 
-.PHONY: all deps build release test unit demo bench install clean
+.PHONY: all deps build release test unit fuzz demo bench install clean
 
 all: build
 
@@ -25,12 +25,20 @@ release: deps
 	$(SWIFT) build -c release
 
 # Unit tests (no root) and integration tests against the real kernel (root), a leak check,
-# and the benchmark's smoke run (star-10 once) so that it does not rot.
+# a short seeded fuzz pass, and the benchmark's smoke run (star-10 once) so that it does not rot.
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	@sh scripts/check-leftovers.sh
+	$(MAKE) fuzz COUNT=20000
 	$(MAKE) bench QUICK=1
+
+# The language fuzzer: COUNT seeded inputs (default 1,000,000; SEED=1), token soups and mutated
+# examples through what validate and plan do. Fails on any crash, any input over 1 s or 200 MB;
+# each such input is saved in fuzz-out/ (replay: nstopo-fuzz --replay FILE).
+fuzz: deps
+	$(SWIFT) build -c release --product nstopo-fuzz
+	.build/release/nstopo-fuzz --count $(or $(COUNT),1000000) --seed $(or $(SEED),1) --corpus topologies --out fuzz-out
 
 # Unit tests only: no root, no kernel.
 unit:
@@ -50,4 +58,4 @@ install: release
 	install -m 755 $(BIN) /usr/local/bin/nstopo
 
 clean:
-	rm -rf .build demo.svg demo.json
+	rm -rf .build demo.svg demo.json fuzz-out

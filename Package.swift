@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
   name: "nstopo",
   products: [
-    .executable(name: "nstopo", targets: ["nstopo"])
+    .executable(name: "nstopo", targets: ["nstopo"]),
+    .executable(name: "nstopo-fuzz", targets: ["nstopo-fuzz"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -16,6 +17,8 @@ let package = Package(
     .target(name: "Planner", dependencies: ["TopologyModel"]),
     .target(name: "DOT", dependencies: ["TopologyModel"]),
     .target(name: "Predict", dependencies: ["TopologyModel"]),
+    // What validate and plan do with a file, for the fuzzer and its regression fixtures.
+    .target(name: "FuzzHarness", dependencies: ["TopologyDSL", "Predict", "Planner", "TopologyModel"]),
     // C quarantine.
     .systemLibrary(
       name: "CNetlink",
@@ -35,7 +38,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel"]),
+    .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness"]),
+    .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel", "FuzzHarness"], exclude: ["Fixtures"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),

@@ -11,7 +11,7 @@ public struct LintFinding: Hashable, Sendable {
 public enum Lint {
   /// Most predictions a lint run makes; beyond it the pairwise checks are skipped, so that
   /// validating 10,000 nodes stays fast.
-  public static let budget = 200_000
+  public static let budget = 100_000
 
   public static func findings(_ t: Topology) -> [LintFinding] {
     let p = Predictor(t)

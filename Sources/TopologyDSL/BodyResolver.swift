@@ -107,7 +107,7 @@ extension Resolver {
       target = .node(hop.text)
     } else {
       error("unknown node '\(hop.text)'", at: hop,
-        hint: suggester.didYouMean(hop.text) { nodes.map(\.name) } ?? "name a node or give an address", note: entry.note)
+        hint: suggester.didYouMean(hop.text, at: hop) { nodes.map(\.name) } ?? "name a node or give an address", note: entry.note)
       return nil
     }
     if target == me {
@@ -182,7 +182,7 @@ extension Resolver {
           }
         } else if nodeIndex[name] == nil {
           error("unknown node '\(name)'", at: t,
-            hint: suggester.didYouMean(name) { nodes.map(\.name) } ?? "expectations name nodes, ranges of nodes, `*` or `host`")
+            hint: suggester.didYouMean(name, at: t) { nodes.map(\.name) } ?? "expectations name nodes, ranges of nodes, `*` or `host`")
           return nil
         }
         names.append(name)

@@ -124,7 +124,7 @@ struct LinkBuilder {
           }
         } else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: resolver.suggester.didYouMean(s.text) { resolver.subnets.map(\.name) } ?? "give an address or a subnet name", note: note)
+            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) } ?? "give an address or a subnet name", note: note)
           return nil
         }
       }
@@ -141,7 +141,7 @@ struct LinkBuilder {
         }
         guard let si = resolver.subnetIndex[s.text] else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: resolver.suggester.didYouMean(s.text) { resolver.subnets.map(\.name) } ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
+            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) } ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
           return nil
         }
         if let owner = resolver.subnets[si].bridge {
@@ -154,7 +154,7 @@ struct LinkBuilder {
       }
       return p
     }
-    let hint = resolver.suggester.didYouMean(target.text) { resolver.bridges.map(\.name) + resolver.nodes.map(\.name) }
+    let hint = resolver.suggester.didYouMean(target.text, at: target) { resolver.bridges.map(\.name) + resolver.nodes.map(\.name) }
     resolver.error("unknown bridge or node '\(target.text)'", at: target,
       hint: hint ?? "declare it with `bridge \(target.text)` or `node \(target.text)`", note: note)
     return nil
@@ -175,7 +175,7 @@ struct LinkBuilder {
             hint: "attach a node to a bridge with `link \(ownerName)` in the node's body")
         } else {
           resolver.error("unknown node '\(ownerName)'", at: syntax.end,
-            hint: resolver.suggester.didYouMean(ownerName) { ["host"] + resolver.nodes.map(\.name) } ?? "declare it with `node \(ownerName)`")
+            hint: resolver.suggester.didYouMean(ownerName, at: syntax.end) { ["host"] + resolver.nodes.map(\.name) } ?? "declare it with `node \(ownerName)`")
         }
         return nil
       }

@@ -28,6 +28,9 @@ public struct LoadResult: Sendable {
 public enum TopologyLoader {
   /// Most nodes one topology may declare.
   public static let maxNodes = Expander.maxInstances
+  /// Most node body lines and top-level links one file may expand to (four lines for each of
+  /// 50,000 nodes).
+  public static let maxExpandedLines = 200_000
 
   /// Lexes, parses, expands and validates `bytes`. `fileName` names the file in diagnostics and
   /// gives the default topology name.
@@ -37,8 +40,9 @@ public enum TopologyLoader {
     var resolver = Resolver(fileName: fileName, options: options)
     var diagnostics = lexer.diagnostics + parser.diagnostics
     let topology = resolver.resolve(parser.statements)
+    let offset = diagnostics.count
     diagnostics += resolver.diagnostics
-    diagnostics = collapse(diagnostics)
+    diagnostics = collapse(diagnostics, folded: Dictionary(uniqueKeysWithValues: resolver.folded.map { ($0.key + offset, $0.value) }))
     return LoadResult(
       topology: diagnostics.hasErrors ? nil : topology, diagnostics: diagnostics,
       renderer: DiagnosticRenderer(fileName: fileName, source: lexer.source))
@@ -51,7 +55,7 @@ public enum TopologyLoader {
   /// Sorts by position and folds the copies that one range line produces into the first:
   /// same place, same message but for the names and numbers in it. Different problems at
   /// one place (a bad byte and an unknown keyword) are all kept.
-  static func collapse(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+  static func collapse(_ diagnostics: [Diagnostic], folded: [Int: Int] = [:]) -> [Diagnostic] {
     struct Key: Hashable {
       var line: Int
       var column: Int
@@ -61,7 +65,7 @@ public enum TopologyLoader {
     var order: [Key] = []
     var first: [Key: Diagnostic] = [:]
     var extra: [Key: Int] = [:]
-    for d in diagnostics {
+    for (i, d) in diagnostics.enumerated() {
       let k = Key(line: d.line, column: d.column, severity: d.severity, shape: shape(of: d.message))
       if first[k] == nil {
         first[k] = d
@@ -69,6 +73,7 @@ public enum TopologyLoader {
       } else if first[k]!.message != d.message {
         extra[k, default: 0] += 1
       }
+      if let n = folded[i] { extra[k, default: 0] += n }
     }
     return order.enumerated().sorted {
       ($0.element.line, $0.element.column, $0.element.severity == .error ? 0 : 1, $0.offset)
@@ -86,17 +91,18 @@ public enum TopologyLoader {
 
   /// A message without its quoted names and its numbers: what copies from one range share.
   static func shape(of message: String) -> String {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(message.utf8.count)
     var quoted = false
-    for c in message {
-      if c == "'" {
+    for b in message.utf8 {
+      if b == UInt8(ascii: "'") {
         quoted.toggle()
-        out.append(c)
-      } else if !quoted && !c.isNumber {
-        out.append(c)
+        out.append(b)
+      } else if !quoted && !(b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) {
+        out.append(b)
       }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// The file's base name without `.topo`: the default topology name.

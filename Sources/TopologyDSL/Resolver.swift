@@ -8,6 +8,8 @@ struct Resolver {
   var diagnostics: [Diagnostic] = []
   var expander = Expander()
   var suggester = Suggester()
+  /// Node body lines and top-level links after expansion, for the file's limit.
+  var expandedLines = 0
 
   var topologyName: String?
   var subnets: [SubnetEntry] = []
@@ -55,11 +57,33 @@ struct Resolver {
   }
 
   mutating func error(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
-    diagnostics.append(Diagnostic(.error, message, at: token, hint: hint, note: note))
+    add(Diagnostic(.error, message, at: token, hint: hint, note: note))
   }
 
   mutating func warning(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
-    diagnostics.append(Diagnostic(.warning, message, at: token, hint: hint, note: note))
+    add(Diagnostic(.warning, message, at: token, hint: hint, note: note))
+  }
+
+  /// Where each diagnostic of a shape stands, and how many copies of it were folded in as
+  /// they came: a range line that fails 50,000 times keeps one diagnostic, not 50,000
+  /// (`TopologyLoader.collapse` words the count).
+  struct Place: Hashable {
+    var line: Int
+    var column: Int
+    var severity: Diagnostic.Severity
+    var shape: String
+  }
+  var placed: [Place: Int] = [:]
+  var folded: [Int: Int] = [:]
+
+  private mutating func add(_ d: Diagnostic) {
+    let place = Place(line: d.line, column: d.column, severity: d.severity, shape: TopologyLoader.shape(of: d.message))
+    if let i = placed[place] {
+      if diagnostics[i].message != d.message { folded[i, default: 0] += 1 }
+      return
+    }
+    placed[place] = diagnostics.count
+    diagnostics.append(d)
   }
 
   mutating func resolve(_ statements: [Statement]) -> Topology {
@@ -83,6 +107,8 @@ struct Resolver {
     var builder = LinkBuilder(resolver: self)
     builder.build()
     diagnostics = builder.resolver.diagnostics
+    placed = builder.resolver.placed
+    folded = builder.resolver.folded
     suggester = builder.resolver.suggester
     subnets = builder.resolver.subnets
     let links = builder.links
@@ -130,6 +156,7 @@ struct Resolver {
       declareNode(decl)
     case .link(let link):
       guard let (templates, ranges) = expander.templates([link.left.end, link.left.address, link.right.end, link.right.address].compactMap { $0 }, firstIndex: 0) else { return }
+      guard claimExpansion(ranges.reduce(1) { $0 * $1.count }, at: link.keyword) else { return }
       for values in Expander.combinations(ranges) {
         var rendered = templates.map { $0.render(values) }
         let left = LinkEndSyntax(end: rendered.removeFirst(), address: link.left.address != nil ? rendered.removeFirst() : nil)
@@ -236,6 +263,11 @@ struct Resolver {
         at: decl.name)
       return
     }
+    // Body lines with ranges of their own multiply with the node's: h[1..100] with
+    // `link s[0..49999]` is five million links.
+    let perNode = bodyTemplates.reduce(0) { $0 + $1.2.reduce(1) { $0 * $1.count } }
+    let widest = bodyTemplates.max { $0.2.reduce(1) { $0 * $1.count } < $1.2.reduce(1) { $0 * $1.count } }
+    guard claimExpansion(combos.count * perNode, at: widest?.1.first?.token ?? decl.name, nodes: combos.count) else { return }
     for values in combos {
       let name = nameTemplates[0].render(values)
       guard checkName(name, kind: "node", maxBytes: Names.maxNode), claimNodeOrBridge(name, kind: "node") else { continue }
@@ -265,6 +297,18 @@ struct Resolver {
     }
   }
 
+  /// Counts `count` more expanded lines (node body lines and top-level links) against the
+  /// file's limit, so that memory stays proportional to what a topology can be; false (with
+  /// an error at `token`) past it.
+  private mutating func claimExpansion(_ count: Int, at token: Token, nodes: Int? = nil) -> Bool {
+    expandedLines += count
+    guard expandedLines > TopologyLoader.maxExpandedLines else { return true }
+    let what = nodes.map { "these \($0) nodes' body lines expand to \(count) lines" } ?? "this line expands to \(count) links"
+    error("\(what), which brings the file to \(expandedLines), more than the limit of \(TopologyLoader.maxExpandedLines)", at: token,
+      hint: "a range in a node body repeats for every node of the node's range; split the topology or use smaller ranges")
+    return false
+  }
+
   /// `$i` `$j` `$k` in a `run` command; everything else is left for the shell.
   private func substituteVariables(_ token: Token, _ values: [String]) -> Token {
     guard token.text.contains("$") else { return token }
@@ -280,7 +324,7 @@ struct Resolver {
       guard let t = bridges[i].subnetToken else { continue }
       guard let s = subnetIndex[t.text] else {
         error("unknown subnet '\(t.text)'", at: t,
-          hint: suggester.didYouMean(t.text) { subnets.map(\.name) } ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
+          hint: suggester.didYouMean(t.text, at: t) { subnets.map(\.name) } ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
         continue
       }
       if let other = subnets[s].bridge {

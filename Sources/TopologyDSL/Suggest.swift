@@ -6,9 +6,13 @@ enum Suggest {
   }
 
   static func closest(_ word: String, among candidates: [String]) -> String? {
-    let limit = max(1, word.count / 3)
+    let count = word.count
+    let limit = max(1, count / 3)
+    let bytes = word.utf8.count
     var best: (String, Int)?
-    for c in candidates where c != word {
+    // A length apart by more than the limit cannot be within it (UTF-8 bytes bound characters
+    // from above, so only ASCII words are skipped this way).
+    for c in candidates where c != word && (c.utf8.count - bytes).magnitude <= limit * 4 {
       let d = distance(word, c)
       if d <= limit && d < word.count && (best == nil || d < best!.1) { best = (c, d) }
     }
@@ -35,18 +39,21 @@ enum Suggest {
   }
 }
 
-/// "Did you mean" for one file, bounded: each unknown word is looked up once, and the file's
-/// comparisons are capped, so that 20,000 unknown references among 20,000 names stay a
-/// fraction of a second instead of 400 million comparisons. Past the cap, no hint.
+/// "Did you mean" for one file, bounded: each unknown word is looked up once, a place that
+/// already has a hint gets no second one (the copies one range line makes are folded into
+/// the first), and the file's comparisons are capped, so that 20,000 unknown references among
+/// 20,000 names stay a fraction of a second instead of 400 million comparisons.
 struct Suggester: Sendable {
   /// Candidate comparisons left for this file.
-  var budget = 400_000
+  var budget = 200_000
   private var cache: [String: String?] = [:]
+  private var places: Set<Int> = []
 
-  /// `candidates` is built only when the word is new and the budget allows.
-  mutating func didYouMean(_ word: String, among candidates: () -> [String]) -> String? {
+  /// `candidates` is built only when the word is new, its place has no hint yet, and the
+  /// budget allows.
+  mutating func didYouMean(_ word: String, at token: Token, among candidates: () -> [String]) -> String? {
     if let known = cache[word] { return known }
-    guard budget > 0 else { return nil }
+    guard budget > 0, places.insert(token.line << 20 | min(token.column, 1 << 20 - 1)).inserted else { return nil }
     let list = candidates()
     budget -= list.count
     let hint = Suggest.didYouMean(word, among: list)

@@ -51,8 +51,11 @@ public struct ExpectationIndex: Sendable {
   public func forEachPair(matching: (Expectation) -> Bool = { _ in true }, _ body: (ExpectedPair) -> Bool) {
     for (r, rule) in rules.enumerated() where matching(rule) {
       for s in rule.sources {
+        // No later line for this source with the same protocol and port: this line decides
+        // all its pairs, and the per-pair lookup is skipped (the common case).
+        let overridden = bySource[s]!.contains { $0 > r && rules[$0].proto == rule.proto && port(rules[$0]) == port(rule) }
         for t in rule.targets where s != t {
-          guard decidingRule(source: s, target: t, proto: rule.proto, port: port(rule)) == r else { continue }
+          if overridden && decidingRule(source: s, target: t, proto: rule.proto, port: port(rule)) != r { continue }
           let pair = ExpectedPair(source: s, target: t, proto: rule.proto, port: rule.port, outcome: rule.outcome, line: rule.line)
           if !body(pair) { return }
         }

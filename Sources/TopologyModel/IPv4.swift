@@ -55,12 +55,19 @@ public struct IPv4Prefix: Hashable, Comparable, Sendable, CustomStringConvertibl
 
   /// Splits `a.b.c.d/len` without masking, so a caller can complain about host bits.
   public static func parse<S: StringProtocol>(_ text: S) -> (IPv4Address, Int)? {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, let addr = IPv4Address(parts[0]),
-      !parts[1].isEmpty, parts[1].count <= 2, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-      let len = Int(parts[1]), (0...32).contains(len)
-    else { return nil }
-    return (addr, len)
+    // Byte by byte: validation parses every address of a large file, often more than once.
+    let text = Substring(text)
+    let utf8 = text.utf8
+    guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+    var length = 0
+    var digits = 0
+    for b in utf8[utf8.index(after: slash)...] {
+      guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"), digits < 2 else { return nil }
+      length = length * 10 + Int(b - UInt8(ascii: "0"))
+      digits += 1
+    }
+    guard digits > 0, length <= 32, let addr = IPv4Address(text[..<slash]) else { return nil }
+    return (addr, length)
   }
 
   public static func mask(_ length: Int) -> UInt32 {

@@ -18,7 +18,11 @@ public enum NameRules {
       if !ok { return "contains '\(c.escaped(asASCII: false))'; use letters, digits, '_', '-' and '.'" }
     }
     if name.hasPrefix("-") || name.hasPrefix(".") { return "starts with '\(name.first!)'" }
-    if name.contains("..") { return "contains '..'" }
+    var previous: UInt8 = 0
+    for b in name.utf8 {
+      if b == UInt8(ascii: ".") && previous == b { return "contains '..'" }
+      previous = b
+    }
     return nil
   }
 

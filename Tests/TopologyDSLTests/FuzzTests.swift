@@ -1,18 +1,7 @@
 import Foundation
+import FuzzHarness
 import TopologyDSL
 import XCTest
-
-/// SplitMix64: a seeded generator, so every failure is reproducible from its seed.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// Feeds random and mutated inputs to the loader: it never crashes, never hangs, and always
 /// returns either a model with no errors or at least one error without a model.
@@ -74,6 +63,21 @@ final class FuzzTests: XCTestCase {
         }
       }
       check(bytes, seed: seed)
+    }
+  }
+
+  /// Every input that once crashed, hung or blew up memory (found by `nstopo-fuzz` or by
+  /// hand), replayed through what `validate` and `plan` do.
+  func testRegressionFixtures() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".topo") }.sorted()
+    XCTAssertGreaterThanOrEqual(files.count, 20)
+    for name in files {
+      let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
+      let start = Date()
+      let outcome = FuzzHarness.run(bytes)
+      XCTAssertEqual(outcome.problems, [], name)
+      XCTAssertLessThan(Date().timeIntervalSince(start), 10, "\(name) hangs")
     }
   }
 }
