@@ -48,7 +48,20 @@ public struct Predictor: Sendable {
     var name: String
     var address: InterfaceAddress?
     var segment: Int
+    /// Index of its owner in `states` (every owner of an interface is an endpoint).
+    var endpoint = -1
   }
+
+  /// What a walk needs of one endpoint, by index: a walk hashes a name once, not at every hop.
+  struct EndpointState: Sendable {
+    var name: String
+    var table: RouteTable
+    var forwarding: Bool
+    var local: Set<UInt32>
+    var interfaces: [Int]
+  }
+  var states: [EndpointState] = []
+  var endpointIndex: [String: Int] = [:]
 
   struct RouteEntry: Sendable {
     var prefix: IPv4Prefix
@@ -64,11 +77,35 @@ public struct Predictor: Sendable {
   var byOwner: [String: [Int]] = [:]
   /// Per segment: address → interface index.
   var owners: [[UInt32: Int]] = []
-  var tables: [String: [RouteEntry]] = [:]
-  var forwarding: [String: Bool] = [:]
+
+  /// A node's routes, longest prefix first (connected before static for equal prefixes). A
+  /// large table is also indexed by prefix, so a lookup costs one probe per prefix length it
+  /// uses: a router with 20,000 connected routes made every walk through it scan them all.
+  struct RouteTable: Sendable {
+    var entries: [RouteEntry]
+    var lengths: [Int] = []
+    var first: [UInt64: Int] = [:]
+
+    init(_ sorted: [RouteEntry]) {
+      entries = sorted
+      guard sorted.count > 16 else { return }
+      for (i, r) in sorted.enumerated() {
+        let key = UInt64(r.prefix.length) << 32 | UInt64(r.prefix.network.value)
+        if first[key] == nil { first[key] = i }
+        if lengths.last != r.prefix.length { lengths.append(r.prefix.length) }
+      }
+    }
+
+    /// The first entry whose prefix contains `dst`.
+    func route(to dst: IPv4Address) -> RouteEntry? {
+      guard !first.isEmpty else { return entries.first { $0.prefix.contains(dst) } }
+      for length in lengths {
+        if let i = first[UInt64(length) << 32 | UInt64(dst.value & IPv4Prefix.mask(length))] { return entries[i] }
+      }
+      return nil
+    }
+  }
   var subnetNames: [(IPv4Prefix, String)] = []
-  var nodes: [String: Node] = [:]
-  var local: [String: Set<UInt32>] = [:]
 
   public init(_ t: Topology) {
     topology = t
@@ -97,19 +134,20 @@ public struct Predictor: Sendable {
     }
     owners = [[UInt32: Int]](repeating: [:], count: segments)
     for (i, itf) in interfaces.enumerated() {
-      if let a = itf.address {
-        owners[itf.segment][a.address.value] = i
-        local[itf.owner, default: []].insert(a.address.value)
-      }
+      if let a = itf.address { owners[itf.segment][a.address.value] = i }
     }
-    for n in t.nodes { nodes[n.name] = n }
-    let endpoints = t.nodes.map(\.name) + (t.hasHost ? ["host"] : [])
-    for name in endpoints {
+    let endpoints: [(String, Node?)] = t.nodes.map { ($0.name, $0) } + (t.hasHost ? [("host", nil)] : [])
+    states.reserveCapacity(endpoints.count)
+    for (name, node) in endpoints {
       var table: [RouteEntry] = []
-      for i in byOwner[name] ?? [] {
-        if let a = interfaces[i].address { table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected)) }
+      var local = Set<UInt32>()
+      let mine = byOwner[name] ?? []
+      for i in mine {
+        guard let a = interfaces[i].address else { continue }
+        table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
+        local.insert(a.address.value)
       }
-      for r in nodes[name]?.routes ?? [] {
+      for r in node?.routes ?? [] {
         switch r.nextHop {
         case .gateway(let gw, _): table.append(RouteEntry(prefix: r.destination, interface: nil, gateway: gw, kind: .gateway))
         case .blackhole: table.append(RouteEntry(prefix: r.destination, interface: nil, gateway: nil, kind: .blackhole))
@@ -118,17 +156,24 @@ public struct Predictor: Sendable {
         }
       }
       // Longest prefix first; connected before static for equal prefixes.
-      tables[name] = table.enumerated().sorted { a, b in
+      let sorted = table.count < 2 ? table : table.enumerated().sorted { a, b in
         (a.element.prefix.length, a.element.kind == .connected ? 1 : 0, -a.offset) > (b.element.prefix.length, b.element.kind == .connected ? 1 : 0, -b.offset)
       }.map(\.element)
-      forwarding[name] = nodes[name]?.forward ?? false
+      endpointIndex[name] = states.count
+      states.append(EndpointState(name: name, table: RouteTable(sorted), forwarding: node?.forward ?? false, local: local, interfaces: mine))
     }
+    for i in interfaces.indices { interfaces[i].endpoint = endpointIndex[interfaces[i].owner] ?? -1 }
     subnetNames = t.subnets.map { ($0.prefix, $0.name) }
   }
 
   /// Addresses of an endpoint, in link order (the first is the primary).
   public func addresses(of endpoint: String) -> [IPv4Address] {
     (byOwner[endpoint] ?? []).compactMap { interfaces[$0].address?.address }
+  }
+
+  /// The first of `addresses(of:)`, without building the list.
+  public func primaryAddress(of endpoint: String) -> IPv4Address? {
+    (byOwner[endpoint] ?? []).lazy.compactMap { interfaces[$0].address?.address }.first
   }
 
   /// The pair as a probe sees it: the forward walk to `address` (default: the target's
@@ -144,7 +189,7 @@ public struct Predictor: Sendable {
   }
 
   func predict(from source: String, to target: String, address: IPv4Address?, record: Bool) -> Prediction {
-    guard let dst = address ?? addresses(of: target).first else {
+    guard let dst = address ?? primaryAddress(of: target) else {
       return Prediction(verdict: .noRoute, reason: "\(target) has no address", path: [Hop(node: source)], returnPath: [])
     }
     let there = walk(from: source, to: dst, back: false, record: record)
@@ -176,52 +221,57 @@ public struct Predictor: Sendable {
   }
 
   func walk(from start: String, to dst: IPv4Address, back: Bool, record: Bool = true) -> Walk {
-    var node = start
+    guard let first = endpointIndex[start] else {
+      return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
+    }
+    var node = first
     var path: [Hop] = []
-    var visited: [String] = []
+    var visited: [Int] = []
     var sourceAddress: IPv4Address?
     let toward = back ? "back to" : "to"
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
-      if record { path.append(hop ?? Hop(node: node)) }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: node)
+      if record { path.append(hop ?? Hop(node: states[node].name)) }
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name)
     }
     for _ in 0..<64 {
-      if local[node]?.contains(dst.value) == true { return stop(.reached, nil) }
+      let here = states[node]
+      let name = here.name
+      if here.local.contains(dst.value) { return stop(.reached, nil) }
       if visited.contains(node) {
-        if record { path.append(Hop(node: node)) }
-        let loop = (visited.drop { $0 != node } + [node]).joined(separator: " -> ")
-        return Walk(verdict: .timedOut, reason: "routing loop: \(loop)", path: path, last: node)
+        if record { path.append(Hop(node: name)) }
+        let loop = (visited.drop { $0 != node } + [node]).map { states[$0].name }.joined(separator: " -> ")
+        return Walk(verdict: .timedOut, reason: "routing loop: \(loop)", path: path, last: name)
       }
       let atSource = visited.isEmpty
       visited.append(node)
-      if !atSource && !(forwarding[node] ?? false) { return stop(.timedOut, "forwarding is off in \(node)") }
-      guard let route = (tables[node] ?? []).first(where: { $0.prefix.contains(dst) }) else {
-        if node == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology") }
-        return stop(atSource ? .noRoute : (back ? .timedOut : .noRoute), "\(node) has no route \(toward) \(describe(dst))")
+      if !atSource && !here.forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
+      guard let route = here.table.route(to: dst) else {
+        if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology") }
+        return stop(atSource ? .noRoute : (back ? .timedOut : .noRoute), "\(name) has no route \(toward) \(describe(dst))")
       }
       switch route.kind {
       case .blackhole:
-        return stop(atSource && !back ? .noRoute : .timedOut, "\(node) blackholes \(route.prefix) (\(toward) \(dst))")
+        return stop(atSource && !back ? .noRoute : .timedOut, "\(name) blackholes \(route.prefix) (\(toward) \(dst))")
       case .unreachable, .prohibit:
         let what = route.kind == .unreachable ? "an unreachable" : "a prohibit"
         let verdict: Prediction.Verdict = back ? .timedOut : (atSource && route.kind == .prohibit ? .prohibited : .hostUnreachable)
-        return stop(verdict, "\(node) has \(what) route for \(route.prefix) (\(toward) \(dst))")
+        return stop(verdict, "\(name) has \(what) route for \(route.prefix) (\(toward) \(dst))")
       case .connected, .gateway:
         break
       }
       let nextHop = route.gateway ?? dst
-      guard let out = route.interface ?? connected(node, nextHop) else {
-        return stop(atSource ? .noRoute : .timedOut, "\(node)'s next hop \(nextHop) is on none of its subnets")
+      guard let out = route.interface ?? here.interfaces.first(where: { interfaces[$0].address?.prefix.contains(nextHop) == true }) else {
+        return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
       if atSource { sourceAddress = interfaces[out].address?.address }
-      let hop = Hop(node: node, interface: interfaces[out].name, nextHop: route.gateway)
+      let hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
       guard let owner = owners[interfaces[out].segment][nextHop.value] else {
-        return stop(back ? .timedOut : .hostUnreachable, "nobody on \(node)'s \(interfaces[out].name) segment has \(nextHop) (ARP fails)", hop: hop)
+        return stop(back ? .timedOut : .hostUnreachable, "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (ARP fails)", hop: hop)
       }
       if record { path.append(hop) }
-      node = interfaces[owner].owner
+      node = interfaces[owner].endpoint
     }
-    return Walk(verdict: .timedOut, reason: "more than 64 hops \(toward) \(dst)", path: path, last: node)
+    return Walk(verdict: .timedOut, reason: "more than 64 hops \(toward) \(dst)", path: path, last: states[node].name)
   }
 
   /// The interface of `node` whose subnet contains `address`.

@@ -9,6 +9,14 @@ struct Segments {
   var members: [[LinkEnd]] = []
   var names: [String] = []
   var hasHost = false
+  /// The first address an owner has on a segment: `shared` costs the source's segments, not
+  /// every member of them (26,000 hosts routing via one router on their LAN was quadratic).
+  private var firstAddress: [Place: IPv4Address] = [:]
+
+  private struct Place: Hashable {
+    var segment: Int
+    var owner: Owner
+  }
 
   init(links: [Link]) {
     var bridgeSegment: [String: Int] = [:]
@@ -33,6 +41,8 @@ struct Segments {
         if end.owner == .host { hasHost = true }
         members[segment].append(end)
         ends[end.owner, default: []].append((segment, end))
+        let place = Place(segment: segment, owner: end.owner)
+        if let a = end.address, firstAddress[place] == nil { firstAddress[place] = a.address }
       }
     }
   }
@@ -42,9 +52,7 @@ struct Segments {
     var result: [(Int, IPv4Address)] = []
     var seen = Set<Int>()
     for (segment, _) in ends[source] ?? [] where seen.insert(segment).inserted {
-      if let end = members[segment].first(where: { $0.owner == target && $0.address != nil }) {
-        result.append((segment, end.address!.address))
-      }
+      if let address = firstAddress[Place(segment: segment, owner: target)] { result.append((segment, address)) }
     }
     return result
   }
