@@ -79,6 +79,11 @@ public struct JournalSummary: Equatable, Sendable {
   /// Namespace name → the nsfs inode recorded once it existed.
   public var proofs: [String: UInt64] = [:]
 
+  /// Whether `up` journaled its intent to create the object and died before the outcome.
+  public func isUnconfirmed(_ kind: JournalEntry.Kind, _ name: String) -> Bool {
+    unconfirmed.contains("\(kind.rawValue) \(name)")
+  }
+
   public init(_ entries: [JournalEntry]) {
     var failed = Set<String>()
     var confirmed = Set<String>()

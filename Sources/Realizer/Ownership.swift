@@ -77,7 +77,7 @@ struct Ownership {
       guard let now = NetworkNamespace.inode(ns), now != recorded else { return nil }
       return "it is not the namespace up created (inode \(now), journaled \(recorded)): someone made another with its name"
     }
-    guard summary.unconfirmed.contains("\(JournalEntry.Kind.netns.rawValue) \(ns)") else { return nil }
+    guard summary.isUnconfirmed(.netns, ns) else { return nil }
     guard NetworkNamespace.isNamespace(ns) else { return nil }
     let alias = try? socket(ns).link(named: "lo")?.alias
     if alias == names.hostAlias { return nil }

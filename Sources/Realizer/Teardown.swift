@@ -53,9 +53,7 @@ public enum Teardown {
     backend.bridgeNamespace = summary.bridgeNamespace
     // Processes first: they hold their namespaces alive. Only in cgroups that up confirmed it
     // created: one it died before confirming may be someone else's (it is removed only if empty).
-    let nodeCgroups = summary.cgroups.reversed().filter {
-      $0.contains("/") && !summary.unconfirmed.contains("\(JournalEntry.Kind.cgroup.rawValue) \($0)")
-    }
+    let nodeCgroups = summary.cgroups.reversed().filter { $0.contains("/") && !summary.isUnconfirmed(.cgroup, $0) }
     if !summary.cgroups.isEmpty {
       do {
         let cg = try system.cgroups()
@@ -67,11 +65,14 @@ public enum Teardown {
       }
     }
     lap("stop processes")
-    if shouldStop() {
+    /// Ctrl-C: the step at hand is done; say what is left and keep the state.
+    func interrupted(_ left: [String]) -> Report {
       report.interrupted = true
-      report.namespacesLeft = summary.namespaces.filter(NetworkNamespace.exists).count
+      report.namespacesLeft = left.filter(NetworkNamespace.exists).count
+      report.warnings += backend.warnings
       return report
     }
+    if shouldStop() { return interrupted(summary.namespaces) }
     for link in summary.hostLinks {
       do {
         guard let info = try backend.socket(nil).link(named: link) else { continue }
@@ -112,11 +113,7 @@ public enum Teardown {
       lap("bridge namespace (and its veth pairs)")
     }
     for ns in order where NetworkNamespace.exists(ns) {
-      if shouldStop() {
-        report.interrupted = true
-        report.namespacesLeft = order.filter(NetworkNamespace.exists).count
-        return report
-      }
+      if shouldStop() { return interrupted(order) }
       do {
         try backend.apply(.deleteNamespace(ns))
         report.namespacesDeleted += 1
@@ -127,7 +124,7 @@ public enum Teardown {
     lap("namespaces")
     if !summary.cgroups.isEmpty, let cg = try? system.cgroups() {
       for path in summary.cgroups.reversed() {
-        if summary.unconfirmed.contains("\(JournalEntry.Kind.cgroup.rawValue) \(path)") && !cg.pids(path).isEmpty {
+        if summary.isUnconfirmed(.cgroup, path) && !cg.pids(path).isEmpty {
           report.warnings.append("left cgroup '\(path)' alone: up was stopped before it could record creating it, and it has processes nstopo never started")
           continue
         }
