@@ -10,6 +10,8 @@
 ///     +cgroup nstopo-lab/h1   a cgroup (path under each cgroup mount)
 ///     =cgroup nstopo-lab/h1
 ///     bridges lab          the bridge namespace (deleted last, after its veths are released)
+///     format 2             first line since namespaces carry nstopo's mark (see Ownership);
+///                          a journal without it was written before, and is read as then
 public enum JournalEntry: Hashable, Sendable {
   case intent(Kind, String)
   /// `proof`: what identifies the object once it exists (a namespace's nsfs inode), so that
@@ -17,6 +19,10 @@ public enum JournalEntry: Hashable, Sendable {
   case created(Kind, String, proof: UInt64? = nil)
   case failed(Kind, String)
   case bridgeNamespace(String)
+  case format(Int)
+
+  /// The journal format this version writes.
+  public static let currentFormat = 2
 
   public enum Kind: String, Sendable {
     case netns
@@ -30,6 +36,7 @@ public enum JournalEntry: Hashable, Sendable {
     case .created(let k, let n, let proof): return "=\(k.rawValue) \(n)" + (proof.map { " \($0)" } ?? "")
     case .failed(let k, let n): return "!\(k.rawValue) \(n)"
     case .bridgeNamespace(let n): return "bridges \(n)"
+    case .format(let f): return "format \(f)"
     }
   }
 
@@ -38,6 +45,11 @@ public enum JournalEntry: Hashable, Sendable {
     guard parts.count == 2 else { return nil }
     if parts[0] == "bridges" {
       self = .bridgeNamespace(parts[1])
+      return
+    }
+    if parts[0] == "format" {
+      guard let f = Int(parts[1]) else { return nil }
+      self = .format(f)
       return
     }
     guard let mark = parts[0].first, let kind = Kind(rawValue: String(parts[0].dropFirst())) else { return nil }
@@ -78,6 +90,8 @@ public struct JournalSummary: Equatable, Sendable {
   public var unconfirmed: Set<String> = []
   /// Namespace name → the nsfs inode recorded once it existed.
   public var proofs: [String: UInt64] = [:]
+  /// 1 for a journal written before the `format` line existed.
+  public var format = 1
 
   /// Whether `up` journaled its intent to create the object and died before the outcome.
   public func isUnconfirmed(_ kind: JournalEntry.Kind, _ name: String) -> Bool {
@@ -95,6 +109,7 @@ public struct JournalSummary: Equatable, Sendable {
         confirmed.insert("\(k.rawValue) \(n)")
         if k == .netns, let proof { proofs[n] = proof }
       case .bridgeNamespace: break
+      case .format(let f): format = f
       }
     }
     unconfirmed.subtract(confirmed)
@@ -112,7 +127,7 @@ public struct JournalSummary: Equatable, Sendable {
         }
       case .bridgeNamespace(let n):
         bridgeNamespace = n
-      case .failed:
+      case .failed, .format:
         break
       }
     }

@@ -69,7 +69,8 @@ struct Ownership {
   /// Whether the namespace now at /run/netns/NS is the one `up` created. Recorded inode: it
   /// must match. Journaled as created without one (state from before proofs): trusted, as
   /// then. Intent only (`up` died between the intent and the outcome): only if it carries
-  /// nstopo's mark on its loopback, set inside it before it had a name. A plain empty file
+  /// nstopo's mark on its loopback, set inside it before it had a name (journals from before
+  /// the mark, without a `format` line, are trusted as they were). A plain empty file
   /// (`up` died between creating the file and mounting the namespace on it) holds nothing and
   /// is removed. Returns why not, or nil.
   func unproven(_ ns: String, _ summary: JournalSummary, socket: (String) throws -> NetlinkSocket) -> String? {
@@ -78,6 +79,8 @@ struct Ownership {
       return "it is not the namespace up created (inode \(now), journaled \(recorded)): someone made another with its name"
     }
     guard summary.isUnconfirmed(.netns, ns) else { return nil }
+    // Written before namespaces were marked: nothing to prove it by, trusted as it was then.
+    guard summary.format >= 2 else { return nil }
     guard NetworkNamespace.isNamespace(ns) else { return nil }
     let alias = try? socket(ns).link(named: "lo")?.alias
     if alias == names.hostAlias { return nil }

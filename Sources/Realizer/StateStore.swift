@@ -107,24 +107,24 @@ public enum StateStore {
       r.removeFolder(tmp)
       throw StateError.io("cannot lock \(root)/\(tmp)/journal")
     }
+    let handle = StateHandle(name: name, folder: folder, fd: fd)
     do {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       encoder.dateEncodingStrategy = .iso8601
       try folder.write("state.json", Array(try encoder.encode(doc)))
       try folder.write("pid", Array("\(getpid())\n".utf8))
+      try handle.record([.format(JournalEntry.currentFormat)])
     } catch {
-      close(fd)
       r.removeFolder(tmp)
       throw StateError.io("cannot write state in \(root)/\(tmp): \(error)")
     }
     if nstopo_rename_noreplace(r.fd, tmp, r.fd, name) != 0 {
-      close(fd)
       r.removeFolder(tmp)
       try refuseExisting(name, in: r)
       throw StateError.busy(name, pid: nil)
     }
-    return StateHandle(name: name, folder: folder, fd: fd)
+    return handle
   }
 
   private static func refuseExisting(_ name: String, in r: StateFolder) throws(StateError) {

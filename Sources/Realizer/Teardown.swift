@@ -44,10 +44,16 @@ public enum Teardown {
     var (summary, refused) = ownership.filter(journal)
     report.warnings += refused
     // Namespaces whose identity cannot be proven are left alone, as foreign ones are.
+    var unproven: [String] = []
     summary.namespaces = summary.namespaces.filter { ns in
       guard NetworkNamespace.exists(ns), let why = ownership.unproven(ns, summary, socket: { try backend.socket($0) }) else { return true }
-      report.warnings.append("left namespace '\(ns)' alone: \(why); if it is yours, `ip netns del \(ns)`")
+      if unproven.count < 3 { report.warnings.append("left namespace '\(ns)' alone: \(why); if it is yours, `ip netns del \(ns)`") }
+      unproven.append(ns)
       return false
+    }
+    if unproven.count > 3 {
+      report.warnings.append(
+        "left \(unproven.count - 3) more namespaces alone for the same reasons: \(unproven.dropFirst(3).prefix(5).joined(separator: ", "))\(unproven.count > 8 ? ", …" : "")")
     }
     if let b = summary.bridgeNamespace, !summary.namespaces.contains(b) { summary.bridgeNamespace = nil }
     backend.bridgeNamespace = summary.bridgeNamespace

@@ -128,14 +128,20 @@ final class HardeningTests: KernelTestCase {
       ip netns add \(t)-foreign && ip netns add \(t)-marked && ip netns add \(t)-swapped
       ip -n \(t)-marked link set lo alias nstopo:\(t)
       ip -n \(t)-foreign link set lo alias nstopo:someone-else
-      printf '+netns \(t)-foreign\\n+netns \(t)-marked\\n+netns \(t)-swapped\\n=netns \(t)-swapped 1\\n' > /run/nstopo/\(t)/journal
+      printf 'format 2\\n+netns \(t)-foreign\\n+netns \(t)-marked\\n+netns \(t)-swapped\\n=netns \(t)-swapped 1\\n' > /run/nstopo/\(t)/journal
       "$N" down \(t); echo "rc=$?"
+      # A journal from before the mark (no format line) is read as it was then.
+      mkdir -m 700 /run/nstopo/\(t)old && ip netns add \(t)old-a
+      printf '+netns \(t)old-a\\n' > /run/nstopo/\(t)old/journal
+      "$N" down \(t)old; echo "old rc=$?"
       ip netns list
       """)
     XCTAssertTrue(out.contains("rc=0"), out + err)
     XCTAssertTrue(out.contains("\(t)-foreign"), "the unmarked namespace survives: " + out + err)
     XCTAssertTrue(out.contains("\(t)-swapped"), "the namespace with another inode survives: " + out + err)
     XCTAssertFalse(out.contains("\(t)-marked"), "the marked one is removed: " + out + err)
+    XCTAssertTrue(out.contains("old rc=0"), out + err)
+    XCTAssertFalse(out.contains("\(t)old-a"), "a format-1 journal's namespace is removed, as before: " + out + err)
     XCTAssertTrue(err.contains("left namespace '\(t)-foreign' alone: up was stopped before it could record creating it, and it lacks nstopo's mark"), err)
     XCTAssertTrue(err.contains("left namespace '\(t)-swapped' alone: it is not the namespace up created"), err)
   }
@@ -146,6 +152,7 @@ final class HardeningTests: KernelTestCase {
     try Lifecycle.up(t, file: "test")
     let names = KernelNames(topology: t.name)
     let journal = try String(contentsOfFile: StateStore.directory(t.name) + "/journal", encoding: .utf8)
+    XCTAssertTrue(journal.hasPrefix("format 2\n"), journal)
     for node in ["a", "b"] {
       let ns = names.namespace(node: node)
       let inode = try XCTUnwrap(NetworkNamespace.inode(ns))

@@ -104,4 +104,19 @@ final class RollbackTests: XCTestCase {
     ])
     XCTAssertEqual(s.namespaces, ["t", "t-a"])
   }
+
+  func testJournalProofsAndFormatRoundTripAndSummarize() {
+    let entries: [JournalEntry] = [.format(2), .intent(.netns, "t-a"), .created(.netns, "t-a", proof: 4026532913), .intent(.netns, "t-b"), .intent(.cgroup, "nstopo-t/a")]
+    XCTAssertEqual(entries.map(\.line), ["format 2", "+netns t-a", "=netns t-a 4026532913", "+netns t-b", "+cgroup nstopo-t/a"])
+    XCTAssertEqual(entries.map { JournalEntry(line: $0.line) }, entries)
+    XCTAssertNil(JournalEntry(line: "=netns t-a notanumber"))
+    XCTAssertNil(JournalEntry(line: "=netns t-a 1 2"))
+    let s = JournalSummary(entries)
+    XCTAssertEqual(s.format, 2)
+    XCTAssertEqual(s.proofs, ["t-a": 4026532913])
+    XCTAssertFalse(s.isUnconfirmed(.netns, "t-a"))
+    XCTAssertTrue(s.isUnconfirmed(.netns, "t-b"))
+    XCTAssertTrue(s.isUnconfirmed(.cgroup, "nstopo-t/a"))
+    XCTAssertEqual(JournalSummary([.intent(.netns, "t-a")]).format, 1, "a journal from before the format line")
+  }
 }
