@@ -223,6 +223,7 @@ public enum StateStore {
     case .up: return doc
     case .busy: throw .busy(name, pid: nil)
     case .interrupted: throw .interrupted(name)
+    case .refused: throw .unsafe("\(directory(name)) is not state that nstopo made; nstopo leaves it alone")
     }
   }
 
@@ -230,6 +231,8 @@ public enum StateStore {
     case up
     case busy
     case interrupted
+    /// Not a state folder nstopo made (a link, not root's, writable by others): left alone.
+    case refused
   }
 
   /// Names of every topology with state, sorted (only names that the language allows).
@@ -239,7 +242,9 @@ public enum StateStore {
   }
 
   public static func phase(_ name: String) -> Phase {
-    guard let folder = try? folder(name) else { return .interrupted }
+    let folder: StateFolder?
+    do { folder = try self.folder(name) } catch { return .refused }
+    guard let folder else { return .interrupted }
     let fd = folder.openFile("journal", O_RDONLY)
     if fd >= 0 {
       defer { close(fd) }

@@ -56,7 +56,7 @@ struct Status: ParsableCommand {
         return Exit.ok
       }
       let name = try topologyName(topology)
-      guard let doc = StateStore.document(name) else {
+      guard let doc = try mapKernelErrors({ try StateStore.load(name) }) else {
         throw Failure("topology '\(name)' is not up (see `nstopo status`)", code: Exit.noInput)
       }
       let plan = Planner.plan(doc.topology)
