@@ -20,6 +20,16 @@ final class HardeningTests: KernelTestCase {
       environment: ["N": binary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
   }
 
+  /// A `sleep 30` that is not nstopo's, moved into cgroup `path`: what down must not kill.
+  func sleep(in path: String, _ cg: CgroupSystem) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    p.arguments = ["30"]
+    try p.run()
+    for file in cg.procsFiles(path) { try "\(p.processIdentifier)\n".write(toFile: file, atomically: false, encoding: .utf8) }
+    return p
+  }
+
   /// Runs `script` with `sh`, with `$N` the nstopo binary.
   func runShell(_ script: String) throws -> (Int32, String, String) {
     try runProcess("/bin/sh", ["-c", script], environment: ["N": binary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
@@ -56,16 +66,12 @@ final class HardeningTests: KernelTestCase {
     let cg = try CgroupSystem.detect()
     let decoy = "nstt-decoy-\(getpid())"
     try cg.create(decoy, cpuPercent: nil)
-    let sleeper = Process()
-    sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-    sleeper.arguments = ["30"]
-    try sleeper.run()
+    let sleeper = try sleep(in: decoy, cg)
     defer {
       sleeper.terminate()
       sleeper.waitUntilExit()
       try? cg.remove(decoy)
     }
-    for file in cg.procsFiles(decoy) { try "\(sleeper.processIdentifier)\n".write(toFile: file, atomically: false, encoding: .utf8) }
     let (_, out, err) = try inDecoyRun("""
       ip netns add victim
       mkdir -p /run/somewhere && touch /run/somewhere/mnt /run/src && mount --bind /run/src /run/somewhere/mnt
@@ -169,18 +175,12 @@ final class HardeningTests: KernelTestCase {
     let names = KernelNames(topology: t.name)
     try cg.create(names.topologyCgroup, cpuPercent: nil)
     try cg.create(names.cgroup(node: "a"), cpuPercent: nil)
-    let sleeper = Process()
-    sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-    sleeper.arguments = ["30"]
-    try sleeper.run()
+    let sleeper = try sleep(in: names.cgroup(node: "a"), cg)
     defer {
       sleeper.terminate()
       sleeper.waitUntilExit()
       try? cg.remove(names.cgroup(node: "a"))
       try? cg.remove(names.topologyCgroup)
-    }
-    for file in cg.procsFiles(names.cgroup(node: "a")) {
-      try "\(sleeper.processIdentifier)\n".write(toFile: file, atomically: false, encoding: .utf8)
     }
     XCTAssertThrowsError(try Lifecycle.up(t, file: "test")) { error in
       XCTAssertTrue("\(error)".contains("cgroup '\(names.topologyCgroup)' already exists"), "\(error)")
