@@ -27,6 +27,7 @@ release: deps
 # Unit tests (no root) and integration tests against the real kernel (root), a leak check,
 # a short seeded fuzz pass, and the benchmark's smoke run (star-10 once) so that it does not rot.
 test: deps
+	@sh scripts/check-pure.sh
 	$(SWIFT) build
 	$(SWIFT) test
 	@sh scripts/check-leftovers.sh
@@ -42,6 +43,7 @@ fuzz: deps
 
 # Unit tests only: no root, no kernel.
 unit:
+	@sh scripts/check-pure.sh
 	$(SWIFT) test --skip IntegrationTests
 
 demo: release

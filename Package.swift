@@ -41,7 +41,7 @@ let package = Package(
     .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness"]),
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel", "FuzzHarness"], exclude: ["Fixtures"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
-    .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"]),
+    .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"], exclude: ["Fixtures"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),

@@ -13,6 +13,8 @@ import TopologyModel
 ///
 /// The journal is flock'ed by whichever nstopo is bringing the topology up or down.
 public struct StateDocument: Codable, Sendable {
+  /// 1: written before the field existed (read as it is); 2: this version.
+  public var format: Int
   public var file: String
   public var created: Date
   public var topology: Topology
@@ -20,11 +22,45 @@ public struct StateDocument: Codable, Sendable {
   /// topology is up, and `test` leaves them alone (nil in documents from before the option).
   public var staticNeighbours: Bool?
 
+  /// The format this version writes, and the newest it reads.
+  public static let currentFormat = 2
+
   public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false) {
+    self.format = Self.currentFormat
     self.file = file
     self.created = created
     self.topology = topology
     self.staticNeighbours = staticNeighbours
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case format, file, created, topology, staticNeighbours
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
+    file = try c.decode(String.self, forKey: .file)
+    created = try c.decode(Date.self, forKey: .created)
+    topology = try c.decode(Topology.self, forKey: .topology)
+    staticNeighbours = try c.decodeIfPresent(Bool.self, forKey: .staticNeighbours)
+  }
+
+  /// Reads a document of any format this version knows; a newer or damaged one is an error
+  /// that says so, not "not up".
+  public static func decode(_ data: [UInt8], path: String) throws(StateError) -> StateDocument {
+    struct Format: Decodable { var format: Int? }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    let format = (try? decoder.decode(Format.self, from: Data(data)))?.format ?? 1
+    if format > currentFormat {
+      throw .unreadable("\(path) was written by a newer nstopo (format \(format); this one reads up to \(currentFormat)); use that version to test or take it down")
+    }
+    do {
+      return try decoder.decode(StateDocument.self, from: Data(data))
+    } catch {
+      throw .unreadable("\(path) cannot be read (\(error)); `nstopo down` still removes what the journal lists")
+    }
   }
 }
 
@@ -39,6 +75,8 @@ public enum StateError: Error, CustomStringConvertible {
   case badName(String, problem: String)
   /// State that nstopo did not make, or that others could have changed: left alone.
   case unsafe(String)
+  /// A state.json this version cannot read (newer, or damaged).
+  case unreadable(String)
 
   public var description: String {
     switch self {
@@ -51,7 +89,7 @@ public enum StateError: Error, CustomStringConvertible {
     case .testing(let n): return "topology '\(n)' is being tested by another `nstopo test`; try again when it is done"
     case .io(let m): return m
     case .badName(let n, let problem): return "'\(n.debugDescription.dropFirst().dropLast())' is not a topology name: it \(problem)"
-    case .unsafe(let m): return m
+    case .unsafe(let m), .unreadable(let m): return m
     }
   }
 }
@@ -202,9 +240,7 @@ public enum StateStore {
   /// that is not nstopo's.
   public static func load(_ name: String) throws(StateError) -> StateDocument? {
     guard let folder = try folder(name), let data = folder.read("state.json") else { return nil }
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return try? decoder.decode(StateDocument.self, from: Data(data))
+    return try StateDocument.decode(data, path: "\(folder.path)/state.json")
   }
 
   /// `load`, with every problem read as "no state".

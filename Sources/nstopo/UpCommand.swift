@@ -48,6 +48,7 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     case .io: throw Failure(e.description, code: Exit.kernel)
     case .badName: throw Failure(e.description, code: Exit.usage)
     case .unsafe: throw Failure(e.description, code: Exit.refused)
+    case .unreadable: throw Failure(e.description, code: Exit.software)
     }
   } catch let e as ResourceError {
     throw Failure(e.description, code: Exit.kernel)

@@ -297,4 +297,24 @@ final class HardeningTests: KernelTestCase {
     XCTAssertEqual(probe, 0, probeOut + probeErr)
     XCTAssertTrue(probeOut.contains("9900 pairs: 9900 reached"), probeOut + probeErr)
   }
+
+  /// A topology brought up by an older nstopo (state.json without a format, journal without
+  /// its format line) is tested and taken down by this one.
+  func testStateFromThePreviousFormatIsTestedAndTakenDown() throws {
+    let t = topology("subnet lan 10.94.0.0/24\nbridge sw lan\nnode a\n  link sw\nnode b\n  link sw\nexpect a -> b reach\n")
+    try Lifecycle.up(t, file: "test")
+    let dir = StateStore.directory(t.name)
+    let state = try String(contentsOfFile: dir + "/state.json", encoding: .utf8)
+    XCTAssertTrue(state.contains("\"format\":2,"), state)
+    try state.replacingOccurrences(of: "\"format\":2,", with: "").write(toFile: dir + "/state.json", atomically: false, encoding: .utf8)
+    let journal = try String(contentsOfFile: dir + "/journal", encoding: .utf8)
+    try journal.replacingOccurrences(of: "format 2\n", with: "").write(toFile: dir + "/journal", atomically: false, encoding: .utf8)
+    XCTAssertEqual(try StateStore.load(t.name)?.format, 1)
+    let (code, out, err) = try runNstopo(binary, ["test", t.name])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("2 pairs: 2 reached"), out)
+    let (down, _, downErr) = try runNstopo(binary, ["down", t.name])
+    XCTAssertEqual(down, 0, downErr)
+    XCTAssertEqual(leftovers(t.name), [])
+  }
 }
