@@ -133,6 +133,7 @@ public enum Step: Hashable, Sendable {
     case .createBridge(let ns, let name, _): return .deleteLink(ns: ns, name: name)
     case .createVeth(let v): return .deleteLink(ns: v.ns, name: v.name)
     case .setLinkUp(let ns, let name): return .setLinkDown(ns: ns, name: name)
+    case .setLinkDown(let ns, let name): return .setLinkUp(ns: ns, name: name)
     case .addAddress(let ns, let link, let a): return .deleteAddress(ns: ns, link: link, address: a)
     case .addRoute(let ns, let r): return .deleteRoute(ns: ns, route: r)
     case .addNeighbours(let s): return .deleteNeighbours(s)
@@ -141,8 +142,7 @@ public enum Step: Hashable, Sendable {
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
     case .createCgroup(let path, _): return .deleteCgroup(path: path)
     case .startProcesses(let l): return .stopProcesses(cgroups: l.map(\.cgroup))
-    case .deleteNamespace, .deleteLink, .setLinkDown, .deleteAddress, .deleteRoute, .deleteNeighbours, .deleteCgroup,
-      .stopProcesses:
+    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .deleteCgroup, .stopProcesses:
       return nil
     }
   }

@@ -206,9 +206,8 @@ public final class NetlinkBackend: KernelBackend {
         kind: r.kind.netlinkKind, label: r.label)
     case .addNeighbours(let set):
       try StaticNeighbours.install([set])
-    case .deleteNeighbours:
-      // Only ever the inverse of entries on links that are deleted with them.
-      break
+    case .deleteNeighbours(let set):
+      try StaticNeighbours.remove([set])
     case .setForwarding(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setForwarding(on, namespaceFD: $0, name: ns) }
     case .setIPv6(let ns, let on):

@@ -136,6 +136,32 @@ final class UpDownTests: KernelTestCase {
     let down = try XCTUnwrap(try Lifecycle.down(t.name))
     XCTAssertEqual(down.warnings, [])
   }
-}
 
-func runProcess(_ path: String, _ args: [String]) throws -> (Int32, String, String) { try runNstopo(path, args) }
+  /// The real backend undoes a link set down and an installed neighbour set, on the kernel.
+  func testLinkDownAndNeighbourStepsAreUndoneOnTheKernel() throws {
+    let t = topology("subnet lan 10.95.0.0/24\nbridge sw lan\nnode h[1..4]\n  link sw\n")
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "test")
+    let ns = plan.names.namespace(node: "h1")
+    func state() throws -> (up: Bool, permanent: Int) {
+      let fd = try NetworkNamespace.open(ns)
+      defer { close(fd) }
+      let s = try NetlinkSocket(namespaceFD: fd, name: ns)
+      return (try s.link(named: "eth0")?.isUp ?? false, try s.neighbours().filter(\.permanent).count)
+    }
+    let down = Step.setLinkDown(ns: ns, name: "eth0")
+    let set = try XCTUnwrap(plan.neighbourSets.first)
+    do {
+      let backend = try NetlinkBackend()
+      try backend.apply(down)
+      XCTAssertFalse(try state().up)
+      try backend.apply(try XCTUnwrap(down.inverse))
+      XCTAssertTrue(try state().up)
+      try backend.apply(.addNeighbours(set))
+      XCTAssertEqual(try state().permanent, 3)
+      try backend.apply(try XCTUnwrap(Step.addNeighbours(set).inverse))
+      XCTAssertEqual(try state().permanent, 0)
+    }
+    XCTAssertNotNil(try Lifecycle.down(t.name))
+  }
+}

@@ -65,6 +65,15 @@ final class PlannerTests: XCTestCase {
     }
   }
 
+  /// Runtime changes are steps with inverses too: a link set down comes back up.
+  func testLinkStateAndNeighboursHaveRealInverses() {
+    XCTAssertEqual(Step.setLinkDown(ns: "t-a", name: "eth0").inverse, .setLinkUp(ns: "t-a", name: "eth0"))
+    XCTAssertEqual(Step.setLinkUp(ns: "t-a", name: "eth0").inverse, .setLinkDown(ns: "t-a", name: "eth0"))
+    for set in Planner.plan(try! loadExample("two-lans")).neighbourSets {
+      XCTAssertEqual(Step.addNeighbours(set).inverse, .deleteNeighbours(set))
+    }
+  }
+
   func testHostEndsCarryTheOwnershipAlias() throws {
     let plan = Planner.plan(try loadExample("seed"))
     let hostVeths = plan.steps.compactMap { s -> Step.Veth? in
