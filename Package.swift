@@ -8,7 +8,8 @@ let package = Package(
     .executable(name: "nstopo-fuzz", targets: ["nstopo-fuzz"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // Pure core: no Glibc, no CNetlink.
@@ -39,6 +40,9 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness"]),
+    .testTarget(
+      name: "TopologyModelTests",
+      dependencies: ["TopologyModel", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel", "FuzzHarness"], exclude: ["Fixtures"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"], exclude: ["Fixtures"]),
