@@ -196,20 +196,9 @@ final class HardeningTests: KernelTestCase {
   func testInterruptDuringTheLastStepOfUpRollsBack() throws {
     let name = uniqueName()
     let file = try tempFile(name, "topology \(name)\nnode a\n  run sleep 60\nnode b\n  link a\n")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = ["up", file]
-    p.standardOutput = FileHandle.nullDevice
-    let err = Pipe()
-    p.standardError = err
-    try p.run()
     let log = StateStore.directory(name) + "/logs/a.log"
-    let deadline = Date().addingTimeInterval(20)
-    while !FileManager.default.fileExists(atPath: log) && p.isRunning && Date() < deadline { usleep(500) }
-    kill(p.processIdentifier, SIGINT)
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 130, text)
+    let (status, text) = try interruptNstopo(binary, ["up", file]) { FileManager.default.fileExists(atPath: log) }
+    XCTAssertEqual(status, 130, text)
     XCTAssertTrue(text.contains("interrupted at step"), text)
     XCTAssertEqual(leftovers(name), [])
   }

@@ -163,21 +163,11 @@ final class SafetyTests: KernelTestCase {
   func testCtrlCDuringUpRollsBackWithoutDown() throws {
     let name = uniqueName()
     let path = try tempFile(name, "topology \(name)\nsubnet lan 10.62.0.0/16\nbridge sw lan\nnode h[1..300]\n  link sw\n")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = ["up", path]
-    let err = Pipe()
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = err
-    try p.run()
     // Interrupt while it builds: once its state exists, well before 300 nodes are done.
-    let deadline = Date().addingTimeInterval(10)
-    while !FileManager.default.fileExists(atPath: StateStore.directory(name) + "/journal") && Date() < deadline { usleep(1000) }
-    usleep(20_000)
-    kill(p.processIdentifier, SIGINT)
-    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 130, message)
+    let (status, message) = try interruptNstopo(binary, ["up", path], delay: 0.02) {
+      FileManager.default.fileExists(atPath: StateStore.directory(name) + "/journal")
+    }
+    XCTAssertEqual(status, 130, message)
     XCTAssertTrue(message.contains("interrupted at step") && message.contains("everything was rolled back"), message)
     XCTAssertEqual(leftovers(name), [], "nothing left, without running down")
   }

@@ -133,6 +133,25 @@ func runProcess(_ executable: String, _ args: [String], environment: [String: St
   return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
 }
 
+/// Runs `nstopo ARGS`, sends it SIGINT once `ready()` holds (polled every 0.5 ms for at most
+/// 20 s) and `delay` seconds more have passed, and returns its exit status and stderr.
+func interruptNstopo(_ binary: String, _ args: [String], delay: Double = 0, when ready: () -> Bool) throws -> (Int32, String) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: binary)
+  p.arguments = args
+  p.standardOutput = FileHandle.nullDevice
+  let err = Pipe()
+  p.standardError = err
+  try p.run()
+  let deadline = Date().addingTimeInterval(20)
+  while !ready() && p.isRunning && Date() < deadline { usleep(500) }
+  if delay > 0 { usleep(UInt32(delay * 1e6)) }
+  kill(p.processIdentifier, SIGINT)
+  let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  p.waitUntilExit()
+  return (p.terminationStatus, text)
+}
+
 /// Opens a TCP listener inside a namespace (sockets keep their namespace).
 func listen(in ns: String, port: UInt16) throws -> Int32 {
   let fd = try NetworkNamespace.open(ns)
