@@ -267,11 +267,6 @@ func socketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {
   return sa
 }
 
-func monotonic() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 public struct ProbeError: Error, CustomStringConvertible {
   public var what: String

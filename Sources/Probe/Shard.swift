@@ -1,4 +1,5 @@
 import CShim
+import Netlink
 import Glibc
 
 /// One thread: its share of the probes (by source) and of the listeners (its `EchoServer`),
@@ -82,7 +83,7 @@ final class Shard: @unchecked Sendable {
       }
       peak = max(peak, inFlight)
       enter(shared.rootFD)
-      let now = monotonic()
+      let now = monotonicSeconds()
       while head < deadlines.count {
         let i = deadlines[head]
         if shared.outcome[i] != Shared.pending {
@@ -125,7 +126,7 @@ final class Shard: @unchecked Sendable {
   private func poll(_ events: inout [nstopo_event], timeout: Int32) -> Bool {
     let n = events.withUnsafeMutableBufferPointer { nstopo_epoll_wait(epfd, $0.baseAddress, Int32($0.count), timeout) }
     if n < 0 { return errno == EINTR }
-    let now = monotonic()
+    let now = monotonicSeconds()
     for k in 0..<Int(n) {
       let token = events[k].token
       if token & Self.kindMask == Self.client {
@@ -143,7 +144,7 @@ final class Shard: @unchecked Sendable {
     enter(shared.namespaceFDs[Int(p.source)])
     let type = p.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM
     let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    starts[k] = monotonic()
+    starts[k] = monotonicSeconds()
     guard fd >= 0 else {
       shared.outcome[i] = Outcome.error.code
       completed += 1
@@ -166,7 +167,7 @@ final class Shard: @unchecked Sendable {
     let rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
     if p.proto == .tcp {
       if rc == 0 {
-        connected(i, now: monotonic())
+        connected(i, now: monotonicSeconds())
       } else if errno == EINPROGRESS {
         // Edge-triggered for both events: one registration, no modify once connected.
         nstopo_epoll_ctl(epfd, 1, fd, UInt32(NSTOPO_EPOLLOUT | NSTOPO_EPOLLIN | NSTOPO_EPOLLRDHUP) | Self.edgeTriggered, Self.client | UInt64(i))

@@ -266,11 +266,6 @@ public final class NetlinkBackend: KernelBackend {
   }
 }
 
-func monotonicSeconds() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 extension Step.KernelRoute.Kind {
   var netlinkKind: RouteInfo.Kind {
