@@ -32,13 +32,15 @@ let package = Package(
     .target(name: "NodeRuntime", dependencies: ["CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
     .target(name: "Probe", dependencies: ["TopologyModel", "Netlink", "CShim"]),
-    .executableTarget(
-      name: "nstopo",
+    // The command line as a library (help texts are snapshot-tested), and its three-line main.
+    .target(
+      name: "NSTopoCLI",
       dependencies: [
         "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime", "DOT", "Predict",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
     .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness"]),
     .testTarget(
       name: "TopologyModelTests",
@@ -50,6 +52,7 @@ let package = Package(
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
+    .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime", "Predict"]

@@ -31,7 +31,7 @@ struct Graph: ParsableCommand {
   }
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       let t = try TopologyFile.resolve(topology)
       let overlay = try results.map { try loadOverlay($0, topology: t) }
       let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay))
@@ -52,7 +52,7 @@ struct Graph: ParsableCommand {
 
   func write(_ text: String, _ path: String) throws {
     do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.kernel)
+      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.cannotCreate)
     }
   }
 

@@ -34,7 +34,7 @@ struct Status: ParsableCommand {
   }
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       try requireRoot("status")
       guard let topology else {
         let rows = StateStore.names().map { n -> Row in

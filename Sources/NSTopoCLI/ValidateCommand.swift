@@ -13,7 +13,7 @@ struct Validate: ParsableCommand {
   var quiet = false
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       var failed = false
       for file in files {
         let (topology, _) = try TopologyFile.load(file)

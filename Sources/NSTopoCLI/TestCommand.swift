@@ -57,7 +57,7 @@ struct Test: ParsableCommand {
   }
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       try requireRoot("test")
       installInterruptHandler()
       let topology: Topology
@@ -106,7 +106,7 @@ struct Test: ParsableCommand {
     do {
       results = try engine.run { interrupted != 0 }
     } catch is ProbeEngine.Cancelled {
-      throw Failure("interrupted", code: 130)
+      throw Failure("interrupted", code: Exit.interrupted)
     } catch {
       throw Failure("\(error)", code: Exit.kernel)
     }
@@ -145,7 +145,7 @@ struct Test: ParsableCommand {
 
   func writeJSON(_ report: TestReport, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-      throw Failure("cannot write \(path)", code: Exit.kernel)
+      throw Failure("cannot write \(path)", code: Exit.cannotCreate)
     }
     defer { try? h.close() }
     var buffer = ""
@@ -163,7 +163,7 @@ struct Test: ParsableCommand {
     do {
       try text.write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
-      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.kernel)
+      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.cannotCreate)
     }
   }
 }

@@ -6,14 +6,14 @@ struct Down: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Remove everything a topology's state says nstopo created, and the state.",
     discussion: """
-      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Idempotent: a topology that is not up is not an error. Waits until the kernel has released the veths.
+      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Deletes only what it can prove is the topology's own (derived names, the namespace inode or mark it recorded, the host ends' alias) and leaves anything else alone with a warning. Idempotent: a topology that is not up is not an error. Waits until the kernel has released the veths. Ctrl-C finishes the step at hand and keeps the state (exit 130): run down again to finish.
       """)
 
   @Argument(help: "A topology file or name.")
   var topology: String
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       try requireRoot("down")
       let name = try topologyName(topology)
       installInterruptHandler()

@@ -43,7 +43,7 @@ struct Predict: ParsableCommand {
   var noColor = false
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       let t = try TopologyFile.require(file)
       let protocols = probeOptions.protocols
       let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port))
@@ -60,7 +60,9 @@ struct Predict: ParsableCommand {
       if let json {
         var text = ""
         TestJSON.write(report, passed: report.passed) { text += $0 }
-        try text.write(toFile: json, atomically: true, encoding: .utf8)
+        do { try text.write(toFile: json, atomically: true, encoding: .utf8) } catch {
+          throw Failure("cannot write \(json): \(error.localizedDescription)", code: Exit.cannotCreate)
+        }
       }
       return report.passed ? Exit.ok : Exit.mismatch
     }

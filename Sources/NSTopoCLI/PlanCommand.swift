@@ -18,7 +18,7 @@ struct Plan: ParsableCommand {
   var json = false
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       let topology = try TopologyFile.require(file)
       // The plan lists every expected pair; a few `expect` lines can cover billions.
       let bound = ExpectationIndex(topology.expectations).pairBound

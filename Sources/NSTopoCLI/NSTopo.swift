@@ -1,7 +1,19 @@
 import ArgumentParser
+import Netlink
 
-struct NSTopo: ParsableCommand {
-  static let configuration = CommandConfiguration(
+/// The command line: `nstopo SUBCOMMAND …`. A library, so that help texts are tested whole;
+/// the executable's main.swift only calls `NSTopo.start()`.
+public struct NSTopo: ParsableCommand {
+  public init() {}
+
+  /// Raises the descriptor limit (a thousand namespaces need more than the usual soft limit
+  /// of 1,024), then parses the arguments and runs the command.
+  public static func start() {
+    Descriptors.raiseSoftLimit()
+    main()
+  }
+
+  public static let configuration = CommandConfiguration(
     commandName: "nstopo",
     abstract: "Network-namespace topologies: declare, build, test, draw, tear down.",
     discussion: """
@@ -14,9 +26,11 @@ struct NSTopo: ParsableCommand {
         69  a required tool is missing (Graphviz, busybox)
         70  internal error
         71  a kernel operation failed (rolled back)
-        73  topology already up, or a name it needs is taken
+        73  topology already up, a name it needs is taken, or an output file cannot be written
         75  topology busy: another nstopo is changing it
         77  needs root
+        78  refused: the state at /run/nstopo/NAME is not nstopo's
+        127 exec: the command could not be started
         130 interrupted
       """,
     subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self])

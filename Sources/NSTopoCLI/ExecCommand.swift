@@ -35,7 +35,7 @@ func runInNode(_ topologyArgument: String, _ node: String, argv: [String], envir
   do {
     pid = try process.start()
   } catch {
-    throw Failure("cannot start \(argv[0]) in \(name)/\(node): \(error)", code: 127)
+    throw Failure("cannot start \(argv[0]) in \(name)/\(node): \(error)", code: Exit.cannotStart)
   }
   return NodeProcess.wait(pid)
 }
@@ -63,7 +63,7 @@ struct Exec: ParsableCommand {
   }
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       try requireRoot("exec")
       let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
       return try runInNode(topology, node, argv: command, environment: env)
@@ -83,7 +83,7 @@ struct Shell: ParsableCommand {
   var node: String
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       try requireRoot("shell")
       let name = try topologyName(topology)
       let root = StateStore.document(name)?.topology.node(named: node)?.chroot ?? ""

@@ -11,11 +11,16 @@ enum Exit {
   static let software: Int32 = 70
   static let kernel: Int32 = 71
   static let alreadyUp: Int32 = 73
+  /// An output file (`--json`, `--junit`, `-o`) cannot be written: sysexits' EX_CANTCREAT,
+  /// the same code as a name `up` needs being taken.
+  static let cannotCreate: Int32 = 73
   static let busy: Int32 = 75
   static let noPermission: Int32 = 77
   /// State, or an object, that nstopo did not make or cannot prove its own: left alone.
   static let refused: Int32 = 78
   static let interrupted: Int32 = 130
+  /// `exec`: the command could not be started (as a shell says).
+  static let cannotStart: Int32 = 127
 }
 
 /// An error that carries its own message and exit code.

@@ -20,7 +20,7 @@ struct Up: ParsableCommand {
 
   func run() throws {
     installInterruptHandler()
-    try nstopo.run {
+    try NSTopoCLI.run {
       let topology = try TopologyFile.require(file)
       try requireRoot("up")
       let path = URL(fileURLWithPath: file).standardizedFileURL.path

@@ -11,7 +11,7 @@ struct RootfsCommand: ParsableCommand {
   var path: String
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       do {
         let n = try Rootfs.build(at: path)
         print("rootfs: \(path): busybox with \(n) applets")

@@ -36,7 +36,7 @@ struct Why: ParsableCommand {
   }
 
   func run() throws {
-    try nstopo.run {
+    try NSTopoCLI.run {
       let t = try TopologyFile.resolve(topology)
       let name = t.name
       let endpoints = t.nodes.map(\.name) + (t.hasHost ? ["host"] : [])

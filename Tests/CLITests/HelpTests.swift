@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import XCTest
+
+@testable import NSTopoCLI
+
+/// Every help text, compared whole with `Snapshots/help-<command>.txt` (NSTOPO_RECORD=1
+/// rewrites them; review the diff), as swift-argument-parser's own tests do: options,
+/// defaults and the exit-code table are what users read first.
+final class HelpTests: XCTestCase {
+  static let commands: [(String, ParsableCommand.Type)] = [
+    ("nstopo", NSTopo.self), ("validate", Validate.self), ("plan", Plan.self), ("up", Up.self), ("down", Down.self),
+    ("status", Status.self), ("test", Test.self), ("exec", Exec.self), ("shell", Shell.self), ("rootfs", RootfsCommand.self),
+    ("graph", Graph.self), ("predict", Predict.self), ("why", Why.self),
+  ]
+
+  func testHelpTextsAreUnchanged() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    for (name, command) in Self.commands {
+      let text = (command == NSTopo.self ? NSTopo.helpMessage(columns: 100) : NSTopo.helpMessage(for: command, columns: 100)) + "\n"
+      let url = dir.appendingPathComponent("help-\(name).txt")
+      if ProcessInfo.processInfo.environment["NSTOPO_RECORD"] == "1" {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        continue
+      }
+      XCTAssertEqual(text, try String(contentsOf: url, encoding: .utf8), "help of \(name) differs (NSTOPO_RECORD=1 to re-record after review)")
+    }
+  }
+
+  /// The codes the table in `nstopo --help` promises are the ones the code uses.
+  func testTheExitCodeTableIsTheCodes() {
+    let help = NSTopo.helpMessage(columns: 100)
+    for (code, _) in [(Exit.mismatch, ""), (Exit.usage, ""), (Exit.invalidTopology, ""), (Exit.noInput, ""), (Exit.unavailable, ""),
+      (Exit.software, ""), (Exit.kernel, ""), (Exit.alreadyUp, ""), (Exit.busy, ""), (Exit.noPermission, ""), (Exit.refused, ""),
+      (Exit.interrupted, "")]
+    {
+      XCTAssertTrue(help.contains("  \(code)  ") || help.contains("  \(code) "), "exit code \(code) is missing from the help's table")
+    }
+  }
+}
+
+/// Exit codes from the commands themselves, run in-process.
+final class ExitCodeTests: XCTestCase {
+  func exitCode(_ args: [String]) -> Int32? {
+    do {
+      var command = try NSTopo.parseAsRoot(args)
+      try command.run()
+      return 0
+    } catch let e as ExitCode {
+      return e.rawValue
+    } catch {
+      return nil
+    }
+  }
+
+  /// An output file that cannot be written is 73 (EX_CANTCREAT), not a kernel error.
+  func testAnUnwritableOutputFileIs73() throws {
+    let file = NSTemporaryDirectory() + "nstopo-cli-\(getpid()).topo"
+    try "topology t\nnode a\nnode b\n  link a\n".write(toFile: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    XCTAssertEqual(exitCode(["predict", file, "--json", "/nonexistent/dir/x.json"]), Exit.cannotCreate)
+    XCTAssertEqual(exitCode(["predict", file]), Exit.ok)
+  }
+
+  /// A topology name that is not one is a usage error before any path is made of it; a
+  /// path names the file's topology (here: none is up).
+  func testANameThatIsNotOneIs64() {
+    XCTAssertEqual(exitCode(["status", ".."]), Exit.usage)
+    XCTAssertEqual(exitCode(["status", ""]), Exit.usage)
+    XCTAssertEqual(exitCode(["status", "a b"]), Exit.usage)
+    XCTAssertEqual(exitCode(["status", "../nstopo-cli-none"]), Exit.noInput)
+  }
+}
