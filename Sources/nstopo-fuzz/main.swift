@@ -8,7 +8,7 @@ import Glibc
 /// saving the input it died on; a worker silent for 10 s is killed and its input saved as
 /// a hang. Every saved input replays alone: `nstopo-fuzz --replay FILE`.
 ///
-///     nstopo-fuzz [--count N] [--seed S] [--jobs J] [--out DIR] [--corpus DIR]...
+///     nstopo-fuzz [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]...
 struct Options {
   var count: UInt64 = 100_000
   var seed: UInt64 = 1
@@ -39,12 +39,13 @@ func parse() -> Options {
     case "--out": o.out = value(a)
     case "--corpus": o.corpus.append(value(a))
     case "--replay": o.replay.append(value(a))
+    case "--slow": o.slowSeconds = Double(value(a)) ?? o.slowSeconds
     case "--worker":
       let parts = value(a).split(separator: ":").compactMap { UInt64($0) }
       guard parts.count == 3 else { exit(64) }
       o.worker = (parts[0], parts[1], Int(parts[2]))
     default:
-      FileHandle.standardError.write("usage: nstopo-fuzz [--count N] [--seed S] [--jobs J] [--out DIR] [--corpus DIR]... [--replay FILE]...\n".data(using: .utf8)!)
+      FileHandle.standardError.write("usage: nstopo-fuzz [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]... [--replay FILE]...\n".data(using: .utf8)!)
       exit(64)
     }
   }
@@ -165,7 +166,8 @@ final class Supervisor: @unchecked Sendable {
     while start < to {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-      p.arguments = ["--worker", "\(start):\(to):\(slot)", "--seed", "\(o.seed)", "--out", o.out] + o.corpus.flatMap { ["--corpus", $0] }
+      p.arguments = ["--worker", "\(start):\(to):\(slot)", "--seed", "\(o.seed)", "--out", o.out, "--slow", "\(o.slowSeconds)"]
+        + o.corpus.flatMap { ["--corpus", $0] }
       let pipe = Pipe()
       p.standardOutput = pipe
       p.standardError = FileHandle.nullDevice
