@@ -12,18 +12,6 @@ func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [(verdict: Prediction.
   }
 }
 
-extension Outcome {
-  init(_ v: Prediction.Verdict) {
-    switch v {
-    case .reached: self = .reached
-    case .noRoute: self = .noRoute
-    case .hostUnreachable: self = .hostUnreachable
-    case .prohibited: self = .prohibited
-    case .timedOut: self = .timedOut
-    }
-  }
-}
-
 struct Predict: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Predict the connectivity matrix from the model alone (no root, no kernel).",
@@ -49,7 +37,7 @@ struct Predict: ParsableCommand {
       let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port))
       let predictions = predictedOutcomes(t, set)
       var report = TestReport(
-        topology: t, set: set, results: predictions.map { (Outcome($0.verdict), nil) }, seconds: 0, timeout: 0,
+        topology: t, set: set, results: predictions.map { ($0.verdict, nil) }, seconds: 0, timeout: 0,
         protocols: protocols, peakInFlight: 0)
       for i in report.pairs.indices where i < predictions.count {
         report.pairs[i].reason = predictions[i].reason

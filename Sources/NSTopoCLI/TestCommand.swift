@@ -121,7 +121,7 @@ struct Test: ParsableCommand {
     for i in predictions.indices {
       let p = predictions[i]
       let predictedReach = p.verdict == .reached
-      report.pairs[i].predicted = Outcome(p.verdict)
+      report.pairs[i].predicted = p.verdict
       if report.pairs[i].declared == nil && !declaredOnly { report.pairs[i].expected = predictedReach ? .reach : .blocked }
       let measured = report.pairs[i].outcome.reached
       if !measured && !predictedReach {

@@ -2,18 +2,9 @@ import TopologyModel
 
 /// What the model says about one direction of traffic or one pair.
 public struct Prediction: Hashable, Sendable {
-  public enum Verdict: String, Hashable, Sendable {
-    case reached
-    /// ENETUNREACH at the source: no route there, or a router answered "net unreachable".
-    case noRoute = "no-route"
-    /// EHOSTUNREACH: an `unreachable` route, or nobody owns the next hop on its segment.
-    case hostUnreachable = "host-unreachable"
-    /// A `prohibit` route at the source.
-    case prohibited
-    /// Dropped silently on the way or on the way back: forwarding off, a blackhole on a
-    /// router, a routing loop, no route back.
-    case timedOut = "timed-out"
-  }
+  /// The model's outcome: one of the probe's (`Outcome`), never refused, wrong-responder,
+  /// not-probed or error.
+  public typealias Verdict = Outcome
 
   public var verdict: Verdict
   /// One sentence: where and why it stops ("forwarding is off in r2"); nil when reached.

@@ -1,6 +1,7 @@
 import CShim
 import Netlink
 import Glibc
+import TopologyModel
 
 /// One thread: its share of the probes (by source) and of the listeners (its `EchoServer`),
 /// its epoll, its own namespace switching.
