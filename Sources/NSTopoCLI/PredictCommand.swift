@@ -8,7 +8,9 @@ import TopologyModel
 func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [(verdict: Prediction.Verdict, reason: String?)] {
   let p = Predictor(t)
   return set.probes.map { probe in
-    p.verdict(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: probe.address)
+    p.verdict(
+      Flow(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: probe.address,
+        proto: probe.proto, port: Int(probe.port)))
   }
 }
 

@@ -129,7 +129,8 @@ struct Test: ParsableCommand {
       } else if measured != predictedReach, report.pairs[i].holds == false || report.pairs[i].declared != nil {
         // The model and the kernel disagree: walk what the kernel has.
         if kernel == nil { kernel = Predictor(KernelView.topology(Planner.plan(topology)).topology) }
-        let k = kernel!.predict(from: report.pairs[i].source, to: report.pairs[i].target, address: set.probes[i].address)
+        let probe = set.probes[i]
+        let k = kernel!.predict(Flow(from: report.pairs[i].source, to: report.pairs[i].target, address: probe.address, proto: probe.proto, port: Int(probe.port)))
         if !measured, !k.reached, let r = k.reason {
           report.pairs[i].reason = "in the kernel: \(r) (the model disagrees: changed by hand?)"
         } else if !measured {

@@ -47,7 +47,8 @@ struct Why: ParsableCommand {
         guard let v = IPv4Address(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
       }
-      let model = Predictor(t).predict(from: source, to: target, address: dst)
+      let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
+      let model = Predictor(t).predict(flow)
       let shown = dst ?? Predictor(t).addresses(of: target).first
       print("\(source) -> \(target)\(shown.map { " (\($0))" } ?? "") \(proto)/\(port)")
       print("model:  " + describe(model))
@@ -58,7 +59,7 @@ struct Why: ParsableCommand {
       let plan = Planner.plan(t)
       try requireDescriptors(namespaces: plan.namespaces.count, for: "why")
       let (kt, notes) = KernelView.topology(plan)
-      let kernel = Predictor(kt).predict(from: source, to: target, address: dst)
+      let kernel = Predictor(kt).predict(flow)
       print("kernel: " + describe(kernel))
       let nodes = (model.path + model.returnPath + kernel.path + kernel.returnPath).map(\.node)
       var seen = Set<String>()

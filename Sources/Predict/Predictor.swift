@@ -33,6 +33,24 @@ public struct Hop: Hashable, Sendable, CustomStringConvertible {
 /// Predicts reachability from the model alone: L2 segments (bridges, direct veths),
 /// connected routes, static routes by longest prefix match, default routes, `forward` on
 /// every router on the way, and the way back. Loops and black holes end the walk.
+/// One flow: from an endpoint to one of another's addresses (nil: its primary address),
+/// with a protocol and port, as `nstopo test` sends it.
+public struct Flow: Hashable, Sendable {
+  public var source: String
+  public var target: String
+  public var address: IPv4Address?
+  public var proto: TransportProtocol
+  public var port: Int
+
+  public init(from source: String, to target: String, address: IPv4Address? = nil, proto: TransportProtocol = .tcp, port: Int = 4444) {
+    self.source = source
+    self.target = target
+    self.address = address
+    self.proto = proto
+    self.port = port
+  }
+}
+
 public struct Predictor: Sendable {
   struct Interface: Sendable {
     var owner: String
@@ -165,6 +183,18 @@ public struct Predictor: Sendable {
   /// The first of `addresses(of:)`, without building the list.
   public func primaryAddress(of endpoint: String) -> IPv4Address? {
     (byOwner[endpoint] ?? []).lazy.compactMap { interfaces[$0].address?.address }.first
+  }
+
+  /// The flow as a probe sends it: what a question to the predictor is. (Routing does not
+  /// look at the protocol and port; a filter will.)
+  public func predict(_ flow: Flow) -> Prediction {
+    predict(from: flow.source, to: flow.target, address: flow.address, record: true)
+  }
+
+  /// The verdict and reason of a flow alone, without recording paths: for a million pairs.
+  public func verdict(_ flow: Flow) -> (Prediction.Verdict, String?) {
+    let p = predict(from: flow.source, to: flow.target, address: flow.address, record: false)
+    return (p.verdict, p.reason)
   }
 
   /// The pair as a probe sees it: the forward walk to `address` (default: the target's

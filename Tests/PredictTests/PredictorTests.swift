@@ -35,6 +35,24 @@ final class PredictorTests: XCTestCase {
     XCTAssertEqual(p.predict(from: "a1", to: "a2").path.map(\.node), ["a1", "a2"])
   }
 
+  /// The predictor answers flows (protocol and port included, for the filters to come); for
+  /// routing alone they give what the pair gives, on every pair, both ways of asking.
+  func testFlowsGiveWhatPairsGive() {
+    for forward in ["forward", ""] {
+      let t = topo(twoLans.replacingOccurrences(of: "FORWARD", with: forward))
+      let p = Predictor(t)
+      for s in t.nodes.map(\.name) {
+        for d in t.nodes.map(\.name) where d != s {
+          for proto in TransportProtocol.allCases {
+            let flow = Flow(from: s, to: d, proto: proto, port: 8080)
+            XCTAssertEqual(p.predict(flow), p.predict(from: s, to: d), "\(s) -> \(d) \(proto)")
+            XCTAssertEqual(p.verdict(flow).0, p.predict(from: s, to: d).verdict)
+          }
+        }
+      }
+    }
+  }
+
   func testTwoLansWithoutForwarding() {
     let p = Predictor(topo(twoLans.replacingOccurrences(of: "FORWARD", with: "")))
     let x = p.predict(from: "a1", to: "b1")
