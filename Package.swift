@@ -17,7 +17,7 @@ let package = Package(
     .target(name: "TopologyDSL", dependencies: ["TopologyModel"]),
     .target(name: "Planner", dependencies: ["TopologyModel"]),
     .target(name: "DOT", dependencies: ["TopologyModel"]),
-    .target(name: "Predict", dependencies: ["TopologyModel"]),
+    .target(name: "Predict", dependencies: ["TopologyModel", "TopologyDSL"]),
     // What validate and plan do with a file, for the fuzzer and its regression fixtures.
     .target(name: "FuzzHarness", dependencies: ["TopologyDSL", "Predict", "Planner", "TopologyModel"]),
     // C quarantine.

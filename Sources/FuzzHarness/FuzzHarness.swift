@@ -16,11 +16,10 @@ public enum FuzzHarness {
   public static let planLimit = 1_000_000
 
   public static func run(_ bytes: [UInt8]) -> Outcome {
-    let r = TopologyLoader.load(bytes: bytes, fileName: "fuzz.topo", options: LoadOptions(cpuCount: 2))
+    let r = Validation.load(bytes: bytes, fileName: "fuzz.topo", options: LoadOptions(cpuCount: 2))
     var problems: [String] = []
     if let t = r.topology {
       if r.diagnostics.hasErrors { problems.append("a model despite errors") }
-      _ = Lint.findings(t)
       // Plan what a fuzz input may reasonably plan: its cost grows with the topology, which
       // validate bounds, and is measured by `make bench`, not here.
       if t.nodes.count <= 2_000 && ExpectationIndex(t.expectations).pairBound <= planLimit {

@@ -20,15 +20,7 @@ enum TopologyFile {
       cpuCount: ProcessInfo.processInfo.activeProcessorCount,
       pathExists: { FileManager.default.fileExists(atPath: $0) },
       directory: absolute)
-    var result = TopologyLoader.load(bytes: [UInt8](data), fileName: path, options: options)
-    if let t = result.topology {
-      // What the model already says about reachability, as warnings.
-      for f in Lint.findings(t) {
-        let keyword = f.line.flatMap { l in result.renderer.lines.indices.contains(l - 1) ? result.renderer.lines[l - 1] : nil }
-          .map { $0.prefix { $0 != " " && $0 != "\t" }.count } ?? 1
-        result.diagnostics.append(Diagnostic(.warning, f.message, line: f.line ?? 0, column: 1, length: keyword, hint: f.hint))
-      }
-    }
+    let result = Validation.load(bytes: [UInt8](data), fileName: path, options: options)
     if !quiet && !result.diagnostics.isEmpty { printError(result.rendered) }
     return (result.topology, result)
   }

@@ -58,6 +58,21 @@ final class LintTests: XCTestCase {
     XCTAssertFalse(f.contains { $0.message.contains("'alone'") }, "a node without links is isolated on purpose: \(f)")
   }
 
+  /// The validation layer turns findings into located warnings, after the language's own.
+  func testValidationReportsFindingsAsLocatedWarnings() {
+    let text = "subnet lan[1..2] 10.1.$i.0/24\nbridge sw[1..2] lan$i\nnode r\n  forward\n  link sw1\n  link sw2\nnode a\n  link sw1\n  route default via r\nnode b\n  link sw2\n"
+    let r = Validation.load(bytes: Array(text.utf8), fileName: "v.topo")
+    XCTAssertNotNil(r.topology)
+    XCTAssertEqual(r.rendered, """
+      v.topo:10:1: warning: 1 pair reaches its target but the reply cannot come back, which breaks TCP: b has no route back to 10.1.1.0/24
+       10 | node b
+          | ^~~~
+          = hint: e.g. a -> b; add the missing route
+      v.topo: 1 warning
+
+      """)
+  }
+
   func testCleanTopologyHasNoFindings() throws {
     let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("topologies/two-lans.topo"))
