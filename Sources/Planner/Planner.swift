@@ -139,24 +139,17 @@ public enum Planner {
 
   /// One set per L2 segment (bridge or direct link) with its addressed ends.
   static func neighbourSets(_ topology: Topology, names: KernelNames, macs: [Plan.EndKey: MACAddress]) -> [Step.NeighbourSet] {
-    var sets: [Step.NeighbourSet] = []
-    var bridgeSet: [String: Int] = [:]
-    for link in topology.links {
-      let index: Int
-      if let b = link.bridge {
-        if let i = bridgeSet[b] {
-          index = i
-        } else {
-          index = sets.count
-          bridgeSet[b] = index
-          sets.append(Step.NeighbourSet(segment: "bridge \(b)", members: []))
-        }
-      } else {
-        index = sets.count
-        sets.append(Step.NeighbourSet(segment: "link \(link.a.owner):\(link.a.interface) -- \(link.b.owner):\(link.b.interface)", members: []))
+    let l2 = L2Segments(topology.links)
+    var sets = l2.kinds.map { kind -> Step.NeighbourSet in
+      switch kind {
+      case .bridge(let b): return Step.NeighbourSet(segment: "bridge \(b)", members: [])
+      case .link(let i):
+        let link = topology.links[i]
+        return Step.NeighbourSet(segment: "link \(link.a.owner):\(link.a.interface) -- \(link.b.owner):\(link.b.interface)", members: [])
       }
-      for end in [link.a, link.b] {
-        if case .bridge = end.owner { continue }
+    }
+    for (index, ends) in l2.members.enumerated() {
+      for end in ends {
         guard let a = end.address else { continue }
         sets[index].members.append(
           Step.NeighbourSet.Member(

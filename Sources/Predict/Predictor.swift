@@ -118,22 +118,11 @@ public struct Predictor: Sendable {
 
   public init(_ t: Topology) {
     topology = t
-    var bridgeSegment: [String: Int] = [:]
-    var segments = 0
-    for link in t.links {
-      let segment: Int
-      if let b = link.bridge {
-        if let s = bridgeSegment[b] {
-          segment = s
-        } else {
-          segment = segments
-          bridgeSegment[b] = segment
-          segments += 1
-        }
-      } else {
-        segment = segments
-        segments += 1
-      }
+    let l2 = L2Segments(t.links)
+    let segments = l2.count
+    // In link order: an endpoint's first interface with an address is its primary address.
+    for (i, link) in t.links.enumerated() {
+      let segment = l2.ofLink[i]
       for end in [link.a, link.b] {
         if case .bridge = end.owner { continue }
         let owner = end.owner.description

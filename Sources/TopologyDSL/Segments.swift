@@ -1,13 +1,10 @@
 import TopologyModel
 
-/// L2 segments of a topology: one per bridge, one per direct veth. Answers "which address
-/// does node X have on a segment it shares with me?", which `route ... via NODE` needs.
+/// Who is on which L2 segment (`L2Segments`), indexed for the question `route ... via NODE`
+/// asks: "which address does node X have on a segment it shares with me?"
 struct Segments {
   /// Per owner: the segments it is on, with its end there.
   var ends: [Owner: [(segment: Int, end: LinkEnd)]] = [:]
-  /// Per segment: every end on it that a neighbour could use (bridge ports excluded).
-  var members: [[LinkEnd]] = []
-  var names: [String] = []
   var hasHost = false
   /// The first address an owner has on a segment: `shared` costs the source's segments, not
   /// every member of them (26,000 hosts routing via one router on their LAN was quadratic).
@@ -19,28 +16,14 @@ struct Segments {
   }
 
   init(links: [Link]) {
-    var bridgeSegment: [String: Int] = [:]
-    for link in links {
-      let segment: Int
-      if let b = link.bridge {
-        if let s = bridgeSegment[b] {
-          segment = s
-        } else {
-          segment = members.count
-          bridgeSegment[b] = segment
-          members.append([])
-          names.append("bridge \(b)")
-        }
-      } else {
-        segment = members.count
-        members.append([])
-        names.append("link \(link.a.owner):\(link.a.interface)-\(link.b.owner):\(link.b.interface)")
-      }
+    let l2 = L2Segments(links)
+    // In link order, so that an owner's segments come in the order of its links.
+    for (i, link) in links.enumerated() {
+      let segment = l2.ofLink[i]
       for end in [link.a, link.b] {
         if case .bridge = end.owner { continue }
         if end.owner == .host { hasHost = true }
-        members[segment].append(end)
-        ends[end.owner, default: []].append((segment, end))
+        self.ends[end.owner, default: []].append((segment, end))
         let place = Place(segment: segment, owner: end.owner)
         if let a = end.address, firstAddress[place] == nil { firstAddress[place] = a.address }
       }
