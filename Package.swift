@@ -18,6 +18,8 @@ let package = Package(
     .target(name: "Planner", dependencies: ["TopologyModel"]),
     .target(name: "DOT", dependencies: ["TopologyModel"]),
     .target(name: "Predict", dependencies: ["TopologyModel", "TopologyDSL"]),
+    // Probe sets, pair results, the three-verdict merge and the reports (text, JSON, JUnit).
+    .target(name: "Matrix", dependencies: ["TopologyModel"]),
     // What validate and plan do with a file, for the fuzzer and its regression fixtures.
     .target(name: "FuzzHarness", dependencies: ["TopologyDSL", "Predict", "Planner", "TopologyModel"]),
     // C quarantine.
@@ -28,15 +30,15 @@ let package = Package(
     ),
     .target(name: "CShim"),
     // Effects at the edges.
-    .target(name: "Netlink", dependencies: ["CNetlink", "CShim"]),
+    .target(name: "Netlink", dependencies: ["TopologyModel", "CNetlink", "CShim"]),
     .target(name: "NodeRuntime", dependencies: ["CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
-    .target(name: "Probe", dependencies: ["TopologyModel", "Netlink", "CShim"]),
+    .target(name: "Probe", dependencies: ["TopologyModel", "Matrix", "Netlink", "CShim"]),
     // The command line as a library (help texts are snapshot-tested), and its three-line main.
     .target(
       name: "NSTopoCLI",
       dependencies: [
-        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Probe", "NodeRuntime", "DOT", "Predict",
+        "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Matrix", "Probe", "NodeRuntime", "DOT", "Predict",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -48,14 +50,14 @@ let package = Package(
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel", "FuzzHarness"], exclude: ["Fixtures"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"], exclude: ["Fixtures"]),
-    .testTarget(name: "ProbeTests", dependencies: ["Probe", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "MatrixTests", dependencies: ["Matrix", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Probe", "NodeRuntime", "Predict"]
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict"]
     ),
   ],
   swiftLanguageModes: [.v6]

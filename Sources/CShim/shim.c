@@ -142,29 +142,36 @@ static int neigh_batch(int fd, const struct nstopo_neigh *entries, size_t count,
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   int rc = 0;
   for (size_t i = 0; i < count; i++) {
-    struct {
-      struct nlmsghdr h;
-      struct ndmsg nd;
-      struct rtattr dst_attr;
-      uint32_t dst;
-      struct rtattr ll_attr;
-      uint8_t ll[8];
-    } *req = (void *)(buf + used);
-    memset(req, 0, sizeof(*req));
-    req->h.nlmsg_len = sizeof(*req);
-    req->h.nlmsg_type = delete ? RTM_DELNEIGH : RTM_NEWNEIGH;
-    req->h.nlmsg_flags = NLM_F_REQUEST | (delete ? 0 : NLM_F_CREATE | NLM_F_REPLACE) | (i == count - 1 ? NLM_F_ACK : 0);
-    req->h.nlmsg_seq = base + (uint32_t)i;
-    req->nd.ndm_family = AF_INET;
-    req->nd.ndm_ifindex = entries[i].ifindex;
-    req->nd.ndm_state = NUD_PERMANENT;
-    req->dst_attr.rta_type = NDA_DST;
-    req->dst_attr.rta_len = RTA_LENGTH(4);
-    req->dst = entries[i].address;
-    req->ll_attr.rta_type = NDA_LLADDR;
-    req->ll_attr.rta_len = RTA_LENGTH(6);
-    memcpy(req->ll, entries[i].mac, 6);
-    used += NLMSG_ALIGN(sizeof(*req));
+    if (entries[i].family != AF_INET && entries[i].family != AF_INET6) {
+      *failed = i;
+      free(buf);
+      return -EAFNOSUPPORT;
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    /* Header, ndmsg, NDA_DST (4 or 16 bytes), NDA_LLADDR (6): at most 72 bytes. */
+    size_t alen = entries[i].family == AF_INET ? 4 : 16;
+    struct nlmsghdr *h = (struct nlmsghdr *)(buf + used);
+    memset(h, 0, 128);
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
+    h->nlmsg_type = delete ? RTM_DELNEIGH : RTM_NEWNEIGH;
+    h->nlmsg_flags = NLM_F_REQUEST | (delete ? 0 : NLM_F_CREATE | NLM_F_REPLACE) | (i == count - 1 ? NLM_F_ACK : 0);
+    h->nlmsg_seq = base + (uint32_t)i;
+    struct ndmsg *nd = NLMSG_DATA(h);
+    nd->ndm_family = entries[i].family;
+    nd->ndm_ifindex = entries[i].ifindex;
+    nd->ndm_state = NUD_PERMANENT;
+    struct rtattr *dst = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+    dst->rta_type = NDA_DST;
+    dst->rta_len = (unsigned short)RTA_LENGTH(alen);
+    memcpy(RTA_DATA(dst), entries[i].address, alen);
+    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_SPACE(alen);
+    struct rtattr *ll = (struct rtattr *)((char *)h + h->nlmsg_len);
+    ll->rta_type = NDA_LLADDR;
+    ll->rta_len = (unsigned short)RTA_LENGTH(6);
+    memcpy(RTA_DATA(ll), entries[i].mac, 6);
+    h->nlmsg_len += RTA_SPACE(6);
+    used += NLMSG_ALIGN(h->nlmsg_len);
     if (used >= CHUNK || i == count - 1) {
       ssize_t sent;
       do {

@@ -94,7 +94,7 @@ public enum DOTRenderer {
       out += "  " + nodeLine(t, g, id: id(.node(g.members[0])), overlay: options.overlay) + "\n"
     }
     if t.hasHost {
-      let rows = t.ends(of: .host).enumerated().map { i, e in interfaceRow(i, e.interface, e.address?.description) }.joined()
+      let rows = t.ends(of: .host).enumerated().map { i, e in interfaceRow(i, e.interface, addressText(e)) }.joined()
       let label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>host</b></td></tr><tr><td><font point-size=\"9\" color=\"#445566\">root namespace</font></td></tr>\(rows)</table>>"
       out += "  \(id(.host)) [label=\(label), shape=house, style=filled, fillcolor=\"#e8e8e8\", color=\"#555555\"\(heat(options.overlay, "host"))];\n"
     }
@@ -208,11 +208,16 @@ public enum DOTRenderer {
     return final
   }
 
+  /// An end's addresses, IPv4 first; nil when it has none.
+  static func addressText(_ e: LinkEnd) -> String? {
+    e.addresses.isEmpty ? nil : e.addresses.map(\.description).joined(separator: ", ")
+  }
+
   static func nodeLine(_ t: Topology, _ g: Group, id: String, overlay: Overlay?) -> String {
     let n = t.node(named: g.members[0])!
     var details: [String] = []
     if g.members.count > 1 {
-      let addrs = g.members.compactMap { t.ends(of: .node($0)).first?.address?.address }
+      let addrs = g.members.compactMap { t.ends(of: .node($0)).first?.addresses.first?.address }
       if let lo = addrs.min(), let hi = addrs.max() { details.append("\(g.members.count) hosts, \(lo) – \(hi)") }
     }
     if n.forward { details.append("router (forward)") }
@@ -222,8 +227,8 @@ public enum DOTRenderer {
     var label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>\(html(g.label))</b></td></tr>"
     for d in details { label += "<tr><td><font point-size=\"9\" color=\"#445566\">\(html(d))</font></td></tr>" }
     for (i, e) in t.ends(of: .node(n.name)).enumerated() {
-      var addr = e.address?.description
-      if g.members.count > 1 { addr = e.address.map { "/\($0.length)" } }
+      var addr = addressText(e)
+      if g.members.count > 1 { addr = e.addresses.isEmpty ? nil : e.addresses.map { "/\($0.length)" }.joined(separator: ", ") }
       label += interfaceRow(i, e.interface, addr)
     }
     label += "</table>>"

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DOT
 import Foundation
-import Probe
+import Matrix
 import Realizer
 import TopologyModel
 

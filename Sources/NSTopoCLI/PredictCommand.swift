@@ -1,16 +1,23 @@
 import ArgumentParser
 import Foundation
 import Predict
-import Probe
+import Matrix
 import TopologyModel
 
 /// The model's verdict (and reason when not reached) for each probe.
-func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [(verdict: Prediction.Verdict, reason: String?)] {
+func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [ModelVerdict] {
   let p = Predictor(t)
-  return set.probes.map { probe in
-    p.verdict(
+  return set.probes.indices.map { p.modelVerdict(set, $0) }
+}
+
+extension Predictor {
+  /// What this model says of probe `i` of `set`, as the report takes it.
+  func modelVerdict(_ set: ProbeSet, _ i: Int) -> ModelVerdict {
+    let probe = set.probes[i]
+    let (v, reason) = verdict(
       Flow(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: probe.address,
         proto: probe.proto, port: Int(probe.port)))
+    return ModelVerdict(v, reason)
   }
 }
 
@@ -37,13 +44,7 @@ struct Predict: ParsableCommand {
       let t = try TopologyFile.require(file)
       let protocols = probeOptions.protocols
       let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port))
-      let predictions = predictedOutcomes(t, set)
-      var report = TestReport(
-        topology: t, set: set, results: predictions.map { ($0.verdict, nil) }, seconds: 0, timeout: 0,
-        protocols: protocols, peakInFlight: 0)
-      for i in report.pairs.indices where i < predictions.count {
-        report.pairs[i].reason = predictions[i].reason
-      }
+      let report = TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print("predicted from the model of \(t.name) (nothing was probed)")
       print(MatrixText.render(report, topology: t, color: tty), terminator: "")

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Planner
 import Predict
+import Matrix
 import Probe
 import Realizer
 import TopologyModel
@@ -116,29 +117,11 @@ struct Test: ParsableCommand {
       protocols: protocols, peakInFlight: engine.peakInFlight)
     lap("report")
     // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
-    let predictions = predictedOutcomes(topology, set)
     var kernel: Predictor?
-    for i in predictions.indices {
-      let p = predictions[i]
-      let predictedReach = p.verdict == .reached
-      report.pairs[i].predicted = p.verdict
-      if report.pairs[i].declared == nil && !declaredOnly { report.pairs[i].expected = predictedReach ? .reach : .blocked }
-      let measured = report.pairs[i].outcome.reached
-      if !measured && !predictedReach {
-        report.pairs[i].reason = p.reason
-      } else if measured != predictedReach, report.pairs[i].holds == false || report.pairs[i].declared != nil {
-        // The model and the kernel disagree: walk what the kernel has.
-        if kernel == nil { kernel = Predictor(KernelView.topology(Planner.plan(topology)).topology) }
-        let probe = set.probes[i]
-        let k = kernel!.predict(Flow(from: report.pairs[i].source, to: report.pairs[i].target, address: probe.address, proto: probe.proto, port: Int(probe.port)))
-        if !measured, !k.reached, let r = k.reason {
-          report.pairs[i].reason = "in the kernel: \(r) (the model disagrees: changed by hand?)"
-        } else if !measured {
-          report.pairs[i].reason = "the routes allow it: a firewall (`run` line) or something outside routing drops it"
-        } else {
-          report.pairs[i].reason = "the model predicts \(p.verdict.rawValue)\(p.reason.map { ": \($0)" } ?? ""), yet the kernel delivers it"
-        }
-      }
+    report.merge(model: predictedOutcomes(topology, set), declaredOnly: declaredOnly) { i in
+      // The model and the kernel disagree: walk what the kernel has.
+      if kernel == nil { kernel = Predictor(KernelView.topology(Planner.plan(topology)).topology) }
+      return kernel!.modelVerdict(set, i)
     }
     lap("predict")
     return report
@@ -169,17 +152,3 @@ struct Test: ParsableCommand {
   }
 }
 
-/// The documented JSON of `nstopo test --json` (format 1), read back by `nstopo graph --results`
-/// (written by `TestJSON`, pair by pair).
-struct TestDocument: Codable {
-  var format = 1
-  var topology: String
-  var passed: Bool
-  var summary: String
-  var seconds: Double
-  var port: Int
-  var protocols: [TransportProtocol]
-  var timeoutSeconds: Double
-  var peakInFlight: Int
-  var pairs: [PairResult]
-}

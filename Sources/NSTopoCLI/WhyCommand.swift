@@ -43,8 +43,8 @@ struct Why: ParsableCommand {
       for n in [source, target] where !endpoints.contains(n) {
         throw Failure("topology \(name) has no node '\(n)'", code: Exit.usage)
       }
-      let dst = try address.map { a -> IPv4Address in
-        guard let v = IPv4Address(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
+      let dst = try address.map { a -> IPAddress in
+        guard let v = IPAddress(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
       }
       let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))

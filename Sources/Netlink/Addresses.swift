@@ -1,51 +1,50 @@
 import CNetlink
 import Glibc
+import TopologyModel
 
-/// An IPv4 address as read back from the kernel.
+/// An address as read back from the kernel.
 public struct AddressInfo: Hashable, Sendable {
   public var ifindex: Int32
-  /// Host-order address and prefix length.
-  public var address: UInt32
-  public var prefixLength: Int
+  public var address: InterfaceAddress
 }
 
 extension NetlinkSocket {
-  /// Equivalent to `ip addr add ADDR/LEN dev IFINDEX`.
-  public func addAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
-    let a = buildAddress(ifindex, address, prefixLength)
+  /// Equivalent to `ip addr add ADDR/LEN dev IFINDEX` (the family is the address's).
+  public func addAddress(ifindex: Int32, _ address: InterfaceAddress, label: String) throws(NetlinkError) {
+    let a = buildAddress(ifindex, address)
     defer { rtnl_addr_put(a) }
     try check("add address", "\(label) in \(namespaceName)") { rtnl_addr_add(sock, a, Int32(NLM_F_CREATE | NLM_F_EXCL)) }
   }
 
   /// Equivalent to `ip addr del ADDR/LEN dev IFINDEX`.
-  public func deleteAddress(ifindex: Int32, address: UInt32, prefixLength: Int, label: String) throws(NetlinkError) {
-    let a = buildAddress(ifindex, address, prefixLength)
+  public func deleteAddress(ifindex: Int32, _ address: InterfaceAddress, label: String) throws(NetlinkError) {
+    let a = buildAddress(ifindex, address)
     defer { rtnl_addr_put(a) }
     try check("delete address", "\(label) in \(namespaceName)") { rtnl_addr_delete(sock, a, 0) }
   }
 
   /// An rtnl_addr for ADDR/LEN on IFINDEX; the caller puts it.
-  private func buildAddress(_ ifindex: Int32, _ address: UInt32, _ prefixLength: Int) -> OpaquePointer {
+  private func buildAddress(_ ifindex: Int32, _ address: InterfaceAddress) -> OpaquePointer {
     let a = rtnl_addr_alloc()!
-    rtnl_addr_set_family(a, AF_INET)
+    rtnl_addr_set_family(a, NLAddress.family(address.family))
     rtnl_addr_set_ifindex(a, ifindex)
-    let local = NLAddress.ipv4(address, prefix: prefixLength)
+    let local = NLAddress.build(address.address, prefix: address.length)
     _ = rtnl_addr_set_local(a, local)
     nl_addr_put(local)
-    rtnl_addr_set_prefixlen(a, Int32(prefixLength))
+    rtnl_addr_set_prefixlen(a, Int32(address.length))
     return a
   }
 
-  /// Equivalent to `ip -4 addr show`.
-  public func addresses() throws(NetlinkError) -> [AddressInfo] {
+  /// Equivalent to `ip -4 addr show` (or `-6`, or both with nil).
+  public func addresses(family: IPAddress.Family? = .ipv4) throws(NetlinkError) -> [AddressInfo] {
     var cache: OpaquePointer?
     try check("list addresses in", namespaceName) { rtnl_addr_alloc_cache(sock, &cache) }
     defer { nl_cache_free(cache) }
     var result: [AddressInfo] = []
     var obj = nl_cache_get_first(cache)
     while let o = obj {
-      if let v = NLAddress.ipv4Value(rtnl_addr_get_local(o)) {
-        result.append(AddressInfo(ifindex: rtnl_addr_get_ifindex(o), address: v, prefixLength: Int(rtnl_addr_get_prefixlen(o))))
+      if let v = NLAddress.value(rtnl_addr_get_local(o)), family == nil || v.family == family {
+        result.append(AddressInfo(ifindex: rtnl_addr_get_ifindex(o), address: InterfaceAddress(address: v, length: Int(rtnl_addr_get_prefixlen(o)))))
       }
       obj = nl_cache_get_next(o)
     }

@@ -1,13 +1,14 @@
 import CShim
 import Glibc
+import TopologyModel
 
 extension RawRouteSocket {
   public struct NeighbourEntry: Sendable {
     public var ifindex: Int32
-    public var address: UInt32
+    public var address: IPAddress
     public var mac: [UInt8]
 
-    public init(ifindex: Int32, address: UInt32, mac: [UInt8]) {
+    public init(ifindex: Int32, address: IPAddress, mac: [UInt8]) {
       self.ifindex = ifindex
       self.address = address
       self.mac = mac
@@ -31,7 +32,10 @@ extension RawRouteSocket {
     let raw = entries.map { e -> nstopo_neigh in
       var n = nstopo_neigh()
       n.ifindex = e.ifindex
-      n.address = e.address.bigEndian
+      n.family = UInt8(NLAddress.family(e.address.family))
+      withUnsafeMutableBytes(of: &n.address) { raw in
+        for (k, b) in e.address.bytes.enumerated() { raw[k] = b }
+      }
       n.mac = (e.mac[0], e.mac[1], e.mac[2], e.mac[3], e.mac[4], e.mac[5])
       return n
     }
@@ -40,7 +44,7 @@ extension RawRouteSocket {
     let rc = raw.withUnsafeBufferPointer { buf in send(fd, buf.baseAddress, buf.count, &failed, &message, message.count) }
     if rc < 0 {
       let e = failed < entries.count ? entries[failed] : nil
-      let what = e.map { "\(formatIPv4($0.address)) on ifindex \($0.ifindex)" } ?? "entry \(failed)"
+      let what = e.map { "\($0.address) on ifindex \($0.ifindex)" } ?? "entry \(failed)"
       let text = cString(message)
       throw NetlinkError(operation: operation, object: "\(what) in \(namespaceName)", code: 0, errno: -rc,
         kernelMessage: text.isEmpty ? nil : text)

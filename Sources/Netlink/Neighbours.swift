@@ -1,10 +1,11 @@
 import CNetlink
 import Glibc
+import TopologyModel
 
 /// A neighbour entry as read back from the kernel.
 public struct NeighbourInfo: Hashable, Sendable {
   public var ifindex: Int32
-  public var address: UInt32
+  public var address: IPAddress
   public var mac: [UInt8]
   public var permanent: Bool
 }
@@ -12,12 +13,12 @@ public struct NeighbourInfo: Hashable, Sendable {
 extension NetlinkSocket {
   /// Equivalent to `ip neigh add ADDR lladdr MAC dev IFINDEX nud permanent`. Permanent entries
   /// do not count against the global ARP table limit (gc_thresh3).
-  public func addNeighbour(ifindex: Int32, address: UInt32, mac: [UInt8], label: String) throws(NetlinkError) {
+  public func addNeighbour(ifindex: Int32, address: IPAddress, mac: [UInt8], label: String) throws(NetlinkError) {
     let n = rtnl_neigh_alloc()!
     defer { rtnl_neigh_put(n) }
-    rtnl_neigh_set_family(n, AF_INET)
+    rtnl_neigh_set_family(n, NLAddress.family(address.family))
     rtnl_neigh_set_ifindex(n, ifindex)
-    let dst = NLAddress.ipv4(address)
+    let dst = NLAddress.build(address)
     defer { nl_addr_put(dst) }
     _ = rtnl_neigh_set_dst(n, dst)
     let ll = NLAddress.mac(mac)
@@ -27,15 +28,15 @@ extension NetlinkSocket {
     try check("add neighbour", "\(label) in \(namespaceName)") { rtnl_neigh_add(sock, n, Int32(NLM_F_CREATE | NLM_F_REPLACE)) }
   }
 
-  /// Equivalent to `ip -4 neigh show`.
-  public func neighbours() throws(NetlinkError) -> [NeighbourInfo] {
+  /// Equivalent to `ip -4 neigh show` (or `-6`, or both with nil).
+  public func neighbours(family: IPAddress.Family? = .ipv4) throws(NetlinkError) -> [NeighbourInfo] {
     var cache: OpaquePointer?
     try check("list neighbours in", namespaceName) { rtnl_neigh_alloc_cache(sock, &cache) }
     defer { nl_cache_free(cache) }
     var result: [NeighbourInfo] = []
     var obj = nl_cache_get_first(cache)
     while let o = obj {
-      if let v = NLAddress.ipv4Value(rtnl_neigh_get_dst(o)) {
+      if let v = NLAddress.value(rtnl_neigh_get_dst(o)), family == nil || v.family == family {
         result.append(
           NeighbourInfo(
             ifindex: rtnl_neigh_get_ifindex(o), address: v, mac: NLAddress.bytes(rtnl_neigh_get_lladdr(o)),

@@ -1,6 +1,7 @@
 import CNetlink
 import CShim
 import Glibc
+import TopologyModel
 
 /// A libnl route socket bound to one network namespace: it is opened inside the namespace and
 /// keeps acting there from any thread. Not thread-safe (libnl sockets are not); confine each
@@ -85,10 +86,14 @@ public final class NetlinkSocket {
 
 /// Builds libnl addresses from our value types. Every nl_addr returned is owned by the caller.
 enum NLAddress {
-  static func ipv4(_ value: UInt32, prefix: Int = 32) -> OpaquePointer {
-    var be = value.bigEndian
-    let a = withUnsafeBytes(of: &be) { nl_addr_build(AF_INET, $0.baseAddress, 4) }!
-    nl_addr_set_prefixlen(a, Int32(prefix))
+  /// The address family constant of a value (`AF_INET` or `AF_INET6`).
+  static func family(_ f: IPAddress.Family) -> Int32 { f == .ipv4 ? AF_INET : AF_INET6 }
+
+  /// An nl_addr of the value's family and bytes, with a prefix length (default: a host).
+  static func build(_ address: IPAddress, prefix: Int? = nil) -> OpaquePointer {
+    let bytes = address.bytes
+    let a = bytes.withUnsafeBytes { nl_addr_build(family(address.family), $0.baseAddress, $0.count) }!
+    nl_addr_set_prefixlen(a, Int32(prefix ?? address.family.width))
     return a
   }
 
@@ -96,11 +101,14 @@ enum NLAddress {
     bytes.withUnsafeBytes { nl_addr_build(AF_LLC, $0.baseAddress, 6) }!
   }
 
-  /// Reads an IPv4 nl_addr back as a host-order integer.
-  static func ipv4Value(_ a: OpaquePointer?) -> UInt32? {
-    guard let a, nl_addr_get_family(a) == AF_INET, nl_addr_get_len(a) == 4 else { return nil }
-    let p = nl_addr_get_binary_addr(a)!.assumingMemoryBound(to: UInt32.self)
-    return UInt32(bigEndian: p.pointee)
+  /// Reads an IPv4 or IPv6 nl_addr back as a value; nil for any other family.
+  static func value(_ a: OpaquePointer?) -> IPAddress? {
+    guard let a, let p = nl_addr_get_binary_addr(a) else { return nil }
+    let len = Int(nl_addr_get_len(a))
+    switch (nl_addr_get_family(a), len) {
+    case (AF_INET, 4), (AF_INET6, 16): return IPAddress(bytes: UnsafeRawBufferPointer(start: p, count: len))
+    default: return nil
+    }
   }
 
   static func bytes(_ a: OpaquePointer?) -> [UInt8] {

@@ -19,8 +19,6 @@ public final class RawRouteSocket {
   deinit { close(fd) }
 }
 
-func formatIPv4(_ v: UInt32) -> String { "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)" }
-
 /// A NUL-terminated C buffer as a String.
 func cString(_ buffer: [CChar]) -> String {
   String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

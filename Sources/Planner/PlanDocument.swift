@@ -16,14 +16,14 @@ public struct PlanDocument: Encodable, Sendable {
 
   public struct SubnetDoc: Encodable, Sendable {
     public var name: String
-    public var prefix: IPv4Prefix
+    public var prefix: IPPrefix
     public var carve: Int?
   }
 
   public struct BridgeDoc: Encodable, Sendable {
     public var name: String
     public var subnet: String?
-    public var prefix: IPv4Prefix?
+    public var prefix: IPPrefix?
     public var mac: MACAddress
     public var ports: [String]
   }
@@ -39,7 +39,7 @@ public struct PlanDocument: Encodable, Sendable {
 
   public struct RouteDoc: Encodable, Sendable {
     public var destination: String
-    public var via: IPv4Address?
+    public var via: IPAddress?
     public var viaNode: String?
     public var type: String
   }
@@ -103,7 +103,7 @@ public struct PlanDocument: Encodable, Sendable {
         case .host: peer = "host"
         }
         byOwner[me.owner, default: []].append(
-          InterfaceDoc(name: me.interface, address: me.address, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
+          InterfaceDoc(name: me.interface, address: me.addresses.first, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
       }
     }
     host = byOwner[.host] ?? []
@@ -128,7 +128,7 @@ public struct PlanDocument: Encodable, Sendable {
       case .bridge: kind = "bridge"
       case .host: kind = "host"
       }
-      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.address, mac: plan.mac(e))
+      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, mac: plan.mac(e))
     }
     links = t.links.map { LinkDoc(a: end($0.a), b: end($0.b), subnet: $0.subnet) }
     expectations = t.expectedPairs()

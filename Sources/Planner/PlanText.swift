@@ -20,7 +20,7 @@ public enum PlanText {
       byOwner[link.b.owner, default: []].append((link.b, link.a))
     }
     func interfaceLine(_ me: LinkEnd, _ other: LinkEnd) -> String {
-      let addr = me.address?.description ?? "-"
+      let addr = me.addresses.isEmpty ? "-" : me.addresses.map(\.description).joined(separator: ",")
       let peer: String
       switch other.owner {
       case .bridge(let b): peer = "bridge \(b) (port \(other.interface))"

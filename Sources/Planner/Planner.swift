@@ -98,7 +98,7 @@ public enum Planner {
 
     for link in topology.links {
       for end in [link.a, link.b] {
-        if let a = end.address {
+        for a in end.addresses {
           steps.append(.addAddress(ns: names.namespace(of: end.owner), link: end.interface, address: a))
         }
       }
@@ -137,24 +137,30 @@ public enum Planner {
     return Plan(topology: topology, names: names, steps: steps.map(PlannedStep.init), macs: macs, bridgeMACs: bridgeMACs)
   }
 
-  /// One set per L2 segment (bridge or direct link) with its addressed ends.
+  /// One set per L2 segment (bridge or direct link) and address family, with its addressed
+  /// ends: neighbours are per family (ARP for IPv4, NDP for IPv6). IPv4 sets come first.
   static func neighbourSets(_ topology: Topology, names: KernelNames, macs: [Plan.EndKey: MACAddress]) -> [Step.NeighbourSet] {
     let l2 = L2Segments(topology.links)
-    var sets = l2.kinds.map { kind -> Step.NeighbourSet in
+    let labels = l2.kinds.map { kind -> String in
       switch kind {
-      case .bridge(let b): return Step.NeighbourSet(segment: "bridge \(b)", members: [])
+      case .bridge(let b): return "bridge \(b)"
       case .link(let i):
         let link = topology.links[i]
-        return Step.NeighbourSet(segment: "link \(link.a.owner):\(link.a.interface) -- \(link.b.owner):\(link.b.interface)", members: [])
+        return "link \(link.a.owner):\(link.a.interface) -- \(link.b.owner):\(link.b.interface)"
       }
     }
-    for (index, ends) in l2.members.enumerated() {
-      for end in ends {
-        guard let a = end.address else { continue }
-        sets[index].members.append(
-          Step.NeighbourSet.Member(
-            ns: names.namespace(of: end.owner), link: end.interface, address: a.address,
-            mac: macs[Plan.EndKey(end.owner, end.interface)]!))
+    var sets: [Step.NeighbourSet] = []
+    for family in IPAddress.Family.allCases {
+      for (index, ends) in l2.members.enumerated() {
+        var set = Step.NeighbourSet(segment: family == .ipv4 ? labels[index] : "\(labels[index]) (IPv6)", members: [])
+        for end in ends {
+          guard let a = end.address(family) else { continue }
+          set.members.append(
+            Step.NeighbourSet.Member(
+              ns: names.namespace(of: end.owner), link: end.interface, address: a.address,
+              mac: macs[Plan.EndKey(end.owner, end.interface)]!))
+        }
+        if family == .ipv4 || !set.members.isEmpty { sets.append(set) }
       }
     }
     return sets

@@ -48,11 +48,11 @@ public enum Step: Hashable, Sendable {
   /// A route as the kernel takes it.
   public struct KernelRoute: Hashable, Sendable {
     public enum Kind: String, Hashable, Sendable { case unicast, blackhole, unreachable, prohibit }
-    public var destination: IPv4Prefix
-    public var gateway: IPv4Address?
+    public var destination: IPPrefix
+    public var gateway: IPAddress?
     public var kind: Kind
 
-    public init(destination: IPv4Prefix, gateway: IPv4Address?, kind: Kind) {
+    public init(destination: IPPrefix, gateway: IPAddress?, kind: Kind) {
       self.destination = destination
       self.gateway = gateway
       self.kind = kind
@@ -65,7 +65,7 @@ public enum Step: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
       public var ns: String?
       public var link: String
-      public var address: IPv4Address
+      public var address: IPAddress
       public var mac: MACAddress
     }
     public var segment: String

@@ -28,7 +28,7 @@ public enum Lint {
       linked.insert(l.a.owner)
       linked.insert(l.b.owner)
     }
-    var addresses: [String: [IPv4Address]] = [:]
+    var addresses: [String: [IPAddress]] = [:]
     for e in endpoints { addresses[e] = p.addresses(of: e) }
     for n in t.nodes where linked.contains(.node(n.name)) {
       var reaches = false

@@ -22,7 +22,7 @@ public struct Hop: Hashable, Sendable, CustomStringConvertible {
   public var node: String
   /// Outgoing interface and the next hop's address, or nil where the packet ends.
   public var interface: String?
-  public var nextHop: IPv4Address?
+  public var nextHop: IPAddress?
 
   public var description: String {
     guard let i = interface else { return node }
@@ -38,11 +38,11 @@ public struct Hop: Hashable, Sendable, CustomStringConvertible {
 public struct Flow: Hashable, Sendable {
   public var source: String
   public var target: String
-  public var address: IPv4Address?
+  public var address: IPAddress?
   public var proto: TransportProtocol
   public var port: Int
 
-  public init(from source: String, to target: String, address: IPv4Address? = nil, proto: TransportProtocol = .tcp, port: Int = 4444) {
+  public init(from source: String, to target: String, address: IPAddress? = nil, proto: TransportProtocol = .tcp, port: Int = 4444) {
     self.source = source
     self.target = target
     self.address = address
@@ -55,7 +55,7 @@ public struct Predictor: Sendable {
   struct Interface: Sendable {
     var owner: String
     var name: String
-    var address: InterfaceAddress?
+    var addresses: [InterfaceAddress]
     var segment: Int
     /// Index of its owner in `states` (every owner of an interface is an endpoint).
     var endpoint = -1
@@ -66,16 +66,16 @@ public struct Predictor: Sendable {
     var name: String
     var table: RouteTable
     var forwarding: Bool
-    var local: Set<UInt32>
+    var local: Set<IPAddress>
     var interfaces: [Int]
   }
   var states: [EndpointState] = []
   var endpointIndex: [String: Int] = [:]
 
   struct RouteEntry: Sendable {
-    var prefix: IPv4Prefix
+    var prefix: IPPrefix
     var interface: Int?
-    var gateway: IPv4Address?
+    var gateway: IPAddress?
     var kind: Kind
 
     enum Kind: Sendable { case connected, gateway, blackhole, unreachable, prohibit }
@@ -85,36 +85,37 @@ public struct Predictor: Sendable {
   var interfaces: [Interface] = []
   var byOwner: [String: [Int]] = [:]
   /// Per segment: address → interface index.
-  var owners: [[UInt32: Int]] = []
+  var owners: [[IPAddress: Int]] = []
 
   /// A node's routes, longest prefix first (connected before static for equal prefixes). A
   /// large table is also indexed by prefix, so a lookup costs one probe per prefix length it
   /// uses: a router with 20,000 connected routes made every walk through it scan them all.
   struct RouteTable: Sendable {
     var entries: [RouteEntry]
-    var lengths: [Int] = []
-    var first: [UInt64: Int] = [:]
+    /// (family, length) in order of first appearance: longest first within a family.
+    var lengths: [(IPAddress.Family, Int)] = []
+    var first: [IPPrefix: Int] = [:]
 
     init(_ sorted: [RouteEntry]) {
       entries = sorted
       guard sorted.count > 16 else { return }
       for (i, r) in sorted.enumerated() {
-        let key = UInt64(r.prefix.length) << 32 | UInt64(r.prefix.network.value)
-        if first[key] == nil { first[key] = i }
-        if lengths.last != r.prefix.length { lengths.append(r.prefix.length) }
+        if first[r.prefix] == nil { first[r.prefix] = i }
+        if !lengths.contains(where: { $0 == (r.prefix.family, r.prefix.length) }) { lengths.append((r.prefix.family, r.prefix.length)) }
       }
     }
 
     /// The first entry whose prefix contains `dst`.
-    func route(to dst: IPv4Address) -> RouteEntry? {
+    func route(to dst: IPAddress) -> RouteEntry? {
       guard !first.isEmpty else { return entries.first { $0.prefix.contains(dst) } }
-      for length in lengths {
-        if let i = first[UInt64(length) << 32 | UInt64(dst.value & IPv4Prefix.mask(length))] { return entries[i] }
+      let family = dst.family
+      for (f, length) in lengths where f == family {
+        if let i = first[IPPrefix(address: dst, length: length)] { return entries[i] }
       }
       return nil
     }
   }
-  var subnetNames: [(IPv4Prefix, String)] = []
+  var subnetNames: [(IPPrefix, String)] = []
 
   public init(_ t: Topology) {
     topology = t
@@ -127,23 +128,24 @@ public struct Predictor: Sendable {
         if case .bridge = end.owner { continue }
         let owner = end.owner.description
         byOwner[owner, default: []].append(interfaces.count)
-        interfaces.append(Interface(owner: owner, name: end.interface, address: end.address, segment: segment))
+        interfaces.append(Interface(owner: owner, name: end.interface, addresses: end.addresses, segment: segment))
       }
     }
-    owners = [[UInt32: Int]](repeating: [:], count: segments)
+    owners = [[IPAddress: Int]](repeating: [:], count: segments)
     for (i, itf) in interfaces.enumerated() {
-      if let a = itf.address { owners[itf.segment][a.address.value] = i }
+      for a in itf.addresses { owners[itf.segment][a.address] = i }
     }
     let endpoints: [(String, Node?)] = t.nodes.map { ($0.name, $0) } + (t.hasHost ? [("host", nil)] : [])
     states.reserveCapacity(endpoints.count)
     for (name, node) in endpoints {
       var table: [RouteEntry] = []
-      var local = Set<UInt32>()
+      var local = Set<IPAddress>()
       let mine = byOwner[name] ?? []
       for i in mine {
-        guard let a = interfaces[i].address else { continue }
-        table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
-        local.insert(a.address.value)
+        for a in interfaces[i].addresses {
+          table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
+          local.insert(a.address)
+        }
       }
       for r in node?.routes ?? [] {
         switch r.nextHop {
@@ -164,14 +166,14 @@ public struct Predictor: Sendable {
     subnetNames = t.subnets.map { ($0.prefix, $0.name) }
   }
 
-  /// Addresses of an endpoint, in link order (the first is the primary).
-  public func addresses(of endpoint: String) -> [IPv4Address] {
-    (byOwner[endpoint] ?? []).compactMap { interfaces[$0].address?.address }
+  /// Addresses of an endpoint of `family`, in link order (the first is the primary).
+  public func addresses(of endpoint: String, family: IPAddress.Family = .ipv4) -> [IPAddress] {
+    (byOwner[endpoint] ?? []).compactMap { i in interfaces[i].addresses.first { $0.family == family }?.address }
   }
 
   /// The first of `addresses(of:)`, without building the list.
-  public func primaryAddress(of endpoint: String) -> IPv4Address? {
-    (byOwner[endpoint] ?? []).lazy.compactMap { interfaces[$0].address?.address }.first
+  public func primaryAddress(of endpoint: String, family: IPAddress.Family = .ipv4) -> IPAddress? {
+    (byOwner[endpoint] ?? []).lazy.compactMap { i in self.interfaces[i].addresses.first { $0.family == family }?.address }.first
   }
 
   /// The flow as a probe sends it: what a question to the predictor is. (Routing does not
@@ -188,17 +190,17 @@ public struct Predictor: Sendable {
 
   /// The pair as a probe sees it: the forward walk to `address` (default: the target's
   /// primary address), then the reply's walk back to the source address the first hop chose.
-  public func predict(from source: String, to target: String, address: IPv4Address? = nil) -> Prediction {
+  public func predict(from source: String, to target: String, address: IPAddress? = nil) -> Prediction {
     predict(from: source, to: target, address: address, record: true)
   }
 
   /// The verdict and reason alone, without recording paths: for a million pairs.
-  public func verdict(from source: String, to target: String, address: IPv4Address? = nil) -> (Prediction.Verdict, String?) {
+  public func verdict(from source: String, to target: String, address: IPAddress? = nil) -> (Prediction.Verdict, String?) {
     let p = predict(from: source, to: target, address: address, record: false)
     return (p.verdict, p.reason)
   }
 
-  func predict(from source: String, to target: String, address: IPv4Address?, record: Bool) -> Prediction {
+  func predict(from source: String, to target: String, address: IPAddress?, record: Bool) -> Prediction {
     guard let dst = address ?? primaryAddress(of: target) else {
       return Prediction(verdict: .noRoute, reason: "\(target) has no address", path: [Hop(node: source)], returnPath: [])
     }
@@ -218,26 +220,28 @@ public struct Predictor: Sendable {
     var verdict: Prediction.Verdict
     var reason: String?
     var path: [Hop]
-    var sourceAddress: IPv4Address?
+    var sourceAddress: IPAddress?
     /// The node where the walk ended.
     var last: String = ""
   }
 
   /// Where `dst` belongs, for sentences: its subnet or link prefix when known.
-  func describe(_ dst: IPv4Address) -> String {
-    if let a = interfaces.first(where: { $0.address?.address == dst })?.address { return a.prefix.description }
+  func describe(_ dst: IPAddress) -> String {
+    for itf in interfaces {
+      if let a = itf.addresses.first(where: { $0.address == dst }) { return a.prefix.description }
+    }
     if let s = subnetNames.first(where: { $0.0.contains(dst) }) { return s.0.description }
     return dst.description
   }
 
-  func walk(from start: String, to dst: IPv4Address, back: Bool, record: Bool = true) -> Walk {
+  func walk(from start: String, to dst: IPAddress, back: Bool, record: Bool = true) -> Walk {
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
     var node = first
     var path: [Hop] = []
     var visited: [Int] = []
-    var sourceAddress: IPv4Address?
+    var sourceAddress: IPAddress?
     let toward = back ? "back to" : "to"
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
       if record { path.append(hop ?? Hop(node: states[node].name)) }
@@ -246,7 +250,7 @@ public struct Predictor: Sendable {
     for _ in 0..<64 {
       let here = states[node]
       let name = here.name
-      if here.local.contains(dst.value) { return stop(.reached, nil) }
+      if here.local.contains(dst) { return stop(.reached, nil) }
       if visited.contains(node) {
         if record { path.append(Hop(node: name)) }
         let loop = (visited.drop { $0 != node } + [node]).map { states[$0].name }.joined(separator: " -> ")
@@ -270,13 +274,14 @@ public struct Predictor: Sendable {
         break
       }
       let nextHop = route.gateway ?? dst
-      guard let out = route.interface ?? here.interfaces.first(where: { interfaces[$0].address?.prefix.contains(nextHop) == true }) else {
+      guard let out = route.interface ?? here.interfaces.first(where: { interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
-      if atSource { sourceAddress = interfaces[out].address?.address }
+      if atSource { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
       let hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
-      guard let owner = owners[interfaces[out].segment][nextHop.value] else {
-        return stop(back ? .timedOut : .hostUnreachable, "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (ARP fails)", hop: hop)
+      guard let owner = owners[interfaces[out].segment][nextHop] else {
+        let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"
+        return stop(back ? .timedOut : .hostUnreachable, "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (\(lookup) fails)", hop: hop)
       }
       if record { path.append(hop) }
       node = interfaces[owner].endpoint
@@ -285,7 +290,7 @@ public struct Predictor: Sendable {
   }
 
   /// The interface of `node` whose subnet contains `address`.
-  func connected(_ node: String, _ address: IPv4Address) -> Int? {
-    (byOwner[node] ?? []).first { interfaces[$0].address?.prefix.contains(address) == true }
+  func connected(_ node: String, _ address: IPAddress) -> Int? {
+    (byOwner[node] ?? []).first { interfaces[$0].addresses.contains { $0.prefix.contains(address) } }
   }
 }

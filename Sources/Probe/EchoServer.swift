@@ -102,20 +102,11 @@ final class EchoServer {
   }
 
   private func echoDatagrams(_ fd: Int32) {
-    var from = sockaddr_in()
-    var len = UInt32(MemoryLayout<sockaddr_in>.size)
+    var from = SocketAddress()
     while true {
-      let n = buffer.withUnsafeMutableBytes { b in
-        withUnsafeMutablePointer(to: &from) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
-        }
-      }
+      let n = buffer.withUnsafeMutableBytes { b in from.withMutableSockaddr { recvfrom(fd, b.baseAddress, b.count, 0, $0, $1) } }
       if n < 0 { return }
-      _ = buffer.withUnsafeBytes { b in
-        withUnsafePointer(to: &from) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, n, Int32(MSG_NOSIGNAL), $0, len) }
-        }
-      }
+      _ = buffer.withUnsafeBytes { b in from.withSockaddr { sendto(fd, b.baseAddress, n, Int32(MSG_NOSIGNAL), $0, $1) } }
     }
   }
 }

@@ -1,6 +1,7 @@
 import CShim
 import Netlink
 import Glibc
+import Matrix
 import TopologyModel
 
 /// Runs a `ProbeSet` against the kernel. Sockets are created inside their namespace (a socket
@@ -132,17 +133,18 @@ public final class ProbeEngine {
       // TCP in a node listens on every address. UDP binds each address, so that a reply leaves
       // from the address it was sent to (a connected UDP prober drops anything else). The host
       // only ever listens on its topology addresses.
-      let binds: [UInt32] = e.namespace == nil || p.proto == .udp ? e.addresses.map(\.value) : [0]
+      // (IPv4 wildcards so far: IPv6 gives each family its own wildcard.)
+      let binds: [IPAddress?] = e.namespace == nil || p.proto == .udp ? e.addresses : [nil]
       var isService = false
       guard nstopo_setns_net(shared.namespaceFDs[Int(p.target)]) == 0 else { throw ProbeError("setns into \(e.name)", errno) }
       for addr in binds {
         let type = p.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM
-        let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let sa = SocketAddress(addr, family: .ipv4, port: p.port)
+        let fd = socket(SocketAddress.domain(addr?.family ?? .ipv4), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ProbeError("socket in \(e.name)", errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-        var sa = socketAddress(addr, p.port)
-        let rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = sa.withSockaddr { bind(fd, $0, $1) }
         if rc != 0 {
           let e2 = errno
           Glibc.close(fd)
@@ -187,7 +189,7 @@ final class Shared: @unchecked Sendable {
   /// listeners for the others.
   let running: UnsafeMutablePointer<Int32>
   /// Per probe from the host: the host end the root namespace routes it through (nil: none).
-  var hostDevice: [UInt32: String?] = [:]
+  var hostDevice: [IPAddress: String?] = [:]
   let salt = UInt64.random(in: 1...UInt64.max)
 
   init(set: ProbeSet) throws {
@@ -216,9 +218,8 @@ final class Shared: @unchecked Sendable {
     }
     // Host probes leave only through the topology's own veths: resolved once, before threads.
     if let host = set.endpoints.firstIndex(where: { $0.namespace == nil }) {
-      let addresses = set.endpoints[host].addresses
-      for p in set.probes where p.source == Int32(host) && hostDevice[p.address.value] == nil {
-        hostDevice[p.address.value] = Shared.route(p.address, devices: set.hostDevices, hostAddresses: addresses)
+      for p in set.probes where p.source == Int32(host) && hostDevice[p.address] == nil {
+        hostDevice[p.address] = Shared.route(p.address, devices: set.hostDevices)
       }
     }
   }
@@ -239,32 +240,19 @@ final class Shared: @unchecked Sendable {
 
   /// The host end that the root namespace's routing uses for `address`, if any. A UDP connect
   /// asks the kernel for the source address without sending anything.
-  static func route(_ address: IPv4Address, devices: [(name: String, prefix: IPv4Prefix)], hostAddresses: [IPv4Address]) -> String? {
-    let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+  static func route(_ address: IPAddress, devices: [(name: String, address: InterfaceAddress)]) -> String? {
+    let s = socket(SocketAddress.domain(address.family), Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard s >= 0 else { return nil }
     defer { Glibc.close(s) }
-    var sa = socketAddress(address.value, 9)
-    let rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
-    var local = sockaddr_in()
-    var len = UInt32(MemoryLayout<sockaddr_in>.size)
-    guard rc == 0, withUnsafeMutablePointer(to: &local, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }) == 0 else {
-      return nil
-    }
-    let source = IPv4Address(UInt32(bigEndian: local.sin_addr.s_addr))
-    return zip(devices, hostAddresses).first { $0.1 == source }?.0.name
+    let rc = SocketAddress(address, port: 9).withSockaddr { connect(s, $0, $1) }
+    var local = SocketAddress()
+    guard rc == 0, local.withMutableSockaddr({ getsockname(s, $0, $1) }) == 0, let source = local.address else { return nil }
+    return devices.first { $0.address.address == source }?.name
   }
 }
 
 extension Outcome {
   var code: UInt8 { UInt8(Outcome.allCases.firstIndex(of: self)!) }
-}
-
-func socketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {
-  var sa = sockaddr_in()
-  sa.sin_family = sa_family_t(AF_INET)
-  sa.sin_port = port.bigEndian
-  sa.sin_addr.s_addr = address.bigEndian
-  return sa
 }
 
 

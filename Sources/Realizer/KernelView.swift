@@ -33,22 +33,23 @@ public enum KernelView {
       for isA in [true, false] {
         let end = isA ? t.links[k].a : t.links[k].b
         if case .bridge = end.owner { continue }
-        var address: InterfaceAddress?
+        var addresses: [InterfaceAddress] = []
         if let seen = read(end.owner), let l = seen.links.first(where: { $0.name == end.interface }) {
           if !l.isUp {
             notes.append("\(end.interface) of \(end.owner) is down")
-          } else if let a = seen.addresses.first(where: { $0.ifindex == l.index }) {
-            address = InterfaceAddress(address: IPv4Address(a.address), length: a.prefixLength)
+          } else {
+            // One per family, as the model has them.
+            for f in IPAddress.Family.allCases {
+              if let a = seen.addresses.first(where: { $0.ifindex == l.index && $0.address.family == f }) { addresses.append(a.address) }
+            }
           }
         } else if read(end.owner) != nil {
           notes.append("\(end.interface) of \(end.owner) is missing")
         }
-        if address != end.address {
-          if let want = end.address, address == nil, notes.last?.hasPrefix(end.interface) != true {
-            notes.append("\(end.owner)'s address \(want) on \(end.interface) is missing")
-          }
+        for want in end.addresses where !addresses.contains(where: { $0.family == want.family }) && notes.last?.hasPrefix(end.interface) != true {
+          notes.append("\(end.owner)'s address \(want) on \(end.interface) is missing")
         }
-        if isA { t.links[k].a.address = address } else { t.links[k].b.address = address }
+        if isA { t.links[k].a.addresses = addresses } else { t.links[k].b.addresses = addresses }
       }
     }
     for i in t.nodes.indices {
@@ -58,12 +59,12 @@ public enum KernelView {
         continue
       }
       t.nodes[i].routes = routes.filter { $0.table == 254 && ($0.gateway != nil || $0.kind != .unicast) }.compactMap { r in
-        let dest = IPv4Prefix(address: IPv4Address(r.destination), length: r.prefixLength)
+        let dest = r.destination
         switch r.kind {
         case .blackhole: return Route(destination: dest, nextHop: .blackhole)
         case .unreachable: return Route(destination: dest, nextHop: .unreachable)
         case .prohibit: return Route(destination: dest, nextHop: .prohibit)
-        default: return r.gateway.map { Route(destination: dest, nextHop: .gateway(IPv4Address($0), node: nil)) }
+        default: return r.gateway.map { Route(destination: dest, nextHop: .gateway($0, node: nil)) }
         }
       }
       if let fd = try? NetworkNamespace.open(ns) {

@@ -191,19 +191,13 @@ public final class NetlinkBackend: KernelBackend {
     case .setLinkDown(let ns, let name):
       try handle(ns).socket.setLink(name, up: false)
     case .addAddress(let ns, let link, let a):
-      try handle(ns).socket.addAddress(
-        ifindex: try ifindex(ns, link), address: a.address.value, prefixLength: a.length, label: "\(a) dev \(link)")
+      try handle(ns).socket.addAddress(ifindex: try ifindex(ns, link), a, label: "\(a) dev \(link)")
     case .deleteAddress(let ns, let link, let a):
-      try handle(ns).socket.deleteAddress(
-        ifindex: try ifindex(ns, link), address: a.address.value, prefixLength: a.length, label: "\(a) dev \(link)")
+      try handle(ns).socket.deleteAddress(ifindex: try ifindex(ns, link), a, label: "\(a) dev \(link)")
     case .addRoute(let ns, let r):
-      try handle(ns).socket.addRoute(
-        destination: r.destination.network.value, prefixLength: r.destination.length, gateway: r.gateway?.value,
-        kind: r.kind.netlinkKind, label: r.label)
+      try handle(ns).socket.addRoute(destination: r.destination, gateway: r.gateway, kind: r.kind.netlinkKind, label: r.label)
     case .deleteRoute(let ns, let r):
-      try handle(ns).socket.deleteRoute(
-        destination: r.destination.network.value, prefixLength: r.destination.length, gateway: r.gateway?.value,
-        kind: r.kind.netlinkKind, label: r.label)
+      try handle(ns).socket.deleteRoute(destination: r.destination, gateway: r.gateway, kind: r.kind.netlinkKind, label: r.label)
     case .addNeighbours(let set):
       try StaticNeighbours.install([set])
     case .deleteNeighbours(let set):

@@ -19,7 +19,14 @@ public enum Preflight {
     }
     let hostEnds = plan.topology.ends(of: .host)
     if !hostEnds.isEmpty {
-      let routes = (try? root.routes()) ?? []
+      var routes: [IPAddress.Family: [RouteInfo]] = [:]
+      for f in Set(hostEnds.flatMap { $0.addresses.map(\.family) }) {
+        do {
+          routes[f] = try root.routes(family: f)
+        } catch {
+          problems.append("cannot read the root namespace's routes to check host addresses against them: \(error)")
+        }
+      }
       for end in hostEnds {
         do {
           if try root.link(named: end.interface) != nil {
@@ -28,14 +35,16 @@ public enum Preflight {
         } catch {
           problems.append("cannot check interface '\(end.interface)': \(error)")
         }
-        guard let a = end.address else { continue }
-        let prefix = a.prefix
-        for r in routes where r.prefixLength > 0 && (r.table == 254 || r.table == 255) {
-          let other = IPv4Prefix(address: IPv4Address(r.destination), length: r.prefixLength)
-          if other.overlaps(prefix) {
-            problems.append(
-              "host address \(a) on '\(end.interface)' overlaps the root namespace's route \(other) (\(r.table == 255 ? "local" : "main") table); choose a free subnet")
-            break
+        // The host's routes of each family the end has addresses in.
+        for a in end.addresses {
+          let prefix = a.prefix
+          for r in routes[a.family] ?? [] where r.destination.length > 0 && (r.table == 254 || r.table == 255) {
+            let other = r.destination
+            if other.overlaps(prefix) {
+              problems.append(
+                "host address \(a) on '\(end.interface)' overlaps the root namespace's route \(other) (\(r.table == 255 ? "local" : "main") table); choose a free subnet")
+              break
+            }
           }
         }
       }

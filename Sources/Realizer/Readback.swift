@@ -94,7 +94,7 @@ public enum Readback {
     let expected = plan.topology.ends(of: owner)
     let names = Set(expected.map(\.interface))
     for l in links where ns != nil || names.contains(l.name) {
-      let a = addrs.filter { $0.ifindex == l.index }.map { "\(IPv4Address($0.address))/\($0.prefixLength)" }.sorted()
+      let a = addrs.filter { $0.ifindex == l.index }.map(\.address.description).sorted()
       s.interfaces.append(NodeStatus.Interface(name: l.name, up: l.isUp, addresses: a, mac: hex(l.mac)))
     }
     for end in expected {
@@ -103,7 +103,7 @@ public enum Readback {
         continue
       }
       if !i.up { s.drift.append("interface \(end.interface) is down") }
-      if let a = end.address, !i.addresses.contains(a.description) {
+      for a in end.addresses where !i.addresses.contains(a.description) {
         s.drift.append("address \(a) on \(end.interface) is missing")
       }
     }
@@ -111,17 +111,17 @@ public enum Readback {
     guard let node else { return s }
     let main = routes.filter { $0.table == 254 }
     s.routes = main.map { r in
-      let dest = r.prefixLength == 0 ? "default" : "\(IPv4Address(r.destination))/\(r.prefixLength)"
-      if let gw = r.gateway { return "\(dest) via \(IPv4Address(gw))" }
+      let dest = r.destination.isDefault ? "default" : r.destination.description
+      if let gw = r.gateway { return "\(dest) via \(gw)" }
       if r.kind != .unicast { return "\(r.kind.rawValue) \(dest)" }
       let dev = links.first { $0.index == r.ifindex }?.name ?? "?"
       return "\(dest) dev \(dev)"
     }
     for r in node.routes {
       let found = main.contains { k in
-        guard k.destination == r.destination.network.value && k.prefixLength == r.destination.length else { return false }
+        guard k.destination == r.destination else { return false }
         switch r.nextHop {
-        case .gateway(let gw, _): return k.gateway == gw.value
+        case .gateway(let gw, _): return k.gateway == gw
         case .blackhole: return k.kind == .blackhole
         case .unreachable: return k.kind == .unreachable
         case .prohibit: return k.kind == .prohibit

@@ -22,8 +22,9 @@ public struct StateDocument: Codable, Sendable {
   /// topology is up, and `test` leaves them alone (nil in documents from before the option).
   public var staticNeighbours: Bool?
 
-  /// The format this version writes, and the newest it reads.
-  public static let currentFormat = 2
+  /// The format this version writes, and the newest it reads. 1: no format field; 2: the
+  /// field; 3: a link end's `addresses` list in place of its one `address` (both still read).
+  public static let currentFormat = 3
 
   public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false) {
     self.format = Self.currentFormat

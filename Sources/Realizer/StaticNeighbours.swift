@@ -66,7 +66,7 @@ public enum StaticNeighbours {
     var entries: [RawRouteSocket.NeighbourEntry] = []
     entries.reserveCapacity(set.members.count - 1)
     for (k, other) in set.members.enumerated() where k != i {
-      entries.append(RawRouteSocket.NeighbourEntry(ifindex: index, address: other.address.value, mac: other.mac.bytes))
+      entries.append(RawRouteSocket.NeighbourEntry(ifindex: index, address: other.address, mac: other.mac.bytes))
     }
     try body(socket, entries)
   }

@@ -6,7 +6,7 @@ extension Resolver {
     var node = Node(name: entry.name, line: entry.token.line)
     let me = Owner.node(entry.name)
     var seen: [String: Token] = [:]
-    var destinations: [IPv4Prefix: Token] = [:]
+    var destinations: [IPPrefix: Token] = [:]
     func once(_ keyword: Token, _ r: inout Resolver) -> Bool {
       if let first = seen[keyword.text] {
         r.error("'\(keyword.text)' is given twice for node '\(entry.name)'", at: keyword,
@@ -64,17 +64,18 @@ extension Resolver {
   }
 
   private mutating func resolveRoute(_ d: Token, _ kind: Token, _ hop: Token?, node entry: NodeEntry, me: Owner, segments: Segments) -> Route? {
-    let destination: IPv4Prefix
+    // The language writes IPv4 only, so far.
+    let destination: IPPrefix
     if d.text == "default" {
-      destination = IPv4Prefix(address: IPv4Address(0), length: 0)
+      destination = IPPrefix(address: .v4(IPv4Address(0)), length: 0)
     } else if let (a, l) = IPv4Prefix.parse(d.text) {
-      destination = IPv4Prefix(address: a, length: l)
-      if destination.network != a {
+      destination = IPPrefix(address: .v4(a), length: l)
+      if destination.network != .v4(a) {
         error("'\(d.text)' has host bits set", at: d, hint: "did you mean \(destination)?", note: entry.note)
         return nil
       }
     } else if let a = IPv4Address(d.text) {
-      destination = IPv4Prefix(address: a, length: 32)
+      destination = IPPrefix(address: .v4(a), length: 32)
     } else {
       error("bad route destination '\(d.text)'", at: d, hint: "write `default` or a network such as 10.0.3.0/24", note: entry.note)
       return nil
@@ -87,13 +88,13 @@ extension Resolver {
     }
     guard let hop else { return nil }
     let myEnds = segments.ends[me] ?? []
-    if let gw = IPv4Address(hop.text) {
-      if myEnds.contains(where: { $0.end.address?.address == gw }) {
+    if let gw = IPv4Address(hop.text).map(IPAddress.v4) {
+      if myEnds.contains(where: { $0.end.addresses.contains { $0.address == gw } }) {
         error("next hop \(gw) is an address of '\(entry.name)' itself", at: hop, note: entry.note)
         return nil
       }
-      guard myEnds.contains(where: { $0.end.address?.prefix.contains(gw) == true }) else {
-        let nets = Set(myEnds.compactMap { $0.end.address?.prefix.description }).sorted()
+      guard myEnds.contains(where: { $0.end.addresses.contains { $0.prefix.contains(gw) } }) else {
+        let nets = Set(myEnds.flatMap { $0.end.addresses.filter { $0.family == gw.family }.map(\.prefix.description) }).sorted()
         error("next hop \(gw) is not on any subnet of '\(entry.name)'", at: hop,
           hint: nets.isEmpty ? "'\(entry.name)' has no address" : "'\(entry.name)' is on \(nets.joined(separator: ", "))", note: entry.note)
         return nil
@@ -114,7 +115,7 @@ extension Resolver {
       error("'\(entry.name)' cannot route via itself", at: hop, note: entry.note)
       return nil
     }
-    let shared = segments.shared(me, target)
+    let shared = segments.shared(me, target, family: destination.family)
     if shared.isEmpty {
       error("'\(entry.name)' shares no subnet with '\(hop.text)'", at: hop,
         hint: "link them (e.g. to a common bridge), or give the next hop's address", note: entry.note)

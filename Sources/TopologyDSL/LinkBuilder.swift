@@ -111,7 +111,7 @@ struct LinkBuilder {
       if let s = spec {
         if looksLikeAddress(s.text) {
           guard let addr = parseAddress(s, defaultLength: bridge.subnet.map { resolver.subnets[$0].prefix.length }) else { return nil }
-          if IPv4Prefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { $0.prefix.contains(addr.address) }) == nil {
+          if IPv4Prefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { IPPrefix($0.prefix).contains(addr.address) }) == nil {
             return nil
           }
           p.a.address = addr
@@ -251,8 +251,8 @@ struct LinkBuilder {
   // MARK: addresses
 
   private mutating func assignAddresses(_ pending: inout [Pending]) {
-    var owners: [UInt32: (String, Token?)] = [:]
-    var usedIn: [Int: Set<UInt32>] = [:]
+    var owners: [IPAddress: (String, Token?)] = [:]
+    var usedIn: [Int: Set<IPAddress>] = [:]
 
     func label(_ end: End) -> String { "\(end.owner):\(end.name ?? "?")" }
 
@@ -268,7 +268,7 @@ struct LinkBuilder {
               hint: "write \(addr.address) alone: the length comes from the subnet", note: p.note)
             addr.length = subnet.prefix.length
           }
-          if !subnet.prefix.contains(addr.address) {
+          if !IPPrefix(subnet.prefix).contains(addr.address) {
             resolver.error("address \(addr.address) is outside subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
               hint: "bridge '\(p.b.owner)' takes addresses from \(subnet.prefix)", note: p.note)
             continue
@@ -277,51 +277,57 @@ struct LinkBuilder {
         let prefix = addr.prefix
         if !prefix.isUsableHost(addr.address) {
           resolver.error("\(addr.address) is the \(addr.address == prefix.network ? "network" : "broadcast") address of \(prefix)", at: token,
-            hint: "choose a host address between \(IPv4Address(prefix.network.value + 1)) and \(IPv4Address(prefix.broadcast.value - 1))",
+            hint: "choose a host address between \(IPAddress(prefix.family, integer: prefix.network.integer + 1)) and \(IPAddress(prefix.family, integer: prefix.last.integer - 1))",
             note: p.note)
           continue
         }
-        if let (who, first) = owners[addr.address.value] {
+        if let (who, first) = owners[addr.address] {
           resolver.error("address \(addr.address) is already used by \(who)", at: token,
             hint: "every address in a topology is unique", note: first.map { "first used on line \($0.line)" })
           continue
         }
-        owners[addr.address.value] = (label(end), token)
-        for (si, s) in resolver.subnets.enumerated() where s.prefix.contains(addr.address) {
-          usedIn[si, default: []].insert(addr.address.value)
+        owners[addr.address] = (label(end), token)
+        for (si, s) in resolver.subnets.enumerated() where IPPrefix(s.prefix).contains(addr.address) {
+          usedIn[si, default: []].insert(addr.address)
         }
         if isA { pending[i].a.address = addr } else { pending[i].b.address = addr }
       }
     }
 
-    var cursor: [Int: UInt32] = [:]
-    var blockCursor: [Int: UInt64] = [:]
+    // Integer arithmetic over either family; 128 bits, so the block after the last /30 of
+    // 255.255.255.252/30 (2^32) does not wrap.
+    var cursor: [Int: UInt128] = [:]
+    var blockCursor: [Int: UInt128] = [:]
     var exhausted: Set<Int> = []
-    func nextHost(_ s: Int) -> IPv4Address? {
-      let prefix = resolver.subnets[s].prefix
-      var v = cursor[s] ?? prefix.network.value + 1
-      while v < prefix.broadcast.value {
-        if usedIn[s]?.contains(v) != true && owners[v] == nil {
+    func free(_ a: IPAddress, _ s: Int) -> Bool { usedIn[s]?.contains(a) != true && owners[a] == nil }
+    func nextHost(_ s: Int) -> IPAddress? {
+      let prefix = IPPrefix(resolver.subnets[s].prefix)
+      var v = cursor[s] ?? prefix.network.integer + 1
+      let last = prefix.last.integer
+      while v < last {
+        let a = IPAddress(prefix.family, integer: v)
+        if free(a, s) {
           cursor[s] = v + 1
-          return IPv4Address(v)
+          return a
         }
         v += 1
       }
       cursor[s] = v
       return nil
     }
-    func nextBlock(_ s: Int) -> (IPv4Address, IPv4Address)? {
+    func nextBlock(_ s: Int) -> (IPAddress, IPAddress)? {
       let subnet = resolver.subnets[s]
-      // 64-bit arithmetic: the block after the last one of 255.255.255.252/30 is 2^32.
-      let size = UInt64(1) << UInt64(32 - subnet.carve)
-      var block = UInt64(blockCursor[s] ?? UInt64(subnet.prefix.network.value))
-      while block + size - 1 <= UInt64(subnet.prefix.broadcast.value) {
-        let first = UInt32(subnet.carve == 31 ? block : block + 1)
-        let taken = (block..<(block + size)).contains { usedIn[s]?.contains(UInt32($0)) == true || owners[UInt32($0)] != nil }
+      let prefix = IPPrefix(subnet.prefix)
+      let size = UInt128(1) << UInt128(prefix.family.width - subnet.carve)
+      var block = blockCursor[s] ?? prefix.network.integer
+      let last = prefix.last.integer
+      while block + size - 1 <= last {
+        let first = subnet.carve == prefix.family.width - 1 ? block : block + 1
+        let taken = (block..<(block + size)).contains { !free(IPAddress(prefix.family, integer: $0), s) }
         block += size
         if !taken {
           blockCursor[s] = block
-          return (IPv4Address(first), IPv4Address(first + 1))
+          return (IPAddress(prefix.family, integer: first), IPAddress(prefix.family, integer: first + 1))
         }
       }
       blockCursor[s] = block
@@ -340,7 +346,7 @@ struct LinkBuilder {
           continue
         }
         pending[i].a.address = InterfaceAddress(address: a, length: subnet.prefix.length)
-        owners[a.value] = (label(p.a), nil)
+        owners[a] = (label(p.a), nil)
       }
       if let s = p.pool, p.a.address == nil, p.b.address == nil {
         let subnet = resolver.subnets[s]
@@ -353,8 +359,8 @@ struct LinkBuilder {
         }
         pending[i].a.address = InterfaceAddress(address: x, length: subnet.carve)
         pending[i].b.address = InterfaceAddress(address: y, length: subnet.carve)
-        owners[x.value] = (label(p.a), nil)
-        owners[y.value] = (label(p.b), nil)
+        owners[x] = (label(p.a), nil)
+        owners[y] = (label(p.b), nil)
       }
     }
   }

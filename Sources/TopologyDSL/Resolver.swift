@@ -123,7 +123,7 @@ struct Resolver {
     }
     return Topology(
       name: topologyName!,
-      subnets: subnets.map { Subnet(name: $0.name, prefix: $0.prefix, carve: $0.carve) },
+      subnets: subnets.map { Subnet(name: $0.name, prefix: IPPrefix($0.prefix), carve: $0.carve) },
       bridges: bridges.map { Bridge(name: $0.name, subnet: $0.subnet.map { subnets[$0].name }) },
       nodes: resolvedNodes, links: links, expectations: expectations)
   }

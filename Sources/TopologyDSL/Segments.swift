@@ -8,11 +8,12 @@ struct Segments {
   var hasHost = false
   /// The first address an owner has on a segment: `shared` costs the source's segments, not
   /// every member of them (26,000 hosts routing via one router on their LAN was quadratic).
-  private var firstAddress: [Place: IPv4Address] = [:]
+  private var firstAddress: [Place: IPAddress] = [:]
 
   private struct Place: Hashable {
     var segment: Int
     var owner: Owner
+    var family: IPAddress.Family
   }
 
   init(links: [Link]) {
@@ -24,18 +25,20 @@ struct Segments {
         if case .bridge = end.owner { continue }
         if end.owner == .host { hasHost = true }
         self.ends[end.owner, default: []].append((segment, end))
-        let place = Place(segment: segment, owner: end.owner)
-        if let a = end.address, firstAddress[place] == nil { firstAddress[place] = a.address }
+        for a in end.addresses {
+          let place = Place(segment: segment, owner: end.owner, family: a.family)
+          if firstAddress[place] == nil { firstAddress[place] = a.address }
+        }
       }
     }
   }
 
-  /// Addresses of `target` on segments that `source` is also on, one entry per segment.
-  func shared(_ source: Owner, _ target: Owner) -> [(segment: Int, address: IPv4Address)] {
-    var result: [(Int, IPv4Address)] = []
+  /// Addresses of `family` of `target` on segments that `source` is also on, one entry per segment.
+  func shared(_ source: Owner, _ target: Owner, family: IPAddress.Family) -> [(segment: Int, address: IPAddress)] {
+    var result: [(Int, IPAddress)] = []
     var seen = Set<Int>()
     for (segment, _) in ends[source] ?? [] where seen.insert(segment).inserted {
-      if let address = firstAddress[Place(segment: segment, owner: target)] { result.append((segment, address)) }
+      if let address = firstAddress[Place(segment: segment, owner: target, family: family)] { result.append((segment, address)) }
     }
     return result
   }

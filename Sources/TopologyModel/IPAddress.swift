@@ -238,7 +238,10 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
     let text = Substring(text)
     guard let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")), let address = IPAddress(text[..<slash]) else { return nil }
     let digits = text.utf8[text.utf8.index(after: slash)...]
-    guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    // At most two digits for IPv4 and three for IPv6, as the IPv4 parser always took.
+    guard (1...(address.family == .ipv4 ? 2 : 3)).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+      return nil
+    }
     let length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     guard length <= address.family.width else { return nil }
     return (address, length)
@@ -253,4 +256,121 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
   public var description: String { "\(network)/\(length)" }
 
   public static func < (a: IPPrefix, b: IPPrefix) -> Bool { (a.network, a.length) < (b.network, b.length) }
+}
+
+extension IPAddress {
+  /// The IPv4 address, if this is one.
+  public var v4: IPv4Address? {
+    if case .v4(let a) = self { return a }
+    return nil
+  }
+
+  /// The address as an unsigned integer of its family's width, so that hosts, blocks and
+  /// masks are arithmetic for both families alike.
+  public var integer: UInt128 {
+    switch self {
+    case .v4(let a): return UInt128(a.value)
+    case .v6(let a): return UInt128(a.high) << 64 | UInt128(a.low)
+    }
+  }
+
+  /// The address of `family` with integer value `integer` (truncated to the family's width).
+  public init(_ family: Family, integer: UInt128) {
+    switch family {
+    case .ipv4: self = .v4(IPv4Address(UInt32(truncatingIfNeeded: integer)))
+    case .ipv6: self = .v6(IPv6Address(high: UInt64(truncatingIfNeeded: integer >> 64), low: UInt64(truncatingIfNeeded: integer)))
+    }
+  }
+
+  /// Inverse of `bytes`: 4 bytes are IPv4, 16 IPv6, anything else nil.
+  public init?(bytes: some Collection<UInt8>) {
+    switch bytes.count {
+    case 4: self = .v4(IPv4Address(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+    case 16: self = .v6(IPv6Address(bytes: Array(bytes)))
+    default: return nil
+    }
+  }
+}
+
+extension IPPrefix {
+  public init(_ v4: IPv4Prefix) { self.init(address: .v4(v4.network), length: v4.length) }
+
+  /// The IPv4 prefix, if this is one.
+  public var v4: IPv4Prefix? {
+    guard case .v4(let a) = network else { return nil }
+    return IPv4Prefix(address: a, length: length)
+  }
+
+  /// The mask as an integer of the family's width.
+  public var mask: UInt128 {
+    let width = family.width
+    guard length > 0 else { return 0 }
+    let all: UInt128 = width == 128 ? .max : UInt128(UInt32.max)
+    return all << UInt128(width - length) & all
+  }
+
+  /// The last address of the prefix (the IPv4 broadcast address).
+  public var last: IPAddress { IPAddress(family, integer: network.integer | ~mask & (family == .ipv4 ? UInt128(UInt32.max) : .max)) }
+
+  /// Addresses in the prefix, saturating at `UInt128.max` for ::/0.
+  public var size: UInt128 { length == 0 && family == .ipv6 ? .max : UInt128(1) << UInt128(family.width - length) }
+
+  public var isDefault: Bool { length == 0 }
+
+  public func overlaps(_ other: IPPrefix) -> Bool {
+    guard family == other.family else { return false }
+    let shorter = IPPrefix(address: network, length: min(length, other.length))
+    return shorter.contains(other.network)
+  }
+
+  /// Whether `address` may be given to an interface. IPv4: not the network or broadcast
+  /// address, except in /31 and /32 (RFC 3021). IPv6: not the subnet-router anycast address
+  /// (the network, RFC 4291 §2.6.1), except in /127 and /128 (RFC 6164).
+  public func isUsableHost(_ address: IPAddress) -> Bool {
+    guard contains(address) else { return false }
+    switch family {
+    case .ipv4: return length >= 31 || (address != network && address != last)
+    case .ipv6: return length >= 127 || address != network
+    }
+  }
+}
+
+/// An address configured on an interface, with the prefix length of its subnet:
+/// what `ip addr add 10.0.0.1/24 dev eth0` (or `2001:db8::1/64`) takes.
+public struct InterfaceAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+  public var address: IPAddress
+  public var length: Int
+
+  public init(address: IPAddress, length: Int) {
+    precondition(length >= 0 && length <= address.family.width, "prefix length \(length) for \(address.family)")
+    self.address = address
+    self.length = length
+  }
+
+  public init(address: IPv4Address, length: Int) { self.init(address: .v4(address), length: length) }
+
+  public init?<S: StringProtocol>(_ text: S) {
+    guard let (addr, len) = IPPrefix.parse(text) else { return nil }
+    self.init(address: addr, length: len)
+  }
+
+  public var family: IPAddress.Family { address.family }
+  public var prefix: IPPrefix { IPPrefix(address: address, length: length) }
+  public var description: String { "\(address)/\(length)" }
+
+  public static func < (a: InterfaceAddress, b: InterfaceAddress) -> Bool {
+    (a.address, a.length) < (b.address, b.length)
+  }
+}
+
+extension IPAddress: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
+}
+
+extension IPPrefix: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
+}
+
+extension InterfaceAddress: TextCodable {
+  public init?(parsing text: String) { self.init(text) }
 }

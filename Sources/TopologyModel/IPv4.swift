@@ -103,30 +103,6 @@ public struct IPv4Prefix: Hashable, Comparable, Sendable, CustomStringConvertibl
   }
 }
 
-/// An address configured on an interface, with the prefix length of its subnet:
-/// what `ip addr add 10.0.0.1/24 dev eth0` takes.
-public struct InterfaceAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
-  public var address: IPv4Address
-  public var length: Int
-
-  public init(address: IPv4Address, length: Int) {
-    self.address = address
-    self.length = length
-  }
-
-  public init?<S: StringProtocol>(_ text: S) {
-    guard let (addr, len) = IPv4Prefix.parse(text) else { return nil }
-    self.init(address: addr, length: len)
-  }
-
-  public var prefix: IPv4Prefix { IPv4Prefix(address: address, length: length) }
-  public var description: String { "\(address)/\(length)" }
-
-  public static func < (a: InterfaceAddress, b: InterfaceAddress) -> Bool {
-    (a.address, a.length) < (b.address, b.length)
-  }
-}
-
 /// Values that are written as a string in JSON (`"10.0.0.1"`, `"10.0.0.0/24"`).
 public protocol TextCodable: Codable, CustomStringConvertible {
   init?(parsing text: String)
@@ -155,6 +131,3 @@ extension IPv4Prefix: TextCodable {
   public init?(parsing text: String) { self.init(text) }
 }
 
-extension InterfaceAddress: TextCodable {
-  public init?(parsing text: String) { self.init(text) }
-}

@@ -37,15 +37,15 @@ public struct Topology: Hashable, Sendable, Codable {
   public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
 }
 
-/// A named IPv4 pool. A bridge's subnet is one L2 segment; a point-to-point pool is carved
+/// A named address pool. A bridge's subnet is one L2 segment; a point-to-point pool is carved
 /// into one block per direct link.
 public struct Subnet: Hashable, Sendable, Codable {
   public var name: String
-  public var prefix: IPv4Prefix
+  public var prefix: IPPrefix
   /// Block size for point-to-point links carved from this pool (30 or 31).
   public var carve: Int
 
-  public init(name: String, prefix: IPv4Prefix, carve: Int = 30) {
+  public init(name: String, prefix: IPPrefix, carve: Int = 30) {
     self.name = name
     self.prefix = prefix
     self.carve = carve
@@ -108,16 +108,63 @@ public enum Owner: Hashable, Sendable, Codable, CustomStringConvertible {
   }
 }
 
-/// One end of a veth: its owner, its interface name there, and its address if any.
-public struct LinkEnd: Hashable, Sendable, Codable {
+/// One end of a veth: its owner, its interface name there, and its addresses (at most one
+/// per family, IPv4 first).
+public struct LinkEnd: Hashable, Sendable {
   public var owner: Owner
   public var interface: String
-  public var address: InterfaceAddress?
+  public var addresses: [InterfaceAddress]
 
-  public init(owner: Owner, interface: String, address: InterfaceAddress? = nil) {
+  public init(owner: Owner, interface: String, addresses: [InterfaceAddress] = []) {
+    precondition(Set(addresses.map(\.family)).count == addresses.count, "two addresses of one family on \(owner):\(interface)")
     self.owner = owner
     self.interface = interface
-    self.address = address
+    self.addresses = addresses.sorted { $0.family == .ipv4 && $1.family == .ipv6 }
+  }
+
+  /// An end with at most one address.
+  public init(owner: Owner, interface: String, address: InterfaceAddress?) {
+    self.init(owner: owner, interface: interface, addresses: address.map { [$0] } ?? [])
+  }
+
+  /// Its address of `family`, if any.
+  public func address(_ family: IPAddress.Family) -> InterfaceAddress? {
+    addresses.first { $0.family == family }
+  }
+
+  /// Sets (or, with nil, removes) its address of `family`.
+  public mutating func setAddress(_ family: IPAddress.Family, _ address: InterfaceAddress?) {
+    addresses.removeAll { $0.family == family }
+    if let address {
+      precondition(address.family == family)
+      addresses.append(address)
+      addresses.sort { $0.family == .ipv4 && $1.family == .ipv6 }
+    }
+  }
+}
+
+/// `addresses` is written as a list when there is any; a document of format 1 or 2 has one
+/// `address`, read as the list of it.
+extension LinkEnd: Codable {
+  private enum Keys: String, CodingKey { case owner, interface, addresses, address }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let owner = try c.decode(Owner.self, forKey: .owner)
+    let interface = try c.decode(String.self, forKey: .interface)
+    var list = try c.decodeIfPresent([InterfaceAddress].self, forKey: .addresses) ?? []
+    if let one = try c.decodeIfPresent(InterfaceAddress.self, forKey: .address) { list.append(one) }
+    guard Set(list.map(\.family)).count == list.count else {
+      throw DecodingError.dataCorruptedError(forKey: .addresses, in: c, debugDescription: "two addresses of one family")
+    }
+    self.init(owner: owner, interface: interface, addresses: list)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(owner, forKey: .owner)
+    try c.encode(interface, forKey: .interface)
+    if !addresses.isEmpty { try c.encode(addresses, forKey: .addresses) }
   }
 }
 
@@ -141,20 +188,20 @@ public struct Link: Hashable, Sendable, Codable {
   }
 }
 
-/// A static route in one node.
+/// A static route in one node; the gateway, if any, is of the destination's family.
 public struct Route: Hashable, Sendable, Codable {
   public enum NextHop: Hashable, Sendable, Codable {
     /// `via ADDR`; `node` names the neighbour when the file said `via NODE`.
-    case gateway(IPv4Address, node: String?)
+    case gateway(IPAddress, node: String?)
     case blackhole
     case unreachable
     case prohibit
   }
 
-  public var destination: IPv4Prefix
+  public var destination: IPPrefix
   public var nextHop: NextHop
 
-  public init(destination: IPv4Prefix, nextHop: NextHop) {
+  public init(destination: IPPrefix, nextHop: NextHop) {
     self.destination = destination
     self.nextHop = nextHop
   }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NodeRuntime
+import Matrix
 import Planner
 import Predict
 import Probe
@@ -62,7 +63,7 @@ final class PredictionTests: KernelTestCase {
     do {
       let backend = try NetlinkBackend()
       try backend.socket(KernelNames(topology: name).namespace(node: "b2")).deleteRoute(
-        destination: 0, prefixLength: 0, gateway: IPv4Address("10.1.2.1")!.value, kind: .unicast, label: "test")
+        destination: IPPrefix("0.0.0.0/0")!, gateway: IPAddress("10.1.2.1")!, kind: .unicast, label: "test")
     }
     (code, out, err) = try runNstopo(binary, ["why", name, "a1", "b2"])
     XCTAssertEqual(code, 1, out + err)

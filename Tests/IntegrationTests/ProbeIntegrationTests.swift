@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Matrix
 import Planner
 import Probe
 import Realizer
@@ -95,7 +96,7 @@ final class ProbeIntegrationTests: KernelTestCase {
     let t = topology(text)
     try Lifecycle.up(t, file: "test")
     let names = KernelNames(topology: t.name)
-    let a1 = t.ends(of: .node("a1"))[0].address!.address.description
+    let a1 = t.ends(of: .node("a1"))[0].addresses[0].address.description
     let iptables = ["/usr/sbin/iptables", "/sbin/iptables"].first { FileManager.default.isExecutableFile(atPath: $0) }
     if let ipt = iptables {
       let (code, _, err) = try runNstopo("/usr/sbin/ip", ["netns", "exec", names.namespace(node: "b1"), ipt, "-A", "INPUT", "-p", "tcp", "--dport", "4444", "-s", a1, "-j", "DROP"])

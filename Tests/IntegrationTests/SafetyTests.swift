@@ -66,7 +66,7 @@ final class SafetyTests: KernelTestCase {
     // A gateway on no connected subnet: the kernel itself refuses it.
     let bad = Step.addRoute(
       ns: plan.names.namespace(node: "a"),
-      route: Step.KernelRoute(destination: IPv4Prefix("10.99.0.0/16")!, gateway: IPv4Address("198.51.100.1")!, kind: .unicast))
+      route: Step.KernelRoute(destination: IPPrefix("10.99.0.0/16")!, gateway: IPAddress("198.51.100.1")!, kind: .unicast))
     plan.steps.append(PlannedStep(bad))
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
     XCTAssertThrowsError(try Realizer.up(plan, backend: backend, journal: nil)) { error in

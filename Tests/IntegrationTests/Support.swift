@@ -210,8 +210,8 @@ func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line:
       XCTAssertEqual(l.kind, "veth", file: file, line: line)
       XCTAssertTrue(l.isUp, "\(ns):\(end.interface) up", file: file, line: line)
       XCTAssertEqual(l.mac, plan.mac(end).bytes, "\(ns):\(end.interface) MAC", file: file, line: line)
-      let have = addrs.filter { $0.ifindex == l.index }.map { "\(IPv4Address($0.address))/\($0.prefixLength)" }
-      XCTAssertEqual(have, end.address.map { [$0.description] } ?? [], "\(ns):\(end.interface) addresses", file: file, line: line)
+      let have = addrs.filter { $0.ifindex == l.index }.map(\.address.description)
+      XCTAssertEqual(have, end.addresses.map(\.description), "\(ns):\(end.interface) addresses", file: file, line: line)
     }
     let routes = try s.routes().filter { $0.table == 254 && ($0.gateway != nil || $0.kind != .unicast) }
     let want = node.routes.map { r -> String in
@@ -223,8 +223,8 @@ func assertKernelMatchesPlan(_ plan: Plan, file: StaticString = #filePath, line:
       }
     }.sorted()
     let got = routes.map { r -> String in
-      let d = IPv4Prefix(address: IPv4Address(r.destination), length: r.prefixLength)
-      return r.gateway.map { "\(d) via \(IPv4Address($0))" } ?? "\(d) \(r.kind.rawValue)"
+      let d = r.destination
+      return r.gateway.map { "\(d) via \($0)" } ?? "\(d) \(r.kind.rawValue)"
     }.sorted()
     XCTAssertEqual(got, want, "\(ns) routes", file: file, line: line)
     let fd = try NetworkNamespace.open(ns)

@@ -38,7 +38,7 @@ final class UpDownTests: KernelTestCase {
     let b2 = plan.names.namespace(node: "b2")
     let l = try listen(in: b2, port: 7000)
     defer { close(l) }
-    let b2addr = t.ends(of: .node("b2"))[0].address!.address.description
+    let b2addr = t.ends(of: .node("b2"))[0].addresses[0].address.description
     XCTAssertEqual(try connectErrno(from: plan.names.namespace(node: "a1"), to: b2addr, port: 7000), 0, "a1 reaches b2 through r1")
   }
 
@@ -130,7 +130,7 @@ final class UpDownTests: KernelTestCase {
     do {
       let backend = try NetlinkBackend()
       try backend.socket(plan.names.namespace(node: "a")).deleteRoute(
-        destination: IPv4Address("10.8.0.0")!.value, prefixLength: 16, gateway: IPv4Address("10.7.0.2")!.value, kind: .unicast, label: "test")
+        destination: IPPrefix("10.8.0.0/16")!, gateway: IPAddress("10.7.0.2")!, kind: .unicast, label: "test")
     }
     XCTAssertEqual(Readback.status(plan).flatMap(\.drift), ["route 10.8.0.0/16 is missing"])
     let down = try XCTUnwrap(try Lifecycle.down(t.name))
@@ -163,5 +163,46 @@ final class UpDownTests: KernelTestCase {
       XCTAssertEqual(try state().permanent, 0)
     }
     XCTAssertNotNil(try Lifecycle.down(t.name))
+  }
+}
+
+/// The netlink layer takes either family from the value: addresses, routes and the batched
+/// neighbour entries (the C batch carries a family and 16 bytes), on the kernel.
+final class AddressFamilyNetlinkTests: KernelTestCase {
+  func testIPv6AddressesRoutesAndNeighboursGoThroughTheSameCalls() throws {
+    let t = topology("subnet lan 10.96.0.0/24\nbridge sw lan\nnode h[1..2]\n  link sw\n")
+    let plan = Planner.plan(t)
+    try Lifecycle.up(t, file: "test")
+    defer { _ = try? Lifecycle.down(t.name) }
+    let ns = plan.names.namespace(node: "h1")
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    // nstopo turns IPv6 off in its nodes; this node's own sysctl turns it back on.
+    try Sysctl.setIPv6(true, namespaceFD: fd, name: ns)
+    let s = try NetlinkSocket(namespaceFD: fd, name: ns)
+    let eth0 = try XCTUnwrap(try s.link(named: "eth0")).index
+    let mine = try XCTUnwrap(InterfaceAddress("fd00:96::1/64"))
+    try s.addAddress(ifindex: eth0, mine, label: "test")
+    XCTAssertEqual(try s.addresses(family: .ipv6).filter { $0.ifindex == eth0 && $0.address == mine }.count, 1)
+    XCTAssertEqual(Set(try s.addresses().map(\.address.family)), [.ipv4], "the default reads IPv4 only")
+    let dest = try XCTUnwrap(IPPrefix("fd00:97::/48"))
+    try s.addRoute(destination: dest, gateway: IPAddress("fd00:96::2"), kind: .unicast, label: "test")
+    let r = try XCTUnwrap(try s.routes(family: .ipv6).first { $0.destination == dest })
+    XCTAssertEqual(r.gateway, IPAddress("fd00:96::2"))
+    // Both families in one batch, read back per family.
+    let socket = try RawRouteSocket(namespaceFD: fd, name: ns)
+    let mac: [UInt8] = [0x02, 0, 0, 0, 0x96, 0x02]
+    let entries = [
+      RawRouteSocket.NeighbourEntry(ifindex: eth0, address: IPAddress("fd00:96::2")!, mac: mac),
+      RawRouteSocket.NeighbourEntry(ifindex: eth0, address: IPAddress("10.96.0.99")!, mac: mac),
+    ]
+    try socket.addPermanentNeighbours(entries)
+    XCTAssertEqual(try s.neighbours(family: .ipv6).filter { $0.permanent && $0.address == IPAddress("fd00:96::2") }.map(\.mac), [mac])
+    XCTAssertEqual(try s.neighbours(family: .ipv4).filter { $0.permanent && $0.address == IPAddress("10.96.0.99") }.map(\.mac), [mac])
+    try socket.deleteNeighbours(entries)
+    XCTAssertEqual(try s.neighbours(family: nil).filter(\.permanent).count, 0)
+    try s.deleteRoute(destination: dest, gateway: IPAddress("fd00:96::2"), kind: .unicast, label: "test")
+    try s.deleteAddress(ifindex: eth0, mine, label: "test")
+    XCTAssertEqual(try s.addresses(family: .ipv6).filter { $0.address == mine }.count, 0)
   }
 }

@@ -60,7 +60,7 @@ final class PredictorTests: XCTestCase {
     XCTAssertEqual(x.reason, "forwarding is off in r")
     XCTAssertEqual(p.predict(from: "a1", to: "a2").verdict, .reached)
     // The router's own addresses answer without forwarding (either interface).
-    XCTAssertEqual(p.predict(from: "b1", to: "r", address: IPv4Address("10.1.1.1")).verdict, .reached)
+    XCTAssertEqual(p.predict(from: "b1", to: "r", address: IPAddress("10.1.1.1")).verdict, .reached)
   }
 
   /// h1 - r1 - r2 - r3 - r4 - h2 over /30s; the routes back are what breaks TCP.
@@ -136,7 +136,7 @@ final class PredictorTests: XCTestCase {
         forward
         route 10.7.0.0/16 via r1
       """)
-    let x = Predictor(t).predict(from: "h", to: "r2", address: IPv4Address("10.7.0.1"))
+    let x = Predictor(t).predict(from: "h", to: "r2", address: IPAddress("10.7.0.1"))
     XCTAssertEqual(x.verdict, .timedOut)
     XCTAssertEqual(x.reason, "routing loop: r1 -> r2 -> r1")
   }
@@ -161,9 +161,9 @@ final class PredictorTests: XCTestCase {
         route default via rb
       """)
     let p = Predictor(t)
-    let x = p.predict(from: "h", to: "t", address: IPv4Address("10.5.5.9"))
+    let x = p.predict(from: "h", to: "t", address: IPAddress("10.5.5.9"))
     XCTAssertEqual(x.path.first?.nextHop?.description, "10.1.0.20")
-    let y = p.predict(from: "h", to: "t", address: IPv4Address("10.5.6.9"))
+    let y = p.predict(from: "h", to: "t", address: IPAddress("10.5.6.9"))
     XCTAssertEqual(y.path.first?.nextHop?.description, "10.1.0.10")
     XCTAssertEqual(y.reason, "ra has no route to 10.5.6.9")
   }
@@ -189,7 +189,7 @@ final class PredictorTests: XCTestCase {
     let t = topo("subnet l 10.1.0.0/24\nbridge s l\nnode a\n  link s\n  route 10.8.0.0/16 via 10.1.0.99\nnode b\n  link s\nnode c\n")
     let p = Predictor(t)
     XCTAssertEqual(p.predict(from: "a", to: "c").reason, "c has no address")
-    let x = p.predict(from: "a", to: "b", address: IPv4Address("10.8.0.1"))
+    let x = p.predict(from: "a", to: "b", address: IPAddress("10.8.0.1"))
     XCTAssertEqual(x.verdict, .hostUnreachable)
     XCTAssertEqual(x.reason, "nobody on a's eth0 segment has 10.1.0.99 (ARP fails)")
   }

@@ -19,6 +19,17 @@ final class StateDocumentTests: XCTestCase {
     XCTAssertEqual(doc.topology.nodes[0].cpuPercent, 20)
     XCTAssertEqual(doc.staticNeighbours, false)
     XCTAssertEqual(doc.topology.expectations.first?.targets, ["b"])
+    XCTAssertEqual(doc.topology.links.map(\.a.addresses), [[InterfaceAddress("10.93.0.1/24")!], [InterfaceAddress("10.93.0.2/24")!]])
+    XCTAssertEqual(doc.topology.links.map(\.b.addresses), [[], []])
+  }
+
+  /// Format 2 (one `address` per link end) from the version before address families.
+  func testFormatTwoDocumentReadsItsOneAddressPerEnd() throws {
+    let doc = try StateDocument.decode(try fixture("state-format2.json"), path: "state.json")
+    XCTAssertEqual(doc.format, 2)
+    XCTAssertEqual(doc.topology.links[0].a.address(.ipv4), InterfaceAddress("10.93.0.1/24"))
+    XCTAssertEqual(doc.topology.nodes[1].routes.first?.nextHop, .gateway(IPAddress("10.93.0.1")!, node: "a"))
+    XCTAssertEqual(doc.topology.subnets.first?.prefix, IPPrefix("10.93.0.0/24"))
   }
 
   func testThisVersionWritesItsFormatAndReadsItBack() throws {
@@ -27,7 +38,7 @@ final class StateDocumentTests: XCTestCase {
     encoder.outputFormatting = [.sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
     let data = [UInt8](try encoder.encode(doc))
-    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":2"))
+    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":3"))
     let back = try StateDocument.decode(data, path: "state.json")
     XCTAssertEqual(back.format, StateDocument.currentFormat)
     XCTAssertEqual(back.topology, doc.topology)
@@ -35,7 +46,7 @@ final class StateDocumentTests: XCTestCase {
 
   func testNewerOrDamagedDocumentsSaySo() {
     XCTAssertThrowsError(try StateDocument.decode(Array(#"{"format": 9, "file": "x"}"#.utf8), path: "/run/nstopo/t/state.json")) {
-      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 2); use that version to test or take it down")
+      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 3); use that version to test or take it down")
     }
     XCTAssertThrowsError(try StateDocument.decode(Array("{not json".utf8), path: "s.json")) {
       XCTAssertTrue("\($0)".hasPrefix("s.json cannot be read ("), "\($0)")

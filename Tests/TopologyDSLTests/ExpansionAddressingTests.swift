@@ -112,8 +112,8 @@ final class ExpansionAddressingTests: XCTestCase {
         route 10.8.0.0/16 blackhole
       """)
     let a = t.node(named: "a")!
-    XCTAssertEqual(a.routes[0].nextHop, .gateway(IPv4Address("10.0.2.254")!, node: "r"))
-    XCTAssertEqual(a.routes[1].nextHop, .gateway(IPv4Address("10.0.2.254")!, node: nil))
+    XCTAssertEqual(a.routes[0].nextHop, .gateway(IPAddress("10.0.2.254")!, node: "r"))
+    XCTAssertEqual(a.routes[1].nextHop, .gateway(IPAddress("10.0.2.254")!, node: nil))
     XCTAssertEqual(a.routes[2].nextHop, .blackhole)
   }
 

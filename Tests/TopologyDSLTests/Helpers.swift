@@ -22,7 +22,7 @@ func rendered(_ text: String, options: LoadOptions = LoadOptions()) -> String {
 /// Address of `owner:interface`.
 func address(_ t: Topology, _ owner: String, _ interface: String) -> String? {
   let o: Owner = owner == "host" ? .host : .node(owner)
-  return t.ends(of: o).first { $0.interface == interface }?.address?.description
+  return t.ends(of: o).first { $0.interface == interface }?.addresses.first?.description
 }
 
 /// Interface names of a node, in link order.

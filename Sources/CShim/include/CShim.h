@@ -32,10 +32,12 @@ const char *nstopo_extack_message(const void *nlmsgerr);
 /// The errno of a struct nlmsgerr (positive).
 int nstopo_nlmsgerr_errno(const void *nlmsgerr);
 
-/// A permanent neighbour entry for nstopo_neigh_add_batch. Address in network byte order.
+/// A permanent neighbour entry for nstopo_neigh_add_batch: `family` is AF_INET (the first 4
+/// bytes of `address` used) or AF_INET6 (all 16), in network byte order.
 struct nstopo_neigh {
   int ifindex;
-  uint32_t address;
+  uint8_t family;
+  uint8_t address[16];
   uint8_t mac[6];
 };
 
@@ -46,7 +48,7 @@ int nstopo_rtnl_open(void);
 /// from nstopo_rtnl_open. Returns 0 or a negative errno (the kernel's message in `message`).
 int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *message, size_t message_size);
 
-/// Adds `count` permanent IPv4 neighbours (`ip neigh replace ... nud permanent`) with as few
+/// Adds `count` permanent neighbours (ARP or NDP entries) (`ip neigh replace ... nud permanent`) with as few
 /// sendmsg calls as fit, acking only the last message; the kernel still reports every failure.
 /// Exists because libnl sends one message per call and waits for each ack: 999,000 entries
 /// took 32 s that way. Returns 0, or a negative errno with *failed set to the index of the

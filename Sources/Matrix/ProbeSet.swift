@@ -5,10 +5,10 @@ public struct Endpoint: Hashable, Sendable {
   public var name: String
   /// nil: the root namespace.
   public var namespace: String?
-  /// Addresses in link order; the first is the primary.
-  public var addresses: [IPv4Address]
+  /// Addresses in link order, IPv4 before IPv6; the first is the primary.
+  public var addresses: [IPAddress]
 
-  public init(name: String, namespace: String?, addresses: [IPv4Address]) {
+  public init(name: String, namespace: String?, addresses: [IPAddress]) {
     self.name = name
     self.namespace = namespace
     self.addresses = addresses
@@ -19,7 +19,7 @@ public struct Endpoint: Hashable, Sendable {
 public struct ProbeSpec: Hashable, Sendable {
   public var source: Int32
   public var target: Int32
-  public var address: IPv4Address
+  public var address: IPAddress
   public var proto: TransportProtocol
   public var port: UInt16
 }
@@ -30,8 +30,8 @@ public struct ProbeSet: Sendable {
   public var probes: [ProbeSpec]
   /// Pairs with no address to probe, reported as `notProbed`.
   public var unaddressed: [(source: Int32, target: Int32, proto: TransportProtocol, port: UInt16)]
-  /// Host ends: the root-namespace interfaces and their subnets, for SO_BINDTODEVICE.
-  public var hostDevices: [(name: String, prefix: IPv4Prefix)]
+  /// Host ends: the root-namespace interfaces and their addresses, for SO_BINDTODEVICE.
+  public var hostDevices: [(name: String, address: InterfaceAddress)]
   /// `run` ports: (target endpoint, proto, port) the probe may find a service on.
   public var defaultPort: UInt16
 
@@ -53,15 +53,18 @@ public struct ProbeSet: Sendable {
   /// Ordered by source, and for each source by target starting just after it, so that
   /// concurrent probes spread over all targets.
   public init(topology: Topology, namespace: (String) -> String, options: Options) {
+    func addresses(_ ends: [LinkEnd]) -> [IPAddress] {
+      IPAddress.Family.allCases.flatMap { f in ends.compactMap { $0.address(f)?.address } }
+    }
     var endpoints = topology.nodes.map { n in
-      Endpoint(name: n.name, namespace: namespace(n.name), addresses: topology.ends(of: .node(n.name)).compactMap { $0.address?.address })
+      Endpoint(name: n.name, namespace: namespace(n.name), addresses: addresses(topology.ends(of: .node(n.name))))
     }
     if topology.hasHost {
-      endpoints.append(Endpoint(name: "host", namespace: nil, addresses: topology.ends(of: .host).compactMap { $0.address?.address }))
+      endpoints.append(Endpoint(name: "host", namespace: nil, addresses: addresses(topology.ends(of: .host))))
     }
     self.endpoints = endpoints
     self.defaultPort = options.port
-    hostDevices = topology.ends(of: .host).compactMap { e in e.address.map { (e.interface, $0.prefix) } }
+    hostDevices = topology.ends(of: .host).flatMap { e in e.addresses.map { (e.interface, $0) } }
     let index = Dictionary(uniqueKeysWithValues: endpoints.enumerated().map { ($1.name, Int32($0)) })
 
     // (proto, port) combinations, and for each the pairs to probe (nil: all pairs).

@@ -1,8 +1,8 @@
 import TopologyModel
 
 /// `nstopo test --json`, written pair by pair so that a million pairs never sit in memory as
-/// one document. Keys are sorted, as JSONEncoder's `.sortedKeys` would; `TestDocument` in the
-/// CLI decodes it.
+/// one document. Keys are sorted, as JSONEncoder's `.sortedKeys` would; `TestDocument` below
+/// is what it writes, for a reader to decode.
 public enum TestJSON {
   public static func write(_ r: TestReport, passed: Bool, _ emit: (String) -> Void) {
     emit("{\n")
@@ -58,4 +58,20 @@ public enum TestJSON {
     }
     return o + "\""
   }
+}
+
+/// The documented JSON of `nstopo test --json` and `predict --json` (format 1), as `TestJSON`
+/// writes it, for a reader to decode (`nstopo graph --results`).
+public struct TestDocument: Codable, Sendable {
+  public var format = 1
+  public var topology: String
+  public var passed: Bool
+  public var summary: String
+  public var seconds: Double
+  public var port: Int
+  public var protocols: [TransportProtocol]
+  public var timeoutSeconds: Double
+  public var peakInFlight: Int
+  public var endpoints: [String]?
+  public var pairs: [PairResult]
 }

@@ -105,7 +105,7 @@ public enum MatrixText {
   static func subnetTable(_ r: TestReport, topology: Topology) -> String {
     func group(_ name: String) -> String {
       if name == "host" { return "host" }
-      guard let a = topology.ends(of: .node(name)).first?.address else { return "(no address)" }
+      guard let a = topology.ends(of: .node(name)).first?.addresses.first else { return "(no address)" }
       return topology.subnets.first { $0.prefix.contains(a.address) }?.name ?? a.prefix.description
     }
     var groups: [String] = []

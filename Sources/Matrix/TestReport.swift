@@ -4,7 +4,7 @@ import TopologyModel
 public struct PairResult: Codable, Sendable {
   public var source: String
   public var target: String
-  public var address: IPv4Address?
+  public var address: IPAddress?
   public var proto: TransportProtocol
   public var port: Int
   public var outcome: Outcome
@@ -21,6 +21,25 @@ public struct PairResult: Codable, Sendable {
   public var predicted: Outcome?
   /// Why the pair is not reached, in one sentence, when known.
   public var reason: String?
+
+  public init(
+    source: String, target: String, address: IPAddress?, proto: TransportProtocol, port: Int, outcome: Outcome,
+    latencyMs: Double? = nil, expected: Expectation.Outcome? = nil, line: Int? = nil, declared: Expectation.Outcome? = nil,
+    predicted: Outcome? = nil, reason: String? = nil
+  ) {
+    self.source = source
+    self.target = target
+    self.address = address
+    self.proto = proto
+    self.port = port
+    self.outcome = outcome
+    self.latencyMs = latencyMs
+    self.expected = expected
+    self.line = line
+    self.declared = declared
+    self.predicted = predicted
+    self.reason = reason
+  }
 
   /// nil when nothing is expected of the pair.
   public var holds: Bool? {

@@ -1,4 +1,4 @@
-import Probe
+import Matrix
 import TopologyDSL
 import TopologyModel
 import XCTest

@@ -1,0 +1,62 @@
+import TopologyModel
+
+/// What a walk of a model says of one probe: the outcome and, when not reached, why.
+public struct ModelVerdict: Hashable, Sendable {
+  public var outcome: Outcome
+  public var reason: String?
+
+  public init(_ outcome: Outcome, _ reason: String? = nil) {
+    self.outcome = outcome
+    self.reason = reason
+  }
+
+  public var reached: Bool { outcome == .reached }
+}
+
+extension TestReport {
+  /// A report of what the model predicts, nothing probed: `nstopo predict`. Each pair's
+  /// outcome is the prediction, and its reason the model's.
+  public init(topology: Topology, set: ProbeSet, predicted model: [ModelVerdict], protocols: [TransportProtocol]) {
+    self.init(
+      topology: topology, set: set, results: model.map { ($0.outcome, nil) }, seconds: 0, timeout: 0,
+      protocols: protocols, peakInFlight: 0)
+    for i in pairs.indices where i < model.count { pairs[i].reason = model[i].reason }
+  }
+
+  /// Three verdicts per measured pair: declared (an `expect` line), predicted (`model[i]`, one
+  /// per probe, in probe order) and measured. See `PairResult.merged`.
+  public mutating func merge(model: [ModelVerdict], declaredOnly: Bool, kernel: (Int) -> ModelVerdict) {
+    for i in model.indices where i < pairs.count {
+      pairs[i] = pairs[i].merged(model: model[i], declaredOnly: declaredOnly) { kernel(i) }
+    }
+  }
+}
+
+extension PairResult {
+  /// The pair held to what it is expected to do, with the reason a reader needs:
+  /// - it is held to its `expect` line; without one (unless `declaredOnly`) to the prediction;
+  /// - not reached as predicted: the model's reason;
+  /// - where the model and the measurement disagree and it matters (a failed pair, or a declared
+  ///   one the model gets wrong), the walk of what the kernel has (`kernel`, asked only then)
+  ///   says whether the kernel was changed by hand, something outside routing drops it, or the
+  ///   model is wrong.
+  public func merged(model: ModelVerdict, declaredOnly: Bool, kernel: () -> ModelVerdict) -> PairResult {
+    var p = self
+    p.predicted = model.outcome
+    if p.declared == nil && !declaredOnly { p.expected = model.reached ? .reach : .blocked }
+    let measured = p.outcome.reached
+    if !measured && !model.reached {
+      p.reason = model.reason
+    } else if measured != model.reached, p.holds == false || p.declared != nil {
+      let k = kernel()
+      if !measured, !k.reached, let r = k.reason {
+        p.reason = "in the kernel: \(r) (the model disagrees: changed by hand?)"
+      } else if !measured {
+        p.reason = "the routes allow it: a firewall (`run` line) or something outside routing drops it"
+      } else {
+        p.reason = "the model predicts \(model.outcome.rawValue)\(model.reason.map { ": \($0)" } ?? ""), yet the kernel delivers it"
+      }
+    }
+    return p
+  }
+}
