@@ -142,6 +142,15 @@ extension Step {
   /// A short stable name for the operation.
   public var op: String {
     switch self {
+    case .network(let n): return n.op
+    case .node(let p): return p.op
+    }
+  }
+}
+
+extension NetworkStep {
+  public var op: String {
+    switch self {
     case .createNamespace: return "create-namespace"
     case .deleteNamespace: return "delete-namespace"
     case .createBridge: return "create-bridge"
@@ -158,6 +167,13 @@ extension Step {
     case .setForwarding: return "set-forwarding"
     case .setIPv6: return "set-ipv6"
     case .setBridgeNetfilter: return "set-bridge-netfilter"
+    }
+  }
+}
+
+extension NodeStep {
+  public var op: String {
+    switch self {
     case .createCgroup: return "create-cgroup"
     case .deleteCgroup: return "delete-cgroup"
     case .startProcesses: return "start-processes"
@@ -165,3 +181,4 @@ extension Step {
     }
   }
 }
+

@@ -20,7 +20,7 @@ public struct Plan: Sendable {
 
   /// Every namespace the plan creates, in creation order.
   public var namespaces: [String] {
-    steps.compactMap { if case .createNamespace(let n) = $0.step { return n } else { return nil } }
+    steps.compactMap { if case .network(.createNamespace(let n)) = $0.step { return n } else { return nil } }
   }
 
   public func mac(_ end: LinkEnd) -> MACAddress { macs[EndKey(end.owner, end.interface)]! }

@@ -1,7 +1,17 @@
 import TopologyModel
 
 extension Step {
-  /// The iproute2 command that does the same thing, for `nstopo plan` and the docs.
+  /// The iproute2 (or cgroup and shell) command that does the same thing, for `nstopo plan`
+  /// and the docs.
+  public var shellEquivalent: String {
+    switch self {
+    case .network(let n): return n.shellEquivalent
+    case .node(let p): return p.shellEquivalent
+    }
+  }
+}
+
+extension NetworkStep {
   public var shellEquivalent: String {
     func ip(_ ns: String?) -> String { ns.map { "ip -n \($0)" } ?? "ip" }
     switch self {
@@ -30,6 +40,19 @@ extension Step {
       return "# delete the \(s.entryCount) permanent neighbours on \(s.segment)"
     case .setForwarding(let ns, let on):
       return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .setBridgeNetfilter(let ns, let on):
+      let v = on ? 1 : 0
+      return "ip netns exec \(ns) sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v) net.bridge.bridge-nf-call-arptables=\(v)"
+    case .setIPv6(let ns, let on):
+      let v = on ? 0 : 1
+      return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"
+    }
+  }
+}
+
+extension NodeStep {
+  public var shellEquivalent: String {
+    switch self {
     case .createCgroup(let path, let cpu):
       var s = "mkdir /sys/fs/cgroup/cpu/\(path)"
       if let c = cpu { s += " && echo \(c * 1000) > /sys/fs/cgroup/cpu/\(path)/cpu.cfs_quota_us  # \(c)% of one CPU (v2: cpu.max)" }
@@ -46,12 +69,6 @@ extension Step {
       }.joined(separator: "; ")
     case .stopProcesses(let cgroups):
       return cgroups.map { "kill $(cat /sys/fs/cgroup/cpu/\($0)/cgroup.procs)" }.joined(separator: "; ")
-    case .setBridgeNetfilter(let ns, let on):
-      let v = on ? 1 : 0
-      return "ip netns exec \(ns) sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v) net.bridge.bridge-nf-call-arptables=\(v)"
-    case .setIPv6(let ns, let on):
-      let v = on ? 0 : 1
-      return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"
     }
   }
 }

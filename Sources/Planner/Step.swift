@@ -1,20 +1,84 @@
 import TopologyModel
 
-/// One kernel operation. `ns` nil means the root namespace.
+/// One operation of a plan, by who performs it: the network (netlink and the namespaces' own
+/// sysctls) or the node runtime (cgroups and processes). Each backend switches over its own
+/// kind; the constructors below build either without naming it.
 public enum Step: Hashable, Sendable {
+  case network(NetworkStep)
+  case node(NodeStep)
+
+  public static func createNamespace(_ n: String) -> Step { .network(.createNamespace(n)) }
+  public static func deleteNamespace(_ n: String) -> Step { .network(.deleteNamespace(n)) }
+  public static func createBridge(ns: String, name: String, mac: MACAddress) -> Step { .network(.createBridge(ns: ns, name: name, mac: mac)) }
+  public static func createVeth(_ v: Veth) -> Step { .network(.createVeth(v)) }
+  public static func deleteLink(ns: String?, name: String) -> Step { .network(.deleteLink(ns: ns, name: name)) }
+  public static func setLinkUp(ns: String?, name: String) -> Step { .network(.setLinkUp(ns: ns, name: name)) }
+  public static func setLinkDown(ns: String?, name: String) -> Step { .network(.setLinkDown(ns: ns, name: name)) }
+  public static func addAddress(ns: String?, link: String, address: InterfaceAddress) -> Step {
+    .network(.addAddress(ns: ns, link: link, address: address))
+  }
+  public static func deleteAddress(ns: String?, link: String, address: InterfaceAddress) -> Step {
+    .network(.deleteAddress(ns: ns, link: link, address: address))
+  }
+  public static func addRoute(ns: String, route: KernelRoute) -> Step { .network(.addRoute(ns: ns, route: route)) }
+  public static func deleteRoute(ns: String, route: KernelRoute) -> Step { .network(.deleteRoute(ns: ns, route: route)) }
+  public static func addNeighbours(_ s: NeighbourSet) -> Step { .network(.addNeighbours(s)) }
+  public static func deleteNeighbours(_ s: NeighbourSet) -> Step { .network(.deleteNeighbours(s)) }
+  public static func setForwarding(ns: String, enabled: Bool) -> Step { .network(.setForwarding(ns: ns, enabled: enabled)) }
+  public static func setIPv6(ns: String, enabled: Bool) -> Step { .network(.setIPv6(ns: ns, enabled: enabled)) }
+  public static func setBridgeNetfilter(ns: String, enabled: Bool) -> Step { .network(.setBridgeNetfilter(ns: ns, enabled: enabled)) }
+  public static func createCgroup(path: String, cpuPercent: Int?) -> Step { .node(.createCgroup(path: path, cpuPercent: cpuPercent)) }
+  public static func deleteCgroup(path: String) -> Step { .node(.deleteCgroup(path: path)) }
+  public static func startProcesses(_ l: [Launch]) -> Step { .node(.startProcesses(l)) }
+  public static func stopProcesses(cgroups: [String]) -> Step { .node(.stopProcesses(cgroups: cgroups)) }
+
+  /// The namespace the step acts in (nil: root, or not a network step).
+  public var namespace: String? {
+    switch self {
+    case .network(let n): return n.namespace
+    case .node: return nil
+    }
+  }
+
+  /// Every namespace the step touches: a veth touches its peer's too.
+  public var namespaces: [String?] {
+    switch self {
+    case .network(let n): return n.namespaces
+    case .node: return [nil]
+    }
+  }
+
+  /// What undoes this step; nil when nothing does (or nothing needs to).
+  public var inverse: Step? {
+    switch self {
+    case .network(let n): return n.inverse.map(Step.network)
+    case .node(let p): return p.inverse.map(Step.node)
+    }
+  }
+
+  /// The network step, if it is one.
+  public var networkStep: NetworkStep? {
+    if case .network(let n) = self { return n }
+    return nil
+  }
+}
+
+/// A kernel network operation: netlink or a namespace's own sysctl. `ns` nil means the root
+/// namespace.
+public enum NetworkStep: Hashable, Sendable {
   case createNamespace(String)
   case deleteNamespace(String)
   case createBridge(ns: String, name: String, mac: MACAddress)
-  case createVeth(Veth)
+  case createVeth(Step.Veth)
   case deleteLink(ns: String?, name: String)
   case setLinkUp(ns: String?, name: String)
   case setLinkDown(ns: String?, name: String)
   case addAddress(ns: String?, link: String, address: InterfaceAddress)
   case deleteAddress(ns: String?, link: String, address: InterfaceAddress)
-  case addRoute(ns: String, route: KernelRoute)
-  case deleteRoute(ns: String, route: KernelRoute)
-  case addNeighbours(NeighbourSet)
-  case deleteNeighbours(NeighbourSet)
+  case addRoute(ns: String, route: Step.KernelRoute)
+  case deleteRoute(ns: String, route: Step.KernelRoute)
+  case addNeighbours(Step.NeighbourSet)
+  case deleteNeighbours(Step.NeighbourSet)
   case setForwarding(ns: String, enabled: Bool)
   /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
   /// and makes large bridges quadratic to build.
@@ -22,15 +86,29 @@ public enum Step: Hashable, Sendable {
   /// `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the bridge namespace: nstopo's
   /// bridges are plain switches, and netfilter on bridged frames costs every probe.
   case setBridgeNetfilter(ns: String, enabled: Bool)
+}
+
+/// A node runtime operation: cgroups and the processes in them.
+public enum NodeStep: Hashable, Sendable {
   /// A cgroup (path relative to the cgroup mount), with an optional CPU cap in percent.
   case createCgroup(path: String, cpuPercent: Int?)
   /// Stops every process in the cgroup, then removes it.
   case deleteCgroup(path: String)
   /// One wave of `run` lines: every node's next line, started together.
-  case startProcesses([Launch])
+  case startProcesses([Step.Launch])
   /// Stops every process in these cgroups (SIGTERM, then SIGKILL).
   case stopProcesses(cgroups: [String])
 
+  public var inverse: NodeStep? {
+    switch self {
+    case .createCgroup(let path, _): return .deleteCgroup(path: path)
+    case .startProcesses(let l): return .stopProcesses(cgroups: l.map(\.cgroup))
+    case .deleteCgroup, .stopProcesses: return nil
+    }
+  }
+}
+
+extension Step {
   /// A veth created by a socket in `ns`, with its peer created directly in `peerNamespace`.
   public struct Veth: Hashable, Sendable {
     public var ns: String?
@@ -102,6 +180,9 @@ public enum Step: Hashable, Sendable {
     return words.isEmpty ? ["/bin/sh", "-c", command] : words
   }
 
+}
+
+extension NetworkStep {
   /// The namespace the step acts in (nil: root).
   public var namespace: String? {
     switch self {
@@ -113,7 +194,6 @@ public enum Step: Hashable, Sendable {
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
     case .setForwarding(let ns, _), .setIPv6(let ns, _), .setBridgeNetfilter(let ns, _): return ns
-    case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses: return nil
     }
   }
 
@@ -127,7 +207,7 @@ public enum Step: Hashable, Sendable {
   }
 
   /// What undoes this step; nil when nothing does (or nothing needs to).
-  public var inverse: Step? {
+  public var inverse: NetworkStep? {
     switch self {
     case .createNamespace(let n): return .deleteNamespace(n)
     case .createBridge(let ns, let name, _): return .deleteLink(ns: ns, name: name)
@@ -140,10 +220,7 @@ public enum Step: Hashable, Sendable {
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
-    case .createCgroup(let path, _): return .deleteCgroup(path: path)
-    case .startProcesses(let l): return .stopProcesses(cgroups: l.map(\.cgroup))
-    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .deleteCgroup, .stopProcesses:
-      return nil
+    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours: return nil
     }
   }
 }

@@ -57,7 +57,7 @@ public enum Lifecycle {
       let net = try NetlinkBackend(
         bridgeNamespace: topology.bridges.isEmpty ? nil : plan.names.bridgeNamespace, namespaceMarker: plan.names.hostAlias)
       backend = SystemBackend(net: net, logDirectory: state.directory + "/logs")
-      let needsCgroups = plan.steps.contains { if case .createCgroup = $0.step { return true } else { return false } }
+      let needsCgroups = plan.steps.contains { if case .node(.createCgroup) = $0.step { return true } else { return false } }
       let problems = Preflight.problems(plan, root: try net.socket(nil), cgroups: needsCgroups ? try backend.cgroups() : nil)
       if !problems.isEmpty { throw PreflightError(problems: problems) }
     } catch {

@@ -101,7 +101,16 @@ public final class NetlinkBackend: KernelBackend {
   public private(set) var profile: [String: (seconds: Double, calls: Int)] = [:]
   private let profiling = getenv("NSTOPO_PROFILE") != nil
 
+  /// Network steps only: a node step (cgroups, processes) is `SystemBackend`'s, and here an
+  /// error that names it.
   public func apply(_ step: Step) throws {
+    switch step {
+    case .network(let n): try apply(n)
+    case .node(let p): throw NotANetworkStep(op: p.op)
+    }
+  }
+
+  public func apply(_ step: NetworkStep) throws {
     guard profiling else { return try perform(step) }
     let start = monotonicSeconds()
     defer {
@@ -109,6 +118,11 @@ public final class NetlinkBackend: KernelBackend {
       profile[step.op] = (p.seconds + monotonicSeconds() - start, p.calls + 1)
     }
     try perform(step)
+  }
+
+  public struct NotANetworkStep: Error, CustomStringConvertible {
+    public var op: String
+    public var description: String { "\(op) is not a network step: it is applied by the system backend (cgroups and processes)" }
   }
 
   /// Namespace groups (create, then settings inside: IPv6 off, loopback up) on one thread per
@@ -134,7 +148,7 @@ public final class NetlinkBackend: KernelBackend {
     NetworkNamespace.releaseAnchor()
     // Adopt the new namespaces' handles; the workers' sockets close with them.
     for (k, group) in groups.enumerated() {
-      if case .createNamespace(let n) = group[0], let h = workers[k % count].handles.removeValue(forKey: n) { handles[n] = h }
+      if case .network(.createNamespace(let n)) = group[0], let h = workers[k % count].handles.removeValue(forKey: n) { handles[n] = h }
     }
     if profiling {
       let p = profile["create-namespaces (\(count) threads)", default: (0, 0)]
@@ -145,7 +159,7 @@ public final class NetlinkBackend: KernelBackend {
 
   private static func applyGroup(_ group: [Step], with backend: NetlinkBackend) -> GroupOutcome {
     for (k, step) in group.enumerated() {
-      do { try backend.perform(step) } catch { return GroupOutcome(applied: k, error: error) }
+      do { try backend.apply(step) } catch { return GroupOutcome(applied: k, error: error) }
     }
     return GroupOutcome(applied: group.count, error: nil)
   }
@@ -157,7 +171,7 @@ public final class NetlinkBackend: KernelBackend {
       .joined(separator: "\n")
   }
 
-  private func perform(_ step: Step) throws {
+  private func perform(_ step: NetworkStep) throws {
     switch step {
     case .createNamespace(let n):
       // The socket is opened inside the new namespace, before it is named: no setns later.
@@ -208,8 +222,6 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).withNamespaceFD { try Sysctl.setIPv6(on, namespaceFD: $0, name: ns) }
     case .setBridgeNetfilter(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
-    case .createCgroup, .deleteCgroup, .startProcesses, .stopProcesses:
-      preconditionFailure("\(step.op) is not a netlink step: apply it through SystemBackend")
     }
   }
 

@@ -10,7 +10,7 @@ public enum Preflight {
   public static func problems(_ plan: Plan, root: NetlinkSocket, cgroups: CgroupSystem? = nil) -> [String] {
     var problems: [String] = []
     if let cgroups {
-      for case .createCgroup(let path, _) in plan.steps.map(\.step) where cgroups.exists(path) {
+      for case .node(.createCgroup(let path, _)) in plan.steps.map(\.step) where cgroups.exists(path) {
         problems.append("cgroup '\(path)' already exists (\(cgroups.directories(path).joined(separator: ", "))); nstopo never takes over a cgroup it did not create")
       }
     }

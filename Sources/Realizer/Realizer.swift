@@ -78,7 +78,7 @@ public enum Realizer {
   static func namespaceGroups(_ plan: Plan, from start: Int) -> [[Step]] {
     var groups: [[Step]] = []
     var i = start
-    while i < plan.steps.count, case .createNamespace(let ns) = plan.steps[i].step {
+    while i < plan.steps.count, case .network(.createNamespace(let ns)) = plan.steps[i].step {
       var group = [plan.steps[i].step]
       i += 1
       while i < plan.steps.count, insideOnly(plan.steps[i].step, ns) {
@@ -93,7 +93,7 @@ public enum Realizer {
   /// Settings that act only inside `ns`.
   static func insideOnly(_ step: Step, _ ns: String) -> Bool {
     switch step {
-    case .setIPv6(let n, _), .setLinkUp(.some(let n), _): return n == ns
+    case .network(.setIPv6(let n, _)), .network(.setLinkUp(.some(let n), _)): return n == ns
     default: return false
     }
   }
@@ -138,9 +138,9 @@ public enum Realizer {
   /// The object a step creates that would outlive the process, if any.
   static func trackedObject(_ step: Step) -> (JournalEntry.Kind, String)? {
     switch step {
-    case .createNamespace(let n): return (.netns, n)
-    case .createVeth(let v) where v.ns == nil: return (.link, v.name)
-    case .createCgroup(let path, _): return (.cgroup, path)
+    case .network(.createNamespace(let n)): return (.netns, n)
+    case .network(.createVeth(let v)) where v.ns == nil: return (.link, v.name)
+    case .node(.createCgroup(let path, _)): return (.cgroup, path)
     default: return nil
     }
   }
@@ -149,11 +149,11 @@ public enum Realizer {
   /// skipped: deleting the namespace removes them anyway. Returns what could not be undone.
   public static func rollback(_ done: [Step], backend: KernelBackend) -> [String] {
     var created = Set<String>()
-    for s in done { if case .createNamespace(let n) = s { created.insert(n) } }
+    for s in done { if case .network(.createNamespace(let n)) = s { created.insert(n) } }
     var failures: [String] = []
     for s in done.reversed() {
       guard let inverse = s.inverse else { continue }
-      if case .deleteNamespace = inverse {
+      if case .network(.deleteNamespace) = inverse {
         // Always run: this is what removes everything inside.
       } else if inverse.namespaces.allSatisfy({ $0.map { created.contains($0) } ?? false }) {
         continue

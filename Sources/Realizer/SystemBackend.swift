@@ -41,6 +41,14 @@ public final class SystemBackend: KernelBackend {
 
   public func apply(_ step: Step) throws {
     switch step {
+    case .network(let n): try net.apply(n)
+    case .node(let p): try apply(p)
+    }
+  }
+
+  /// Cgroups and processes.
+  public func apply(_ step: NodeStep) throws {
+    switch step {
     case .createCgroup(let path, let cpu):
       try cgroups().create(path, cpuPercent: cpu)
     case .deleteCgroup(let path):
@@ -53,8 +61,6 @@ public final class SystemBackend: KernelBackend {
       let cg = try cgroups()
       for p in paths { _ = cg.killAll(p, reap: reap) }
       reap()
-    default:
-      try net.apply(step)
     }
   }
 

@@ -86,7 +86,7 @@ public enum Teardown {
           report.warnings.append("left '\(link)' in the root namespace alone: it does not carry nstopo's alias \(names.hostAlias)")
           continue
         }
-        try backend.apply(.deleteLink(ns: nil, name: link))
+        try backend.apply(NetworkStep.deleteLink(ns: nil, name: link))
         report.linksDeleted += 1
       } catch let e as NetlinkError where e.notFound {
         continue
@@ -121,7 +121,7 @@ public enum Teardown {
     for ns in order where NetworkNamespace.exists(ns) {
       if shouldStop() { return interrupted(order) }
       do {
-        try backend.apply(.deleteNamespace(ns))
+        try backend.apply(NetworkStep.deleteNamespace(ns))
         report.namespacesDeleted += 1
       } catch {
         report.failures.append("ip netns del \(ns): \(error)")

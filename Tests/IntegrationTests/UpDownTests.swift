@@ -157,7 +157,7 @@ final class UpDownTests: KernelTestCase {
       XCTAssertFalse(try state().up)
       try backend.apply(try XCTUnwrap(down.inverse))
       XCTAssertTrue(try state().up)
-      try backend.apply(.addNeighbours(set))
+      try backend.apply(Step.addNeighbours(set))
       XCTAssertEqual(try state().permanent, 3)
       try backend.apply(try XCTUnwrap(Step.addNeighbours(set).inverse))
       XCTAssertEqual(try state().permanent, 0)

@@ -74,10 +74,29 @@ final class PlannerTests: XCTestCase {
     }
   }
 
+  /// Steps are split by who performs them, and an inverse is performed by the same one.
+  func testEveryStepIsOfOneKindAndItsInverseOfTheSame() throws {
+    var kinds: [String: Int] = [:]
+    for name in ["seed", "two-lans"] {
+      for s in Planner.plan(try loadExample(name)).steps {
+        switch (s.step, s.inverse) {
+        case (.network, .network?), (.network, nil): kinds["network", default: 0] += 1
+        case (.node, .node?), (.node, nil): kinds["node", default: 0] += 1
+        default: XCTFail("\(s.step.op) is undone by a step of the other kind")
+        }
+        XCTAssertEqual(s.step.networkStep?.op ?? s.step.op, s.step.op)
+      }
+    }
+    XCTAssertGreaterThan(kinds["network"] ?? 0, 0)
+    XCTAssertGreaterThan(kinds["node"] ?? 0, 0)
+    XCTAssertEqual(Step.createCgroup(path: "nstopo-t/a", cpuPercent: 20).inverse, .deleteCgroup(path: "nstopo-t/a"))
+    XCTAssertNil(Step.stopProcesses(cgroups: ["nstopo-t/a"]).inverse)
+  }
+
   func testHostEndsCarryTheOwnershipAlias() throws {
     let plan = Planner.plan(try loadExample("seed"))
     let hostVeths = plan.steps.compactMap { s -> Step.Veth? in
-      if case .createVeth(let v) = s.step, v.ns == nil { return v } else { return nil }
+      if case .network(.createVeth(let v)) = s.step, v.ns == nil { return v } else { return nil }
     }
     XCTAssertEqual(hostVeths.map(\.name), ["veth1"])
     XCTAssertEqual(hostVeths.first?.alias, "nstopo:seed")
@@ -87,7 +106,7 @@ final class PlannerTests: XCTestCase {
   func testNeighbourSetsCoverEverySegmentOnlyWhenAsked() throws {
     func sets(_ plan: Plan) -> [Step.NeighbourSet] {
       plan.steps.compactMap { s -> Step.NeighbourSet? in
-        if case .addNeighbours(let n) = s.step { return n } else { return nil }
+        if case .network(.addNeighbours(let n)) = s.step { return n } else { return nil }
       }
     }
     let t = try loadExample("star-100")

@@ -21,16 +21,16 @@ final class FakeKernel: KernelBackend {
     if calls == failAt { throw InjectedFailure() }
     trace.append(step)
     switch step {
-    case .createNamespace(let n):
+    case .network(.createNamespace(let n)):
       XCTAssertFalse(namespaces.contains(n), "namespace \(n) created twice")
       namespaces.insert(n)
-    case .deleteNamespace(let n):
+    case .network(.deleteNamespace(let n)):
       XCTAssertTrue(namespaces.contains(n), "deleting missing namespace \(n)")
       namespaces.remove(n)
       links = links.filter { !$0.hasPrefix(n + "/") }
       // A veth dies with its peer's namespace.
       links = links.filter { link in !(peers[link]?.hasPrefix(n + "/") ?? false) }
-    case .createVeth(let v):
+    case .network(.createVeth(let v)):
       let local = "\(v.ns ?? "")/\(v.name)"
       let remote = "\(v.peerNamespace ?? "")/\(v.peerName)"
       if let ns = v.ns { XCTAssertTrue(namespaces.contains(ns), "veth in missing namespace \(ns)") }
@@ -38,16 +38,16 @@ final class FakeKernel: KernelBackend {
       links.insert(remote)
       peers[local] = remote
       peers[remote] = local
-    case .createCgroup(let path, _):
+    case .node(.createCgroup(let path, _)):
       XCTAssertFalse(cgroups.contains(path), "cgroup \(path) created twice")
       cgroups.insert(path)
-    case .deleteCgroup(let path):
+    case .node(.deleteCgroup(let path)):
       XCTAssertTrue(cgroups.contains(path), "deleting missing cgroup \(path)")
       XCTAssertFalse(cgroups.contains { $0.hasPrefix(path + "/") }, "deleting \(path) before its children")
       cgroups.remove(path)
-    case .createBridge(let ns, let name, _):
+    case .network(.createBridge(let ns, let name, _)):
       links.insert("\(ns)/\(name)")
-    case .deleteLink(let ns, let name):
+    case .network(.deleteLink(let ns, let name)):
       let key = "\(ns ?? "")/\(name)"
       XCTAssertTrue(links.contains(key), "deleting missing link \(key)")
       links.remove(key)
@@ -71,7 +71,7 @@ final class FakeKernel: KernelBackend {
     return groups.map { group in
       var outcome = GroupOutcome(applied: 0, error: nil)
       for step in group where concurrent || !failed {
-        if case .createNamespace(let n) = step, n == failNamespace {
+        if case .network(.createNamespace(let n)) = step, n == failNamespace {
           outcome.error = InjectedFailure()
         } else {
           do { try apply(step) } catch { outcome.error = error }

@@ -47,13 +47,13 @@ final class RollbackTests: XCTestCase {
       let undone = Array(kernel.trace.dropFirst(n))
       let expected = applied.reversed().compactMap { s -> Step? in
         guard let inv = s.inverse else { return nil }
-        if case .deleteNamespace = inv { return inv }
-        let created = Set(applied.compactMap { if case .createNamespace(let x) = $0 { return x } else { return nil } })
+        if case .network(.deleteNamespace) = inv { return inv }
+        let created = Set(applied.compactMap { if case .network(.createNamespace(let x)) = $0 { return x } else { return nil } })
         return inv.namespaces.allSatisfy { $0.map(created.contains) ?? false } ? nil : inv
       }
       XCTAssertEqual(undone, expected, "rollback order after a failure at step \(n)")
       // Whatever failed is journaled as not ours.
-      if case .createNamespace(let ns) = plan.steps[n].step {
+      if case .network(.createNamespace(let ns)) = plan.steps[n].step {
         XCTAssertTrue(journal.entries.contains(.failed(.netns, ns)))
         XCTAssertFalse(JournalSummary(journal.entries).namespaces.contains(ns))
       }
@@ -77,7 +77,7 @@ final class RollbackTests: XCTestCase {
     }
     XCTAssertEqual(kernel.groupsApplied, plan.namespaces.count - 1, "the other groups went on")
     XCTAssertEqual(kernel.leftovers, [])
-    XCTAssertEqual(Set(kernel.trace.filter { if case .deleteNamespace = $0 { true } else { false } }),
+    XCTAssertEqual(Set(kernel.trace.filter { if case .network(.deleteNamespace) = $0 { true } else { false } }),
       Set(plan.namespaces.filter { $0 != victim }.map { Step.deleteNamespace($0) }))
     XCTAssertTrue(journal.entries.contains(.failed(.netns, victim)))
     XCTAssertEqual(JournalSummary(journal.entries).namespaces, plan.namespaces.filter { $0 != victim })
@@ -85,7 +85,7 @@ final class RollbackTests: XCTestCase {
 
   func testHostLinkIsDeletedExplicitlyOnRollback() throws {
     let plan = Planner.plan(labWithHost())
-    let hostStep = plan.steps.firstIndex { if case .createVeth(let v) = $0.step { return v.ns == nil } else { return false } }!
+    let hostStep = plan.steps.firstIndex { if case .network(.createVeth(let v)) = $0.step { return v.ns == nil } else { return false } }!
     let kernel = FakeKernel()
     kernel.failAt = hostStep + 1
     XCTAssertThrowsError(try Realizer.up(plan, backend: kernel, journal: nil))
@@ -118,5 +118,16 @@ final class RollbackTests: XCTestCase {
     XCTAssertTrue(s.isUnconfirmed(.netns, "t-b"))
     XCTAssertTrue(s.isUnconfirmed(.cgroup, "nstopo-t/a"))
     XCTAssertEqual(JournalSummary([.intent(.netns, "t-a")]).format, 1, "a journal from before the format line")
+  }
+}
+
+/// The netlink backend performs network steps only; a node step is an error that names it,
+/// not a trap.
+final class BackendKindTests: XCTestCase {
+  func testTheNetlinkBackendRefusesANodeStepByName() throws {
+    let backend = try NetlinkBackend()
+    XCTAssertThrowsError(try backend.apply(Step.createCgroup(path: "nstopo-never/a", cpuPercent: nil))) {
+      XCTAssertEqual("\($0)", "create-cgroup is not a network step: it is applied by the system backend (cgroups and processes)")
+    }
   }
 }
