@@ -120,7 +120,7 @@ struct Test: ParsableCommand {
     var kernel: Predictor?
     report.merge(model: predictedOutcomes(topology, set), declaredOnly: declaredOnly) { i in
       // The model and the kernel disagree: walk what the kernel has.
-      if kernel == nil { kernel = Predictor(KernelView.topology(Planner.plan(topology)).topology) }
+      if kernel == nil { kernel = Predictor(KernelView.read(Planner.plan(topology)).topology) }
       return kernel!.modelVerdict(set, i)
     }
     lap("predict")

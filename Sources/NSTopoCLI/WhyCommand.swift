@@ -58,14 +58,16 @@ struct Why: ParsableCommand {
       }
       let plan = Planner.plan(t)
       try requireDescriptors(namespaces: plan.namespaces.count, for: "why")
-      let (kt, notes) = KernelView.topology(plan)
-      let kernel = Predictor(kt).predict(flow)
+      let reading = KernelView.read(plan)
+      let kernel = Predictor(reading.topology).predict(flow)
       print("kernel: " + describe(kernel))
       let nodes = (model.path + model.returnPath + kernel.path + kernel.returnPath).map(\.node)
       var seen = Set<String>()
       var diffs: [String] = []
-      for n in nodes where seen.insert(n).inserted { diffs += KernelView.differences(model: t, kernel: kt, node: n) }
-      diffs += notes.filter { note in nodes.contains { note.contains(" of \($0) ") || note.hasPrefix("\($0)'s") } }
+      for n in nodes where seen.insert(n).inserted {
+        // Sentences that do not name their node get it in front.
+        diffs += reading.differences(from: t, forEndpoint: n).map { $0.hasPrefix("\(n) ") || $0.contains(" in \(n) ") ? $0 : "\(n): \($0)" }
+      }
       if diffs.isEmpty {
         print(model.reached == kernel.reached ? "the kernel agrees with the model" : "the kernel differs from the model")
       } else {

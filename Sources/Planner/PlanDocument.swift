@@ -114,10 +114,10 @@ public struct PlanDocument: Encodable, Sendable {
         routes: n.routes.map { r in
           switch r.nextHop {
           case .gateway(let gw, let node):
-            return RouteDoc(destination: r.destination.isDefault ? "default" : r.destination.description, via: gw, viaNode: node, type: "unicast")
+            return RouteDoc(destination: r.destination.routeText, via: gw, viaNode: node, type: "unicast")
           case .blackhole, .unreachable, .prohibit:
             let kind = r.nextHop == .blackhole ? "blackhole" : r.nextHop == .unreachable ? "unreachable" : "prohibit"
-            return RouteDoc(destination: r.destination.isDefault ? "default" : r.destination.description, via: nil, viaNode: nil, type: kind)
+            return RouteDoc(destination: r.destination.routeText, via: nil, viaNode: nil, type: kind)
           }
         })
     }

@@ -46,13 +46,9 @@ public enum PlanText {
       out += "  \(n.name)  \(flags.joined(separator: "  "))\n"
       for (me, other) in byOwner[.node(n.name)] ?? [] { out += interfaceLine(me, other) }
       for r in n.routes {
-        let dest = r.destination.isDefault ? "default" : r.destination.description
-        switch r.nextHop {
-        case .gateway(let gw, let node): out += "    route \(dest) via \(gw)\(node.map { " (\($0))" } ?? "")\n"
-        case .blackhole: out += "    route blackhole \(dest)\n"
-        case .unreachable: out += "    route unreachable \(dest)\n"
-        case .prohibit: out += "    route prohibit \(dest)\n"
-        }
+        var via = ""
+        if case .gateway(_, let node?) = r.nextHop { via = " (\(node))" }
+        out += "    route \(r.text)\(via)\n"
       }
       for r in n.run { out += "    run \(r)\n" }
     }

@@ -74,11 +74,15 @@ extension NodeStep {
 }
 
 extension Step.KernelRoute {
-  var shellArguments: String {
-    let dest = destination.isDefault ? "default" : destination.description
+  var shellArguments: String { route.text }
+
+  /// The model's route this kernel route installs.
+  public var route: Route {
     switch kind {
-    case .unicast: return "\(dest) via \(gateway.map(\.description) ?? "?")"
-    case .blackhole, .unreachable, .prohibit: return "\(kind.rawValue) \(dest)"
+    case .unicast: return Route(destination: destination, nextHop: .gateway(gateway!, node: nil))
+    case .blackhole: return Route(destination: destination, nextHop: .blackhole)
+    case .unreachable: return Route(destination: destination, nextHop: .unreachable)
+    case .prohibit: return Route(destination: destination, nextHop: .prohibit)
     }
   }
 }

@@ -3,96 +3,123 @@ import Netlink
 import Planner
 import TopologyModel
 
-/// The topology as the kernel has it now: the declared links (the cables), but addresses,
-/// routes and forwarding read back through netlink. The predictor walks it like the model,
-/// so the two walks can be compared hop by hop.
-public enum KernelView {
-  public static func topology(_ plan: Plan) -> (topology: Topology, notes: [String]) {
-    var t = plan.topology
-    var notes: [String] = []
-    guard let backend = try? NetlinkBackend() else { return (t, ["cannot open netlink"]) }
-    struct Seen {
-      var links: [LinkInfo]
-      var addresses: [AddressInfo]
-    }
-    var cache: [String: Seen?] = [:]
-    func read(_ owner: Owner) -> Seen? {
-      let key = owner.description
-      if let c = cache[key] { return c }
-      let ns = plan.names.namespace(of: owner)
-      var seen: Seen?
-      if ns == nil || NetworkNamespace.exists(ns!), let s = try? backend.socket(ns), let l = try? s.links(), let a = try? s.addresses() {
-        seen = Seen(links: l, addresses: a)
-      } else {
-        notes.append("namespace \(ns ?? "root") of \(owner) is missing")
+/// What the kernel has of one owner of interfaces (a node or the host), read once through
+/// netlink: `ip -n NS link`, `ip -n NS addr`, `ip -n NS route show table main` and
+/// `ip_forward`.
+public struct OwnerReading: Sendable {
+  public var owner: Owner
+  public var namespace: String?
+  /// Whether its namespace exists (the root namespace always does).
+  public var present: Bool
+  /// Whether netlink answered.
+  public var readable: Bool
+  public var links: [LinkInfo] = []
+  public var addresses: [AddressInfo] = []
+  /// The main table.
+  public var routes: [RouteInfo] = []
+  public var forward: Bool?
+
+  func link(_ name: String) -> LinkInfo? { links.first { $0.name == name } }
+}
+
+/// The topology as the kernel has it now, read once: the declared links (the cables) with the
+/// addresses, routes and forwarding read back. The predictor walks its `topology` like the
+/// model's, so the two walks can be compared hop by hop (`why`, `test`), and
+/// `differences(from:for:)` says where they part, in the same sentences for `status`, `why`
+/// and `test`.
+public struct KernelReading: Sendable {
+  public var topology: Topology
+  public var owners: [Owner: OwnerReading]
+
+  /// Differences between the model and the kernel for one owner, one sentence each.
+  public func differences(from model: Topology, for owner: Owner) -> [String] {
+    guard let r = owners[owner] else { return [] }
+    if !r.present { return ["namespace \(r.namespace ?? "root") is missing"] }
+    if !r.readable { return ["cannot read \(r.namespace ?? "the root namespace") through netlink"] }
+    var out: [String] = []
+    for end in model.ends(of: owner) {
+      guard let l = r.link(end.interface) else {
+        out.append("interface \(end.interface) is missing")
+        continue
       }
-      cache[key] = seen
-      return seen
+      if !l.isUp { out.append("interface \(end.interface) is down") }
+      for a in end.addresses where !r.addresses.contains(where: { $0.ifindex == l.index && $0.address == a }) {
+        out.append("address \(a) on \(end.interface) is missing")
+      }
     }
+    if r.namespace != nil, let lo = r.link("lo"), !lo.isUp { out.append("loopback is down") }
+    guard case .node(let name) = owner, let m = model.node(named: name), let k = topology.node(named: name) else { return out }
+    let mk = Set(m.routes.map(\.text))
+    let kk = Set(k.routes.map(\.text))
+    for route in mk.subtracting(kk).sorted() { out.append("\(name) lacks the route \(route) that the model has") }
+    for route in kk.subtracting(mk).sorted() { out.append("\(name) has a route \(route) that the model does not") }
+    if let f = r.forward, f != m.forward { out.append("forwarding is \(f ? "on" : "off") in \(name) (the model says \(m.forward ? "on" : "off"))") }
+    return out
+  }
+
+  /// Differences for the endpoint named `name` (a node, or `host`).
+  public func differences(from model: Topology, forEndpoint name: String) -> [String] {
+    differences(from: model, for: name == "host" ? .host : .node(name))
+  }
+}
+
+public enum KernelView {
+  /// Reads every node (and the host's ends) of `plan` once.
+  public static func read(_ plan: Plan) -> KernelReading {
+    var t = plan.topology
+    var owners: [Owner: OwnerReading] = [:]
+    let backend = try? NetlinkBackend()
+    var all: [Owner] = t.nodes.map { .node($0.name) }
+    if t.hasHost { all.append(.host) }
+    for owner in all {
+      let ns = plan.names.namespace(of: owner)
+      var r = OwnerReading(owner: owner, namespace: ns, present: ns.map(NetworkNamespace.exists) ?? true, readable: false)
+      if r.present, let backend, let s = try? backend.socket(ns), let l = try? s.links(), let a = try? s.addresses(family: nil),
+        let routes = try? s.routes()
+      {
+        r.readable = true
+        r.links = l
+        // Link-local IPv6 addresses are the kernel's own, not the topology's.
+        let linkLocal = IPPrefix("fe80::/10")!
+        r.addresses = a.filter { !linkLocal.contains($0.address.address) }
+        r.routes = routes.filter { $0.table == 254 }
+      }
+      if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
+        r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
+        close(fd)
+      }
+      owners[owner] = r
+    }
+    // The kernel's addresses on the declared cables: one per family, none on a link that is
+    // down or gone.
     for k in t.links.indices {
       for isA in [true, false] {
         let end = isA ? t.links[k].a : t.links[k].b
         if case .bridge = end.owner { continue }
         var addresses: [InterfaceAddress] = []
-        if let seen = read(end.owner), let l = seen.links.first(where: { $0.name == end.interface }) {
-          if !l.isUp {
-            notes.append("\(end.interface) of \(end.owner) is down")
-          } else {
-            // One per family, as the model has them.
-            for f in IPAddress.Family.allCases {
-              if let a = seen.addresses.first(where: { $0.ifindex == l.index && $0.address.family == f }) { addresses.append(a.address) }
-            }
+        if let r = owners[end.owner], let l = r.link(end.interface), l.isUp {
+          for f in IPAddress.Family.allCases {
+            if let a = r.addresses.first(where: { $0.ifindex == l.index && $0.address.family == f }) { addresses.append(a.address) }
           }
-        } else if read(end.owner) != nil {
-          notes.append("\(end.interface) of \(end.owner) is missing")
-        }
-        for want in end.addresses where !addresses.contains(where: { $0.family == want.family }) && notes.last?.hasPrefix(end.interface) != true {
-          notes.append("\(end.owner)'s address \(want) on \(end.interface) is missing")
         }
         if isA { t.links[k].a.addresses = addresses } else { t.links[k].b.addresses = addresses }
       }
     }
     for i in t.nodes.indices {
-      let ns = plan.names.namespace(node: t.nodes[i].name)
-      guard NetworkNamespace.exists(ns), let s = try? backend.socket(ns), let routes = try? s.routes() else {
-        t.nodes[i].routes = []
-        continue
-      }
-      t.nodes[i].routes = routes.filter { $0.table == 254 && ($0.gateway != nil || $0.kind != .unicast) }.compactMap { r in
-        let dest = r.destination
-        switch r.kind {
-        case .blackhole: return Route(destination: dest, nextHop: .blackhole)
-        case .unreachable: return Route(destination: dest, nextHop: .unreachable)
-        case .prohibit: return Route(destination: dest, nextHop: .prohibit)
-        default: return r.gateway.map { Route(destination: dest, nextHop: .gateway($0, node: nil)) }
-        }
-      }
-      if let fd = try? NetworkNamespace.open(ns) {
-        t.nodes[i].forward = (try? Sysctl.forwarding(namespaceFD: fd, name: ns)) ?? false
-        close(fd)
-      }
+      let r = owners[.node(t.nodes[i].name)]
+      t.nodes[i].routes = (r?.routes ?? []).filter { $0.gateway != nil || $0.kind != .unicast }.compactMap(route)
+      t.nodes[i].forward = r?.forward ?? false
     }
-    return (t, notes)
+    return KernelReading(topology: t, owners: owners)
   }
 
-  /// Differences between the model and the kernel for one node, one sentence each.
-  public static func differences(model: Topology, kernel: Topology, node: String) -> [String] {
-    guard let m = model.node(named: node), let k = kernel.node(named: node) else { return [] }
-    var out: [String] = []
-    if m.forward != k.forward { out.append("forwarding is \(k.forward ? "on" : "off") in \(node) (the model says \(m.forward ? "on" : "off"))") }
-    func text(_ r: Route) -> String {
-      let d = r.destination.isDefault ? "default" : r.destination.description
-      switch r.nextHop {
-      case .gateway(let gw, _): return "\(d) via \(gw)"
-      case .blackhole: return "blackhole \(d)"
-      case .unreachable: return "unreachable \(d)"
-      case .prohibit: return "prohibit \(d)"
-      }
+  /// A kernel route as the model writes routes; nil for kinds the model has no word for.
+  static func route(_ r: RouteInfo) -> Route? {
+    switch r.kind {
+    case .blackhole: return Route(destination: r.destination, nextHop: .blackhole)
+    case .unreachable: return Route(destination: r.destination, nextHop: .unreachable)
+    case .prohibit: return Route(destination: r.destination, nextHop: .prohibit)
+    default: return r.gateway.map { Route(destination: r.destination, nextHop: .gateway($0, node: nil)) }
     }
-    let mk = Set(m.routes.map(text))
-    let kk = Set(k.routes.map(text))
-    for r in mk.subtracting(kk).sorted() { out.append("\(node) lacks the route \(r) that the model has") }
-    for r in kk.subtracting(mk).sorted() { out.append("\(node) has a route \(r) that the model does not") }
-    return out
   }
 }

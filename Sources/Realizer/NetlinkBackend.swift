@@ -285,8 +285,5 @@ extension Step.KernelRoute.Kind {
 }
 
 extension Step.KernelRoute {
-  var label: String {
-    let dest = destination.isDefault ? "default" : destination.description
-    return gateway.map { "\(dest) via \($0)" } ?? "\(kind.rawValue) \(dest)"
-  }
+  var label: String { route.text }
 }

@@ -28,18 +28,18 @@ public struct NodeStatus: Codable, Sendable {
   public var drift: [String]
 }
 
-/// Reads a topology back from the kernel through netlink.
+/// `nstopo status`: each node (and the host) as the kernel has it, with its cgroup, and the
+/// differences from the plan (`KernelReading.differences`, the sentences `why` and `test` use).
 public enum Readback {
   /// `sample`: seconds over which CPU use is measured (0: not measured).
   public static func status(_ plan: Plan, sample: Double = 0) -> [NodeStatus] {
-    guard let backend = try? NetlinkBackend() else { return [] }
     var result: [NodeStatus] = []
     let cg = try? CgroupSystem.detect()
     let before = plan.topology.nodes.map { cg?.cpuSeconds(plan.names.cgroup(node: $0.name)) }
     if sample > 0 { usleep(useconds_t(sample * 1e6)) }
+    let reading = KernelView.read(plan)
     for (i, node) in plan.topology.nodes.enumerated() {
-      let ns = plan.names.namespace(node: node.name)
-      var s = read(plan: plan, owner: .node(node.name), ns: ns, node: node, backend: backend)
+      var s = status(reading, .node(node.name), plan.topology)
       let path = plan.names.cgroup(node: node.name)
       s.cgroup = path
       s.cpuCapPercent = node.cpuPercent
@@ -53,86 +53,51 @@ public enum Readback {
       }
       result.append(s)
     }
-    if plan.topology.hasHost {
-      result.append(read(plan: plan, owner: .host, ns: nil, node: nil, backend: backend))
-    }
-    if !plan.topology.bridges.isEmpty {
-      let ns = plan.names.bridgeNamespace
-      var s = NodeStatus(node: "(bridges)", namespace: ns, present: NetworkNamespace.exists(ns), forward: nil, interfaces: [], routes: [], cgroup: nil, drift: [])
-      if !s.present {
-        s.drift.append("bridge namespace \(ns) is missing")
-      } else if let links = try? backend.socket(ns).links() {
-        for b in plan.topology.bridges {
-          guard let l = links.first(where: { $0.name == b.name }) else {
-            s.drift.append("bridge \(b.name) is missing")
-            continue
-          }
-          let ports = links.filter { $0.master == l.index }.count
-          let expected = plan.topology.links.filter { $0.bridge == b.name }.count
-          if ports != expected { s.drift.append("bridge \(b.name) has \(ports) ports, expected \(expected)") }
-          s.interfaces.append(NodeStatus.Interface(name: b.name, up: l.isUp, addresses: [], mac: hex(l.mac)))
-        }
-      }
-      result.append(s)
-    }
+    if plan.topology.hasHost { result.append(status(reading, .host, plan.topology)) }
+    if !plan.topology.bridges.isEmpty { result.append(bridges(plan)) }
     return result
   }
 
-  static func read(plan: Plan, owner: Owner, ns: String?, node: Node?, backend: NetlinkBackend) -> NodeStatus {
-    var s = NodeStatus(node: owner.description, namespace: ns, present: true, forward: nil, interfaces: [], routes: [], cgroup: nil, drift: [])
-    if let ns, !NetworkNamespace.exists(ns) {
-      s.present = false
-      s.drift.append("namespace \(ns) is missing")
-      return s
-    }
-    guard let sock = try? backend.socket(ns), let links = try? sock.links(), let addrs = try? sock.addresses(),
-      let routes = try? sock.routes()
-    else {
-      s.drift.append("cannot read \(ns ?? "the root namespace") through netlink")
-      return s
-    }
-    let expected = plan.topology.ends(of: owner)
-    let names = Set(expected.map(\.interface))
-    for l in links where ns != nil || names.contains(l.name) {
-      let a = addrs.filter { $0.ifindex == l.index }.map(\.address.description).sorted()
+  /// One owner's row: what the kernel has, and how it differs from the model.
+  static func status(_ reading: KernelReading, _ owner: Owner, _ model: Topology) -> NodeStatus {
+    let r = reading.owners[owner]!
+    var s = NodeStatus(
+      node: owner.description, namespace: r.namespace, present: r.present, forward: r.forward, interfaces: [], routes: [], cgroup: nil,
+      drift: reading.differences(from: model, for: owner))
+    // In the root namespace only the topology's own ends are shown.
+    let names = Set(model.ends(of: owner).map(\.interface))
+    for l in r.links where r.namespace != nil || names.contains(l.name) {
+      let a = r.addresses.filter { $0.ifindex == l.index }.map(\.address.description).sorted()
       s.interfaces.append(NodeStatus.Interface(name: l.name, up: l.isUp, addresses: a, mac: hex(l.mac)))
     }
-    for end in expected {
-      guard let i = s.interfaces.first(where: { $0.name == end.interface }) else {
-        s.drift.append("interface \(end.interface) is missing")
-        continue
-      }
-      if !i.up { s.drift.append("interface \(end.interface) is down") }
-      for a in end.addresses where !i.addresses.contains(a.description) {
-        s.drift.append("address \(a) on \(end.interface) is missing")
+    if case .node = owner {
+      s.routes = r.routes.map { k in
+        if let route = KernelView.route(k) { return route.text }
+        return "\(k.destination.routeText) dev \(r.links.first { $0.index == k.ifindex }?.name ?? "?")"
       }
     }
-    if ns != nil, let lo = s.interfaces.first(where: { $0.name == "lo" }), !lo.up { s.drift.append("loopback is down") }
-    guard let node else { return s }
-    let main = routes.filter { $0.table == 254 }
-    s.routes = main.map { r in
-      let dest = r.destination.isDefault ? "default" : r.destination.description
-      if let gw = r.gateway { return "\(dest) via \(gw)" }
-      if r.kind != .unicast { return "\(r.kind.rawValue) \(dest)" }
-      let dev = links.first { $0.index == r.ifindex }?.name ?? "?"
-      return "\(dest) dev \(dev)"
-    }
-    for r in node.routes {
-      let found = main.contains { k in
-        guard k.destination == r.destination else { return false }
-        switch r.nextHop {
-        case .gateway(let gw, _): return k.gateway == gw
-        case .blackhole: return k.kind == .blackhole
-        case .unreachable: return k.kind == .unreachable
-        case .prohibit: return k.kind == .prohibit
+    return s
+  }
+
+  /// The bridge namespace: each bridge there, with its port count checked.
+  static func bridges(_ plan: Plan) -> NodeStatus {
+    let ns = plan.names.bridgeNamespace
+    var s = NodeStatus(node: "(bridges)", namespace: ns, present: NetworkNamespace.exists(ns), forward: nil, interfaces: [], routes: [], cgroup: nil, drift: [])
+    if !s.present {
+      s.drift.append("bridge namespace \(ns) is missing")
+    } else if let links = try? NetlinkBackend().socket(ns).links() {
+      for b in plan.topology.bridges {
+        guard let l = links.first(where: { $0.name == b.name }) else {
+          s.drift.append("bridge \(b.name) is missing")
+          continue
         }
+        let ports = links.filter { $0.master == l.index }.count
+        let expected = plan.topology.links.filter { $0.bridge == b.name }.count
+        if ports != expected { s.drift.append("bridge \(b.name) has \(ports) ports, expected \(expected)") }
+        s.interfaces.append(NodeStatus.Interface(name: b.name, up: l.isUp, addresses: [], mac: hex(l.mac)))
       }
-      if !found { s.drift.append("route \(r.destination.isDefault ? "default" : r.destination.description) is missing") }
-    }
-    if let ns, let fd = try? NetworkNamespace.open(ns) {
-      defer { close(fd) }
-      s.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
-      if let f = s.forward, f != node.forward { s.drift.append("forwarding is \(f ? "on" : "off"), expected \(node.forward ? "on" : "off")") }
+    } else {
+      s.drift.append("cannot read \(ns) through netlink")
     }
     return s
   }

@@ -267,3 +267,22 @@ extension Topology {
     }
   }
 }
+
+extension IPPrefix {
+  /// `default` for a /0, else the prefix: a route's destination as `ip route` writes it.
+  public var routeText: String { isDefault ? "default" : description }
+}
+
+extension Route {
+  /// The route as `ip route` writes it: `DEST via GW`, or `blackhole|unreachable|prohibit DEST`.
+  /// The one text of a route: plans, status, drift and diagnostics all use it.
+  public var text: String {
+    let d = destination.routeText
+    switch nextHop {
+    case .gateway(let gw, _): return "\(d) via \(gw)"
+    case .blackhole: return "blackhole \(d)"
+    case .unreachable: return "unreachable \(d)"
+    case .prohibit: return "prohibit \(d)"
+    }
+  }
+}
