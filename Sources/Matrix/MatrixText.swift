@@ -103,9 +103,10 @@ public enum MatrixText {
 
   /// For large topologies: reached/probed per (source subnet, target subnet).
   static func subnetTable(_ r: TestReport, topology: Topology) -> String {
+    let ends = topology.endsByOwner()
     func group(_ name: String) -> String {
       if name == "host" { return "host" }
-      guard let a = topology.ends(of: .node(name)).first?.addresses.first else { return "(no address)" }
+      guard let a = ends[.node(name)]?.first?.addresses.first else { return "(no address)" }
       return topology.subnets.first { $0.prefix.contains(a.address) }?.name ?? a.prefix.description
     }
     var groups: [String] = []

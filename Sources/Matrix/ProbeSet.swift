@@ -56,11 +56,12 @@ public struct ProbeSet: Sendable {
     func addresses(_ ends: [LinkEnd]) -> [IPAddress] {
       IPAddress.Family.allCases.flatMap { f in ends.compactMap { $0.address(f)?.address } }
     }
+    let ends = topology.endsByOwner()
     var endpoints = topology.nodes.map { n in
-      Endpoint(name: n.name, namespace: namespace(n.name), addresses: addresses(topology.ends(of: .node(n.name))))
+      Endpoint(name: n.name, namespace: namespace(n.name), addresses: addresses(ends[.node(n.name)] ?? []))
     }
     if topology.hasHost {
-      endpoints.append(Endpoint(name: "host", namespace: nil, addresses: addresses(topology.ends(of: .host))))
+      endpoints.append(Endpoint(name: "host", namespace: nil, addresses: addresses(ends[.host] ?? [])))
     }
     self.endpoints = endpoints
     self.defaultPort = options.port

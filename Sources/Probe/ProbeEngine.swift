@@ -89,24 +89,12 @@ public final class ProbeEngine {
         set: set, shared: shared, service: service, server: servers[k], range: bounds[k]..<bounds[k + 1],
         options: options, maxInFlight: perShard)
     }
-    var threads: [pthread_t] = []
-    for shard in shards.dropFirst() {
-      let context = Unmanaged.passRetained(shard).toOpaque()
-      var t = pthread_t()
-      guard pthread_create(&t, nil, { arg in
-        let s = Unmanaged<Shard>.fromOpaque(arg!).takeRetainedValue()
-        s.loop(shouldStop: { false })
-        return nil
-      }, context) == 0 else {
-        Unmanaged<Shard>.fromOpaque(context).release()
-        nstopo_atomic_add(shared.stop, 1)
-        for t in threads { pthread_join(t, nil) }
-        throw ProbeError("pthread_create", errno)
+    let rc = withoutActuallyEscaping(shouldStop) { stop in
+      parallel(count, fallback: false, onFailure: { nstopo_atomic_add(shared.stop, 1) }) { k in
+        shards[k].loop(shouldStop: k == 0 ? stop : { false })
       }
-      threads.append(t)
     }
-    shards[0].loop(shouldStop: shouldStop)
-    for t in threads { pthread_join(t, nil) }
+    if rc != 0 { throw ProbeError("pthread_create", rc) }
     peakInFlight = shards.reduce(0) { $0 + $1.peak }
     if nstopo_atomic_load(shared.stop) != 0 { throw Cancelled() }
     return (0..<total).map { i in

@@ -34,6 +34,17 @@ public struct Topology: Hashable, Sendable, Codable {
     return result
   }
 
+  /// Every owner's ends in one pass, in link order: for callers that ask `ends(of:)` of every
+  /// node, which is a scan of all links each time.
+  public func endsByOwner() -> [Owner: [LinkEnd]] {
+    var result: [Owner: [LinkEnd]] = [:]
+    for link in links {
+      result[link.a.owner, default: []].append(link.a)
+      result[link.b.owner, default: []].append(link.b)
+    }
+    return result
+  }
+
   public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
 }
 
