@@ -173,7 +173,12 @@ public struct Predictor: Sendable {
 
   /// The first of `addresses(of:)`, without building the list.
   public func primaryAddress(of endpoint: String, family: IPAddress.Family = .ipv4) -> IPAddress? {
-    (byOwner[endpoint] ?? []).lazy.compactMap { i in self.interfaces[i].addresses.first { $0.family == family }?.address }.first
+    // A loop, not a lazy chain: its closure would copy the predictor once per question.
+    guard let mine = byOwner[endpoint] else { return nil }
+    for i in mine {
+      for a in interfaces[i].addresses where a.family == family { return a.address }
+    }
+    return nil
   }
 
   /// The flow as a probe sends it: what a question to the predictor is. (Routing does not
@@ -248,9 +253,9 @@ public struct Predictor: Sendable {
       return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name)
     }
     for _ in 0..<64 {
-      let here = states[node]
-      let name = here.name
-      if here.local.contains(dst) { return stop(.reached, nil) }
+      // Fields read in place: a copy of the state would retain each of its tables per hop.
+      let name = states[node].name
+      if states[node].local.contains(dst) { return stop(.reached, nil) }
       if visited.contains(node) {
         if record { path.append(Hop(node: name)) }
         let loop = (visited.drop { $0 != node } + [node]).map { states[$0].name }.joined(separator: " -> ")
@@ -258,8 +263,8 @@ public struct Predictor: Sendable {
       }
       let atSource = visited.isEmpty
       visited.append(node)
-      if !atSource && !here.forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
-      guard let route = here.table.route(to: dst) else {
+      if !atSource && !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
+      guard let route = states[node].table.route(to: dst) else {
         if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology") }
         return stop(atSource ? .noRoute : (back ? .timedOut : .noRoute), "\(name) has no route \(toward) \(describe(dst))")
       }
@@ -274,7 +279,7 @@ public struct Predictor: Sendable {
         break
       }
       let nextHop = route.gateway ?? dst
-      guard let out = route.interface ?? here.interfaces.first(where: { interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
+      guard let out = route.interface ?? states[node].interfaces.first(where: { interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
       if atSource { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }

@@ -199,6 +199,17 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The value alone: tables keyed by address are mostly of one family, and equality still
+  /// tells the families apart.
+  public func hash(into hasher: inout Hasher) {
+    switch self {
+    case .v4(let a): hasher.combine(a.value)
+    case .v6(let a):
+      hasher.combine(a.high)
+      hasher.combine(a.low)
+    }
+  }
+
   /// IPv4 before IPv6, then by value.
   public static func < (a: IPAddress, b: IPAddress) -> Bool {
     switch (a, b) {
@@ -250,7 +261,13 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
   public var family: IPAddress.Family { network.family }
 
   public func contains(_ address: IPAddress) -> Bool {
-    address.family == family && IPPrefix(address: address, length: length).network == network
+    switch (network, address) {
+    case (.v4(let n), .v4(let a)): return a.value & IPv4Prefix.mask(length) == n.value
+    case (.v6(let n), .v6(let a)):
+      let (h, l) = IPv6Address.mask(length)
+      return a.high & h == n.high && a.low & l == n.low
+    default: return false
+    }
   }
 
   public var description: String { "\(network)/\(length)" }

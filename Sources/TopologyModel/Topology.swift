@@ -127,10 +127,19 @@ public struct LinkEnd: Hashable, Sendable {
   public var addresses: [InterfaceAddress]
 
   public init(owner: Owner, interface: String, addresses: [InterfaceAddress] = []) {
-    precondition(Set(addresses.map(\.family)).count == addresses.count, "two addresses of one family on \(owner):\(interface)")
+    precondition(Self.onePerFamily(addresses), "two addresses of one family on \(owner):\(interface)")
     self.owner = owner
     self.interface = interface
-    self.addresses = addresses.sorted { $0.family == .ipv4 && $1.family == .ipv6 }
+    // Without allocating for the usual zero or one address: a large file has tens of thousands.
+    if addresses.count == 2 && addresses[0].family == .ipv6 {
+      self.addresses = [addresses[1], addresses[0]]
+    } else {
+      self.addresses = addresses
+    }
+  }
+
+  static func onePerFamily(_ a: [InterfaceAddress]) -> Bool {
+    a.count < 2 || (a.count == 2 && a[0].family != a[1].family)
   }
 
   /// An end with at most one address.
@@ -165,7 +174,7 @@ extension LinkEnd: Codable {
     let interface = try c.decode(String.self, forKey: .interface)
     var list = try c.decodeIfPresent([InterfaceAddress].self, forKey: .addresses) ?? []
     if let one = try c.decodeIfPresent(InterfaceAddress.self, forKey: .address) { list.append(one) }
-    guard Set(list.map(\.family)).count == list.count else {
+    guard Self.onePerFamily(list) else {
       throw DecodingError.dataCorruptedError(forKey: .addresses, in: c, debugDescription: "two addresses of one family")
     }
     self.init(owner: owner, interface: interface, addresses: list)
