@@ -90,6 +90,9 @@ public enum MatrixText {
   /// `expected reach, got timed-out`, or, where they differ, the three verdicts:
   /// `declared reach, predicted blocked, measured timed-out`.
   static func verdicts(_ m: PairResult) -> String {
+    if let x = m.exactly, x != m.outcome, m.expected.map({ $0 == .reach ? m.outcome.reached : !m.outcome.reached }) != false {
+      return "predicted exactly \(x.rawValue), measured \(m.outcome.rawValue)"
+    }
     let predicted = m.predicted.map { $0.reached ? "reach" : "blocked" }
     if let d = m.declared, let p = predicted, p != d.rawValue {
       let detail = m.predicted!.reached ? "" : " (\(m.predicted!.rawValue))"

@@ -25,9 +25,10 @@ extension TestReport {
 
   /// Three verdicts per measured pair: declared (an `expect` line), predicted (`model[i]`, one
   /// per probe, in probe order) and measured. See `PairResult.merged`.
-  public mutating func merge(model: [ModelVerdict], declaredOnly: Bool, kernel: (Int) -> ModelVerdict) {
+  /// `exact`: each pair is also held to the model's outcome class (`test --exact`).
+  public mutating func merge(model: [ModelVerdict], declaredOnly: Bool, exact: Bool = false, kernel: (Int) -> ModelVerdict) {
     for i in model.indices where i < pairs.count {
-      pairs[i] = pairs[i].merged(model: model[i], declaredOnly: declaredOnly) { kernel(i) }
+      pairs[i] = pairs[i].merged(model: model[i], declaredOnly: declaredOnly, exact: exact) { kernel(i) }
     }
   }
 }
@@ -40,13 +41,20 @@ extension PairResult {
   ///   one the model gets wrong), the walk of what the kernel has (`kernel`, asked only then)
   ///   says whether the kernel was changed by hand, something outside routing drops it, or the
   ///   model is wrong.
-  public func merged(model: ModelVerdict, declaredOnly: Bool, kernel: () -> ModelVerdict) -> PairResult {
+  /// - both blocked, by different outcomes: both are said, the model's and the measured one;
+  /// - `exact`: the pair is also held to the model's outcome.
+  public func merged(model: ModelVerdict, declaredOnly: Bool, exact: Bool = false, kernel: () -> ModelVerdict) -> PairResult {
     var p = self
     p.predicted = model.outcome
+    if exact { p.exactly = model.outcome }
     if p.declared == nil && !declaredOnly { p.expected = model.reached ? .reach : .blocked }
     let measured = p.outcome.reached
     if !measured && !model.reached {
-      p.reason = model.reason
+      if p.outcome == model.outcome {
+        p.reason = model.reason
+      } else {
+        p.reason = "the model expected \(model.outcome.rawValue)\(model.reason.map { " (\($0))" } ?? ""); measured \(p.outcome.rawValue)"
+      }
     } else if measured != model.reached, p.holds == false || p.declared != nil {
       let k = kernel()
       if !measured, !k.reached, let r = k.reason {

@@ -22,6 +22,14 @@ public struct ProbeSpec: Hashable, Sendable {
   public var address: IPAddress
   public var proto: TransportProtocol
   public var port: UInt16
+
+  public init(source: Int32, target: Int32, address: IPAddress, proto: TransportProtocol, port: UInt16) {
+    self.source = source
+    self.target = target
+    self.address = address
+    self.proto = proto
+    self.port = port
+  }
 }
 
 /// Everything one `nstopo test` run probes. Pure: built from the model alone.

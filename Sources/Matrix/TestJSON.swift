@@ -13,6 +13,7 @@ public enum TestJSON {
       var f: [String] = []
       if let a = p.address { f.append("\"address\":\"\(a)\"") }
       if let d = p.declared { f.append("\"declared\":\"\(d.rawValue)\"") }
+      if let x = p.exactly { f.append("\"exactly\":\"\(x.rawValue)\"") }
       if let e = p.expected { f.append("\"expected\":\"\(e.rawValue)\"") }
       if let l = p.latencyMs { f.append("\"latencyMs\":\(l)") }
       if let l = p.line { f.append("\"line\":\(l)") }

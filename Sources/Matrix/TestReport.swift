@@ -21,6 +21,9 @@ public struct PairResult: Codable, Sendable {
   public var predicted: Outcome?
   /// Why the pair is not reached, in one sentence, when known.
   public var reason: String?
+  /// `test --exact`: the outcome the model predicts, which the measured one must equal, not
+  /// only on reach or blocked.
+  public var exactly: Outcome?
 
   public init(
     source: String, target: String, address: IPAddress?, proto: TransportProtocol, port: Int, outcome: Outcome,
@@ -43,7 +46,9 @@ public struct PairResult: Codable, Sendable {
 
   /// nil when nothing is expected of the pair.
   public var holds: Bool? {
-    expected.map { $0 == .reach ? outcome.reached : !outcome.reached }
+    let reach = expected.map { $0 == .reach ? outcome.reached : !outcome.reached }
+    guard let x = exactly, reach != false else { return reach }
+    return x == outcome
   }
 }
 

@@ -5,8 +5,8 @@ import Matrix
 import TopologyModel
 
 /// The model's verdict (and reason when not reached) for each probe.
-func predictedOutcomes(_ t: Topology, _ set: ProbeSet) -> [ModelVerdict] {
-  let p = Predictor(t)
+func predictedOutcomes(_ t: Topology, _ set: ProbeSet, timeout: Double = 1.0) -> [ModelVerdict] {
+  let p = Predictor(t, probeTimeout: timeout)
   return set.probes.indices.map { p.modelVerdict(set, $0) }
 }
 

@@ -27,6 +27,22 @@ public enum Sysctl {
     try write(!enabled, ["/proc/sys/net/ipv6/conf/all/disable_ipv6"], namespaceFD: fd, name: name, optional: true)
   }
 
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.icmp_ratemask=0` (off) or `=6168` (the
+  /// kernel's default: destination unreachable, source quench, time exceeded, parameter
+  /// problem). With no type in the mask the kernel limits no ICMP error, neither per
+  /// destination (`icmp_ratelimit`) nor by the namespace's token bucket (`icmp_msgs_per_sec`):
+  /// a concurrent matrix then sees every error a slow probe would. Per namespace.
+  public static func setICMPRateLimit(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
+    let path = "/proc/sys/net/ipv4/icmp_ratemask"
+    let text = enabled ? "6168\n" : "0\n"
+    try NetworkNamespace.run(in: fd) {
+      let f = open(path, O_WRONLY | O_CLOEXEC)
+      guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
+      defer { close(f) }
+      try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, text, text.utf8.count) }
+    }
+  }
+
   /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.
   /// Without br_netfilter loaded the files do not exist, and there is nothing to switch.
   public static func setBridgeNetfilter(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {

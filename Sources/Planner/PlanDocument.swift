@@ -166,6 +166,7 @@ extension NetworkStep {
     case .deleteNeighbours: return "delete-neighbours"
     case .setForwarding: return "set-forwarding"
     case .setIPv6: return "set-ipv6"
+    case .setICMPRateLimit: return "set-icmp-ratelimit"
     case .setBridgeNetfilter: return "set-bridge-netfilter"
     }
   }

@@ -54,6 +54,8 @@ public enum Planner {
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: false))
+      // Nodes route; the bridge namespace only switches.
+      if ns != bridgeNS { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
       steps.append(.setLinkUp(ns: ns, name: "lo"))
     }
     if !topology.bridges.isEmpty { steps.append(.setBridgeNetfilter(ns: bridgeNS, enabled: false)) }

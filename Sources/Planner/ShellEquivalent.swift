@@ -43,6 +43,8 @@ extension NetworkStep {
     case .setBridgeNetfilter(let ns, let on):
       let v = on ? 1 : 0
       return "ip netns exec \(ns) sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v) net.bridge.bridge-nf-call-arptables=\(v)"
+    case .setICMPRateLimit(let ns, let on):
+      return "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=\(on ? 6168 : 0)"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"

@@ -26,6 +26,7 @@ public enum Step: Hashable, Sendable {
   public static func deleteNeighbours(_ s: NeighbourSet) -> Step { .network(.deleteNeighbours(s)) }
   public static func setForwarding(ns: String, enabled: Bool) -> Step { .network(.setForwarding(ns: ns, enabled: enabled)) }
   public static func setIPv6(ns: String, enabled: Bool) -> Step { .network(.setIPv6(ns: ns, enabled: enabled)) }
+  public static func setICMPRateLimit(ns: String, enabled: Bool) -> Step { .network(.setICMPRateLimit(ns: ns, enabled: enabled)) }
   public static func setBridgeNetfilter(ns: String, enabled: Bool) -> Step { .network(.setBridgeNetfilter(ns: ns, enabled: enabled)) }
   public static func createCgroup(path: String, cpuPercent: Int?) -> Step { .node(.createCgroup(path: path, cpuPercent: cpuPercent)) }
   public static func deleteCgroup(path: String) -> Step { .node(.deleteCgroup(path: path)) }
@@ -83,6 +84,9 @@ public enum NetworkStep: Hashable, Sendable {
   /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
   /// and makes large bridges quadratic to build.
   case setIPv6(ns: String, enabled: Bool)
+  /// `net.ipv4.icmp_ratemask` in a node: off, so that routers send every ICMP error and a
+  /// probe measures what the kernel answers, not what its rate limit let through.
+  case setICMPRateLimit(ns: String, enabled: Bool)
   /// `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the bridge namespace: nstopo's
   /// bridges are plain switches, and netfilter on bridged frames costs every probe.
   case setBridgeNetfilter(ns: String, enabled: Bool)
@@ -193,7 +197,7 @@ extension NetworkStep {
     case .addAddress(let ns, _, _), .deleteAddress(let ns, _, _): return ns
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
-    case .setForwarding(let ns, _), .setIPv6(let ns, _), .setBridgeNetfilter(let ns, _): return ns
+    case .setForwarding(let ns, _), .setIPv6(let ns, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
     }
   }
 
@@ -219,6 +223,7 @@ extension NetworkStep {
     case .addNeighbours(let s): return .deleteNeighbours(s)
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
+    case .setICMPRateLimit(let ns, let on): return .setICMPRateLimit(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
     case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours: return nil
     }

@@ -86,6 +86,11 @@ public struct Predictor: Sendable {
   var byOwner: [String: [Int]] = [:]
   /// Per segment: address → interface index.
   var owners: [[IPAddress: Int]] = []
+  /// Per segment: its interfaces.
+  var segmentMembers: [[Int]] = []
+  /// The probe's deadline in seconds: a neighbour nobody owns is reported only after
+  /// `neighbourGiveUp`, so a shorter deadline sees silence.
+  public var probeTimeout = 1.0
 
   /// A node's routes, longest prefix first (connected before static for equal prefixes). A
   /// large table is also indexed by prefix, so a lookup costs one probe per prefix length it
@@ -117,8 +122,9 @@ public struct Predictor: Sendable {
   }
   var subnetNames: [(IPPrefix, String)] = []
 
-  public init(_ t: Topology) {
+  public init(_ t: Topology, probeTimeout: Double = 1.0) {
     topology = t
+    self.probeTimeout = probeTimeout
     let l2 = L2Segments(t.links)
     let segments = l2.count
     // In link order: an endpoint's first interface with an address is its primary address.
@@ -132,8 +138,10 @@ public struct Predictor: Sendable {
       }
     }
     owners = [[IPAddress: Int]](repeating: [:], count: segments)
+    segmentMembers = [[Int]](repeating: [], count: segments)
     for (i, itf) in interfaces.enumerated() {
       for a in itf.addresses { owners[itf.segment][a.address] = i }
+      segmentMembers[itf.segment].append(i)
     }
     let endpoints: [(String, Node?)] = t.nodes.map { ($0.name, $0) } + (t.hasHost ? [("host", nil)] : [])
     states.reserveCapacity(endpoints.count)
@@ -181,39 +189,45 @@ public struct Predictor: Sendable {
     return nil
   }
 
-  /// The flow as a probe sends it: what a question to the predictor is. (Routing does not
-  /// look at the protocol and port; a filter will.)
+  /// The flow as a probe sends it: what a question to the predictor is. The protocol matters
+  /// where the kernel's answer does: a TCP connect dies of an ICMP time exceeded, a UDP
+  /// socket ignores it.
   public func predict(_ flow: Flow) -> Prediction {
-    predict(from: flow.source, to: flow.target, address: flow.address, record: true)
+    predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, record: true)
   }
 
   /// The verdict and reason of a flow alone, without recording paths: for a million pairs.
   public func verdict(_ flow: Flow) -> (Prediction.Verdict, String?) {
-    let p = predict(from: flow.source, to: flow.target, address: flow.address, record: false)
+    let p = predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, record: false)
     return (p.verdict, p.reason)
   }
 
-  /// The pair as a probe sees it: the forward walk to `address` (default: the target's
+  /// The pair as a TCP probe sees it: the forward walk to `address` (default: the target's
   /// primary address), then the reply's walk back to the source address the first hop chose.
   public func predict(from source: String, to target: String, address: IPAddress? = nil) -> Prediction {
-    predict(from: source, to: target, address: address, record: true)
+    predict(from: source, to: target, address: address, proto: .tcp, record: true)
   }
 
   /// The verdict and reason alone, without recording paths: for a million pairs.
   public func verdict(from source: String, to target: String, address: IPAddress? = nil) -> (Prediction.Verdict, String?) {
-    let p = predict(from: source, to: target, address: address, record: false)
+    let p = predict(from: source, to: target, address: address, proto: .tcp, record: false)
     return (p.verdict, p.reason)
   }
 
-  func predict(from source: String, to target: String, address: IPAddress?, record: Bool) -> Prediction {
+  /// Seconds after which the kernel gives up resolving a neighbour and reports host
+  /// unreachable: `mcast_solicit` (3) probes `retrans_time_ms` (1000) apart, the defaults of a
+  /// new namespace.
+  public static let neighbourGiveUp = 3.0
+
+  func predict(from source: String, to target: String, address: IPAddress?, proto: TransportProtocol, record: Bool) -> Prediction {
     guard let dst = address ?? primaryAddress(of: target) else {
       return Prediction(verdict: .noRoute, reason: "\(target) has no address", path: [Hop(node: source)], returnPath: [])
     }
-    let there = walk(from: source, to: dst, back: false, record: record)
+    let there = walk(from: source, to: dst, as: .probe(proto), record: record)
     guard there.verdict == .reached, let src = there.sourceAddress else {
       return Prediction(verdict: there.verdict, reason: there.reason, path: there.path, returnPath: [])
     }
-    let back = walk(from: there.last, to: src, back: true, record: record)
+    let back = walk(from: there.last, to: src, as: .reply(source: dst), record: record)
     if back.verdict == .reached {
       return Prediction(verdict: .reached, reason: nil, path: there.path, returnPath: back.path)
     }
@@ -230,6 +244,21 @@ public struct Predictor: Sendable {
     var last: String = ""
   }
 
+  /// What is walking: a probe (whose errors come back to its source as ICMP), a reply from the
+  /// target, or an ICMP error on its way to the probe's source. The last two fail silently:
+  /// the kernel sends no error about an error, and errors about a reply go to the target.
+  enum Traffic {
+    case probe(TransportProtocol)
+    /// `source`: the reply's source address (the address the probe reached).
+    case reply(source: IPAddress)
+    case icmp
+
+    var silent: Bool {
+      if case .probe = self { return false }
+      return true
+    }
+  }
+
   /// Where `dst` belongs, for sentences: its subnet or link prefix when known.
   func describe(_ dst: IPAddress) -> String {
     for itf in interfaces {
@@ -239,42 +268,85 @@ public struct Predictor: Sendable {
     return dst.description
   }
 
-  func walk(from start: String, to dst: IPAddress, back: Bool, record: Bool = true) -> Walk {
+  /// One packet's way from `start` to `dst`, as the kernel forwards it: local delivery to any
+  /// of a node's addresses; a drop where a forwarded packet's source is the node's own address
+  /// (a martian: how a loop through its source ends); forwarding; the TTL (64 at the source,
+  /// one less per router, time exceeded at the 64th); longest-prefix routes; the next hop's
+  /// owner on the segment, or any node there with that address (Linux answers ARP for all of
+  /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
+  /// error, which counts only if it can get back to the probe's source.
+  func walk(from start: String, to dst: IPAddress, as traffic: Traffic, record: Bool = true) -> Walk {
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
     var node = first
     var path: [Hop] = []
     var visited: [Int] = []
+    var loop: String?
     var sourceAddress: IPAddress?
-    let toward = back ? "back to" : "to"
+    if case .reply(let s) = traffic { sourceAddress = s }
+    var ttl = 64
+    let toward: String
+    switch traffic {
+    case .probe: toward = "to"
+    case .reply: toward = "back to"
+    case .icmp: toward = "with the error for"
+    }
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
-      if record { path.append(hop ?? Hop(node: states[node].name)) }
+      if record && loop == nil { path.append(hop ?? Hop(node: states[node].name)) }
       return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name)
     }
-    for _ in 0..<64 {
-      // Fields read in place: a copy of the state would retain each of its tables per hop.
+    /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
+    /// source itself): the probe sees `verdict` if the error gets back to its source, else
+    /// silence. A UDP socket takes only hard errors: net and host unreachable (codes 0 and 1)
+    /// and time exceeded are soft and ignored; administratively prohibited (code 13) is hard.
+    func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
+      if traffic.silent { return stop(.timedOut, reason, hop: hop) }
+      if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
+      guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
+      let back = walk(from: states[node].name, to: src, as: .icmp, record: false)
+      if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
+      return stop(.timedOut, "\(reason); its ICMP error cannot get back to \(src): \(back.reason ?? "lost")", hop: hop)
+    }
+    // The source, up to 64 routers, and where the packet ends.
+    for _ in 0..<66 {
       let name = states[node].name
-      if states[node].local.contains(dst) { return stop(.reached, nil) }
-      if visited.contains(node) {
-        if record { path.append(Hop(node: name)) }
-        let loop = (visited.drop { $0 != node } + [node]).map { states[$0].name }.joined(separator: " -> ")
-        return Walk(verdict: .timedOut, reason: "routing loop: \(loop)", path: path, last: name)
-      }
       let atSource = visited.isEmpty
+      if loop == nil, let k = visited.firstIndex(of: node) {
+        loop = (visited[k...] + [node]).map { states[$0].name }.joined(separator: " -> ")
+        // The path shows the loop once, closed at the node it came back to.
+        if record { path.append(Hop(node: name)) }
+      }
+      if !atSource, let s = sourceAddress, states[node].local.contains(s) {
+        return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address\(loop.map { " (routing loop: \($0))" } ?? "")")
+      }
+      if states[node].local.contains(dst) { return stop(.reached, nil) }
       visited.append(node)
-      if !atSource && !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
+      if !atSource {
+        if !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
+        if ttl <= 1 {
+          // A connecting TCP socket dies of the time exceeded; a UDP socket ignores it.
+          return error(.hostUnreachable, "the TTL runs out at \(name)\(loop.map { " (routing loop: \($0))" } ?? "")")
+        }
+        ttl -= 1
+      }
       guard let route = states[node].table.route(to: dst) else {
         if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology") }
-        return stop(atSource ? .noRoute : (back ? .timedOut : .noRoute), "\(name) has no route \(toward) \(describe(dst))")
+        let why = "\(name) has no route \(toward) \(describe(dst))"
+        return atSource && !traffic.silent ? stop(.noRoute, why) : error(.noRoute, why)
       }
       switch route.kind {
       case .blackhole:
-        return stop(atSource && !back ? .noRoute : .timedOut, "\(name) blackholes \(route.prefix) (\(toward) \(dst))")
-      case .unreachable, .prohibit:
-        let what = route.kind == .unreachable ? "an unreachable" : "a prohibit"
-        let verdict: Prediction.Verdict = back ? .timedOut : (atSource && route.kind == .prohibit ? .prohibited : .hostUnreachable)
-        return stop(verdict, "\(name) has \(what) route for \(route.prefix) (\(toward) \(dst))")
+        let why = "\(name) blackholes \(route.prefix) (\(toward) \(dst))"
+        return stop(atSource && !traffic.silent ? .noRoute : .timedOut, why)
+      case .unreachable:
+        let why = "\(name) has an unreachable route for \(route.prefix) (\(toward) \(dst))"
+        return atSource && !traffic.silent ? stop(.hostUnreachable, why) : error(.hostUnreachable, why)
+      case .prohibit:
+        // Local: EACCES. From a router: ICMP administratively prohibited, which a socket
+        // reports as EHOSTUNREACH.
+        let why = "\(name) has a prohibit route for \(route.prefix) (\(toward) \(dst))"
+        return atSource && !traffic.silent ? stop(.prohibited, why) : error(.hostUnreachable, why, hard: true)
       case .connected, .gateway:
         break
       }
@@ -282,16 +354,35 @@ public struct Predictor: Sendable {
       guard let out = route.interface ?? states[node].interfaces.first(where: { interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
-      if atSource { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
+      if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
       let hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
-      guard let owner = owners[interfaces[out].segment][nextHop] else {
+      let segment = interfaces[out].segment
+      guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
         let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"
-        return stop(back ? .timedOut : .hostUnreachable, "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (\(lookup) fails)", hop: hop)
+        var why = "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (\(lookup) fails)"
+        // The kernel reports it once it gives up resolving, after `neighbourGiveUp` seconds.
+        guard probeTimeout > Self.neighbourGiveUp else {
+          if !traffic.silent { why += "; the kernel gives up after \(Int(Self.neighbourGiveUp)) s, after the probe's deadline" }
+          return stop(.timedOut, why, hop: hop)
+        }
+        // At the source too, the failure comes back as an ICMP host unreachable to itself.
+        if atSource && !traffic.silent, case .probe(.tcp) = traffic { return stop(.hostUnreachable, why, hop: hop) }
+        return error(.hostUnreachable, why, hop: hop)
       }
-      if record { path.append(hop) }
+      // Around a loop, the path shows it once.
+      if record && loop == nil { path.append(hop) }
       node = interfaces[owner].endpoint
     }
-    return Walk(verdict: .timedOut, reason: "more than 64 hops \(toward) \(dst)", path: path, last: states[node].name)
+    return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)
+  }
+
+  /// An interface on `segment` of a node that has `address` on another interface: Linux
+  /// answers ARP for any local address on every interface (`arp_ignore=0`).
+  func weakHostOwner(_ segment: Int, _ address: IPAddress) -> Int? {
+    for i in segmentMembers[segment] where interfaces[i].endpoint >= 0 && states[interfaces[i].endpoint].local.contains(address) {
+      return i
+    }
+    return nil
   }
 
   /// The interface of `node` whose subnet contains `address`.

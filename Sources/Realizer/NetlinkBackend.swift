@@ -220,6 +220,8 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).withNamespaceFD { try Sysctl.setForwarding(on, namespaceFD: $0, name: ns) }
     case .setIPv6(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setIPv6(on, namespaceFD: $0, name: ns) }
+    case .setICMPRateLimit(let ns, let on):
+      try handle(ns).withNamespaceFD { try Sysctl.setICMPRateLimit(on, namespaceFD: $0, name: ns) }
     case .setBridgeNetfilter(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
     }

@@ -80,6 +80,14 @@ extension Resolver {
       error("bad route destination '\(d.text)'", at: d, hint: "write `default` or a network such as 10.0.3.0/24", note: entry.note)
       return nil
     }
+    // The kernel has a connected route for each address's subnet; another route with exactly
+    // that prefix (same table, metric 0) is refused with "File exists".
+    for (_, end) in segments.ends[me] ?? [] {
+      guard let a = end.addresses.first(where: { $0.prefix == destination }) else { continue }
+      error("route \(destination) has the prefix of \(end.interface)'s connected route (\(a)): the kernel refuses a second route to it",
+        at: d, hint: "drop the line: \(destination) is reached on-link through \(end.interface); or route a longer prefix", note: entry.note)
+      return nil
+    }
     switch kind.text {
     case "blackhole": return Route(destination: destination, nextHop: .blackhole)
     case "unreachable": return Route(destination: destination, nextHop: .unreachable)

@@ -36,6 +36,28 @@ class KernelTestCase: XCTestCase {
     return n
   }
 
+  /// An example from topologies/, renamed uniquely, with its host ends and rootfs made local.
+  func example(_ name: String, rootfs: String) throws -> Topology {
+    let host = hostLinkName()
+    let net = hostSubnet().dropLast(2)
+    var text = try String(contentsOf: repo.appendingPathComponent("topologies/\(name).topo"), encoding: .utf8)
+    text = text.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.hasPrefix("topology ") && !$0.contains("run iptables") }
+      .joined(separator: "\n")
+      .replacingOccurrences(of: "host:veth1 192.168.1.1/24", with: "host:\(host) \(net).1/24")
+      .replacingOccurrences(of: "myns:veth0 192.168.1.2/24", with: "myns:veth0 \(net).2/24")
+      .replacingOccurrences(of: "chroot ../rootfs", with: "chroot \(rootfs)")
+    return topology(text)
+  }
+
+  /// Loads `text` (whose first line must not be `topology`), naming it uniquely; nil when it
+  /// has errors.
+  func validTopology(_ text: String) -> Topology? {
+    let r = TopologyLoader.load(text: "topology probe\n" + text, fileName: "probe.topo")
+    guard !r.diagnostics.hasErrors else { return nil }
+    return topology(text)
+  }
+
   /// Loads `text` (whose first line must not be `topology`), naming it uniquely.
   func topology(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Topology {
     let name = uniqueName()

@@ -137,8 +137,58 @@ final class PredictorTests: XCTestCase {
         route 10.7.0.0/16 via r1
       """)
     let x = Predictor(t).predict(from: "h", to: "r2", address: IPAddress("10.7.0.1"))
+    // The TTL runs out at the 64th router; r2 has no route back to h for the time exceeded.
     XCTAssertEqual(x.verdict, .timedOut)
-    XCTAssertEqual(x.reason, "routing loop: r1 -> r2 -> r1")
+    XCTAssertEqual(
+      x.reason,
+      "the TTL runs out at r2 (routing loop: r1 -> r2 -> r1); its ICMP error cannot get back to 10.1.0.2: r2 has no route with the error for 10.1.0.0/24")
+    XCTAssertEqual(x.path.map(\.node), ["h", "r1", "r2", "r1"], "the loop is shown once")
+  }
+
+  /// When the router where the TTL runs out can reach the source, a TCP connect dies of the
+  /// time exceeded (host-unreachable), and UDP, which ignores it, times out.
+  func testRoutingLoopWithAWayBackIsHostUnreachableForTCPOnly() {
+    let t = topo("""
+      subnet l 10.1.0.0/24
+      subnet p2p 10.9.0.0/24
+      bridge s l
+      node h
+        link s
+        route default via r1
+      node r1
+        forward
+        link s eth0 10.1.0.1
+        link r2 eth1 p2p
+        route 10.7.0.0/16 via r2
+      node r2
+        forward
+        route 10.7.0.0/16 via r1
+        route 10.1.0.0/24 via r1
+      """)
+    let p = Predictor(t)
+    let tcp = p.predict(Flow(from: "h", to: "r2", address: IPAddress("10.7.0.1"), proto: .tcp))
+    XCTAssertEqual(tcp.verdict, .hostUnreachable)
+    XCTAssertEqual(tcp.reason, "the TTL runs out at r2 (routing loop: r1 -> r2 -> r1)")
+    XCTAssertEqual(p.predict(Flow(from: "h", to: "r2", address: IPAddress("10.7.0.1"), proto: .udp)).verdict, .timedOut)
+    // A loop through the source itself ends there: a forwarded packet with its own source
+    // address is a martian, dropped without an error.
+    let u = topo("""
+      subnet l 10.1.0.0/24
+      subnet p2p 10.9.0.0/24
+      bridge s l
+      node a
+        forward
+        link s
+        link b p2p
+        route 10.7.0.0/16 via 10.9.0.2
+      node b
+        forward
+        link s
+        route 10.7.0.0/16 via 10.9.0.1
+      """)
+    let m = Predictor(u).predict(Flow(from: "a", to: "b", address: IPAddress("10.7.0.1")))
+    XCTAssertEqual(m.verdict, .timedOut)
+    XCTAssertEqual(m.reason, "a drops it: its source 10.9.0.1 is a's own address (routing loop: a -> b -> a)")
   }
 
   func testLongestPrefixWins() {
@@ -189,8 +239,53 @@ final class PredictorTests: XCTestCase {
     let t = topo("subnet l 10.1.0.0/24\nbridge s l\nnode a\n  link s\n  route 10.8.0.0/16 via 10.1.0.99\nnode b\n  link s\nnode c\n")
     let p = Predictor(t)
     XCTAssertEqual(p.predict(from: "a", to: "c").reason, "c has no address")
+    // The kernel gives up resolving after 3 s: a 1 s probe sees silence, a 5 s one the error.
     let x = p.predict(from: "a", to: "b", address: IPAddress("10.8.0.1"))
-    XCTAssertEqual(x.verdict, .hostUnreachable)
-    XCTAssertEqual(x.reason, "nobody on a's eth0 segment has 10.1.0.99 (ARP fails)")
+    XCTAssertEqual(x.verdict, .timedOut)
+    XCTAssertEqual(x.reason, "nobody on a's eth0 segment has 10.1.0.99 (ARP fails); the kernel gives up after 3 s, after the probe's deadline")
+    let slow = Predictor(t, probeTimeout: 5).predict(from: "a", to: "b", address: IPAddress("10.8.0.1"))
+    XCTAssertEqual(slow.verdict, .hostUnreachable)
+    XCTAssertEqual(slow.reason, "nobody on a's eth0 segment has 10.1.0.99 (ARP fails)")
+  }
+
+  /// Linux answers ARP for any of its addresses on every interface: a next hop that is the
+  /// node's address on its other link is found through the segment the two share.
+  func testWeakHostARPReachesAnAddressOfAnotherLink() {
+    let t = topo("""
+      node a
+      node b
+      node c
+      link a:eth0 10.1.0.1/16 -- b:eth0 10.1.0.2/16
+      link b:eth1 10.1.5.1/24 -- c:eth0 10.1.5.2/24
+      """)
+    let p = Predictor(t)
+    let x = p.predict(from: "a", to: "b", address: IPAddress("10.1.5.1"))
+    XCTAssertEqual(x.verdict, .reached, x.reason ?? "")
+    XCTAssertEqual(x.path.map(\.node), ["a", "b"])
+  }
+
+  /// A prohibit route on a router sends ICMP administratively prohibited, which a socket
+  /// reports as host unreachable; only a local one is `prohibited`.
+  func testProhibitOnARouterIsHostUnreachable() {
+    let t = topo("""
+      subnet l 10.1.0.0/24
+      subnet p2p 10.9.0.0/24
+      bridge s l
+      node h
+        link s
+        route default via r
+        route 10.66.0.0/16 prohibit
+      node r
+        forward
+        link s eth0 10.1.0.1
+        link t p2p
+        route 10.7.0.0/16 prohibit
+      node t
+        route default via r
+      """)
+    let p = Predictor(t)
+    XCTAssertEqual(p.predict(from: "h", to: "t", address: IPAddress("10.7.0.1")).verdict, .hostUnreachable)
+    XCTAssertEqual(p.predict(Flow(from: "h", to: "t", address: IPAddress("10.7.0.1"), proto: .udp)).verdict, .hostUnreachable)
+    XCTAssertEqual(p.predict(from: "h", to: "t", address: IPAddress("10.66.0.1")).verdict, .prohibited)
   }
 }

@@ -55,6 +55,30 @@ final class DiagnosticTests: XCTestCase {
       """#)
   }
 
+  /// A static route with exactly the prefix of a connected one validated, then `up` failed
+  /// with "File exists": it is an error of the file now.
+  func testRouteWithTheConnectedPrefix() {
+    let bytes = Array(#"""
+      subnet lan 10.1.1.0/24
+      bridge sw lan
+      node a
+        link sw
+        route 10.1.1.0/24 via 10.1.1.9
+        route 10.1.1.0/25 via 10.1.1.9
+      node b
+        link sw eth0 10.1.1.9
+
+      """#.utf8)
+    check("connected.topo", bytes, #"""
+      connected.topo:5:9: error: route 10.1.1.0/24 has the prefix of eth0's connected route (10.1.1.1/24): the kernel refuses a second route to it
+       5 |   route 10.1.1.0/24 via 10.1.1.9
+         |         ^~~~~~~~~~~
+         = hint: drop the line: 10.1.1.0/24 is reached on-link through eth0; or route a longer prefix
+      connected.topo: 1 error
+
+      """#)
+  }
+
   func testBadName() {
     let bytes = Array(#"""
       node a/b

@@ -1,0 +1,47 @@
+import Glibc
+import Matrix
+import Netlink
+import TopologyModel
+
+extension ProbeEngine {
+  /// Probes `indices` of `set` again, at most one per source endpoint per second, and returns
+  /// their outcomes by index.
+  ///
+  /// A router limits the ICMP errors it sends about one source address when it has no route,
+  /// or an unreachable or prohibit route: a burst of 5, then one a second
+  /// (`net.ipv4.route.error_burst` and `error_cost`, which are machine-wide, so nstopo does
+  /// not change them). A concurrent matrix therefore measures silence where a slow probe
+  /// measures the error. At one probe per source per second the budget never runs out.
+  /// Bounded: at most `maxRounds` rounds (the rest keep their first measurement).
+  public static func reprobePaced(
+    _ set: ProbeSet, _ indices: [Int], timeout: Double, maxRounds: Int = 120, shouldStop: () -> Bool = { false }
+  ) throws -> [Int: Outcome] {
+    var bySource: [Int32: [Int]] = [:]
+    for i in indices { bySource[set.probes[i].source, default: []].append(i) }
+    let rounds = min(maxRounds, bySource.values.map(\.count).max() ?? 0)
+    var result: [Int: Outcome] = [:]
+    for r in 0..<rounds {
+      if shouldStop() { throw Cancelled() }
+      let start = monotonicSeconds()
+      let batch = bySource.values.compactMap { $0.count > r ? $0[r] : nil }.sorted()
+      var one = set
+      one.probes = batch.map { set.probes[$0] }
+      one.unaddressed = []
+      let outcomes = try ProbeEngine(one, options: Options(timeout: timeout)).run(shouldStop: shouldStop)
+      for (k, i) in batch.enumerated() { result[i] = outcomes[k].0 }
+      // A second from the start of one round to the next: the routers' budgets refill.
+      let left = 1.0 - (monotonicSeconds() - start)
+      if left > 0 && r + 1 < rounds { usleep(useconds_t(left * 1e6)) }
+    }
+    return result
+  }
+
+  /// The probes worth probing again: measured timed-out where the model expects an error a
+  /// router sends (no-route, host-unreachable or prohibited), which its ICMP budget may have
+  /// swallowed.
+  public static func silencedErrors(_ measured: [Outcome], model: [ModelVerdict]) -> [Int] {
+    measured.indices.filter { i in
+      i < model.count && measured[i] == .timedOut && [.noRoute, .hostUnreachable, .prohibited].contains(model[i].outcome)
+    }
+  }
+}
