@@ -280,8 +280,13 @@ final class ExactTruthTests: KernelTestCase {
     var built = 0
     var classes: [Outcome: Int] = [:]
     for k in 0..<40 where built < 8 {
-      guard let t = validTopology(RandomTopology.text(&rng, index: k)) else { continue }
+      let text = RandomTopology.text(&rng, index: k)
+      guard let t = validTopology(text) else { continue }
       built += 1
+      // NSTOPO_DUMP_RANDOM=DIR keeps each file, to run other binaries on them.
+      if let dir = ProcessInfo.processInfo.environment["NSTOPO_DUMP_RANDOM"] {
+        try? "topology rnd\(k)\n\(text)".write(toFile: "\(dir)/rnd\(k).topo", atomically: true, encoding: .utf8)
+      }
       let (set, measured) = try measure(t)
       pairs += set.probes.count
       for o in measured { classes[o, default: 0] += 1 }
