@@ -30,6 +30,9 @@ public enum Lint {
     }
     var addresses: [String: [IPAddress]] = [:]
     for e in endpoints { addresses[e] = p.addresses(of: e) }
+    // Grouped by cause: ten nodes behind one missing route are one finding.
+    var isolated: [String: (nodes: [Node], example: String)] = [:]
+    var isolatedOrder: [String] = []
     for n in t.nodes where linked.contains(.node(n.name)) {
       var reaches = false
       search: for other in endpoints where other != n.name {
@@ -46,14 +49,28 @@ public enum Lint {
       if !reaches {
         let example = endpoints.first { $0 != n.name }!
         let why = p.predict(from: n.name, to: example).reason ?? ""
-        findings.append(LintFinding(line: n.line, message: "node '\(n.name)' reaches no other node", hint: "e.g. to \(example): \(why)"))
+        // The cause without the node's own name, so that its siblings share it.
+        let cause = why.replacingFirst(n.name, with: "\u{0}")
+        if isolated[cause] == nil { isolatedOrder.append(cause) }
+        isolated[cause, default: ([], "\(example): \(why)")].nodes.append(n)
+      }
+    }
+    for cause in isolatedOrder {
+      let g = isolated[cause]!
+      if g.nodes.count == 1 {
+        findings.append(LintFinding(line: g.nodes[0].line, message: "node '\(g.nodes[0].name)' reaches no other node", hint: "e.g. to \(g.example)"))
+      } else {
+        let names = g.nodes.prefix(5).map { "'\($0.name)'" }.joined(separator: ", ") + (g.nodes.count > 5 ? " and \(g.nodes.count - 5) more" : "")
+        findings.append(LintFinding(line: g.nodes[0].line, message: "\(g.nodes.count) nodes reach no other node for one cause: \(names)", hint: "e.g. \(g.nodes[0].name) to \(g.example)"))
       }
     }
 
     // Expectations the model contradicts, one finding per line.
     // The lines are rules: their pairs are visited one at a time, never expanded, so a
     // 100-byte `expect * -> *` over thousands of nodes costs the budget, not the square.
-    var byLine: [Int: (message: String, hint: String?, count: Int)] = [:]
+    // Grouped by cause, over lines: where several lines fail for one reason, one finding.
+    var byCause: [String: (message: String, hint: String?, lines: [Int], count: Int)] = [:]
+    var causeOrder: [String] = []
     ExpectationIndex(t.expectations).forEachPair { pair in
       spent += 1
       if spent > budget { return false }
@@ -74,15 +91,30 @@ public enum Lint {
       } else {
         return true
       }
-      if let e = byLine[pair.line] {
-        byLine[pair.line] = (e.message, e.hint, e.count + 1)
+      // A contradicted `reach` is grouped by its reason; a reached `blocked` by its line.
+      let cause = pair.outcome == .reach ? "reach: \(hint ?? message)" : "blocked: \(pair.line)"
+      if var e = byCause[cause] {
+        e.count += 1
+        if e.lines.last != pair.line && !e.lines.contains(pair.line) { e.lines.append(pair.line) }
+        byCause[cause] = e
       } else {
-        byLine[pair.line] = (message, hint, 1)
+        byCause[cause] = (message, hint, [pair.line], 1)
+        causeOrder.append(cause)
       }
       return true
     }
-    for (line, e) in byLine.sorted(by: { $0.key < $1.key }) {
-      findings.append(LintFinding(line: line, message: e.message + (e.count > 1 ? " (and \(e.count - 1) more pairs of this line)" : ""), hint: e.hint))
+    for cause in causeOrder.sorted(by: { byCause[$0]!.lines[0] < byCause[$1]!.lines[0] }) {
+      let e = byCause[cause]!
+      if e.lines.count == 1 {
+        findings.append(
+          LintFinding(line: e.lines[0], message: e.message + (e.count > 1 ? " (and \(e.count - 1) more pairs of this line)" : ""), hint: e.hint))
+      } else {
+        let lines = e.lines.sorted().map(String.init).joined(separator: ", ")
+        findings.append(
+          LintFinding(
+            line: e.lines.min(), message: "\(e.count) expected pairs on lines \(lines) cannot hold, for one cause: \(e.hint ?? e.message)",
+            hint: "e.g. \(e.message.replacingFirst("this expectation cannot hold: ", with: ""))"))
+      }
     }
 
     // Asymmetric paths that break TCP, grouped by cause.
@@ -111,5 +143,22 @@ public enum Lint {
           hint: "e.g. \(c.example); add the missing route"))
     }
     return findings
+  }
+}
+
+extension String {
+  /// Without Foundation: the first occurrence of `target` replaced.
+  func replacingFirst(_ target: String, with replacement: String) -> String {
+    guard !target.isEmpty, let r = range(of: target) else { return self }
+    return self[..<r.lowerBound] + replacement + self[r.upperBound...]
+  }
+
+  func range(of target: String) -> Range<String.Index>? {
+    var i = startIndex
+    while i < endIndex {
+      if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+      i = index(after: i)
+    }
+    return nil
   }
 }

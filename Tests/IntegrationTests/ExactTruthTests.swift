@@ -1,5 +1,6 @@
 import Foundation
 import Matrix
+import Netlink
 import NodeRuntime
 import Planner
 import Predict
@@ -373,5 +374,58 @@ enum RandomTopology {
       }
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// The command line: `test --exact` passes where every class is predicted and fails, saying
+/// both, where one is not; `why` shows the way back that fails and, with --probe, what a real
+/// socket measures.
+final class ExactTruthCLITests: KernelTestCase {
+  func testExactTestAndWhyProbe() throws {
+    let name = uniqueName()
+    let text = """
+      topology \(name)
+      subnet l 10.66.0.0/24
+      subnet m 10.66.1.0/24
+      bridge s l
+      bridge s2 m
+      node h[1..6]
+        link s
+        route default via r
+      node r
+        forward
+        link s eth0 10.66.0.1
+        link s2 eth1 10.66.1.1
+      node t
+        link s2
+        route 10.66.0.0/25 via r
+
+      """
+    let path = try tempFile(name, text)
+    XCTAssertEqual(try runNstopo(binary, ["up", path]).0, 0)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    // t answers h1..h6 only in 10.66.0.0/25: all of them are there, so everything is exact.
+    var (code, out, err) = try runNstopo(binary, ["test", name, "--exact", "--proto", "tcp,udp", "--no-color"])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("0 mismatches"), out)
+    // The reply is what fails from r's other side: why names the way back.
+    (code, out, err) = try runNstopo(binary, ["why", name, "h1", "t", "--probe"])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("probe:  reached"), out)
+    // Take t's route away by hand: the reply has no way back.
+    do {
+      let fd = try NetworkNamespace.open(KernelNames(topology: name).namespace(node: "t"))
+      defer { close(fd) }
+      try NetlinkSocket(namespaceFD: fd, name: "t").deleteRoute(
+        destination: IPPrefix("10.66.0.0/25")!, gateway: IPAddress("10.66.1.1")!, kind: .unicast, label: "test")
+    }
+    (code, out, err) = try runNstopo(binary, ["why", name, "h1", "t", "--probe"])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("kernel: h1 (eth0 via 10.66.0.1) -> r (eth1) -> t; back: t\n"), out)
+    XCTAssertTrue(out.contains("stops: t has no route back to 10.66.0.0/24 (timed-out)"), out)
+    XCTAssertTrue(out.contains("probe:  timed-out"), out)
+    (code, out, err) = try runNstopo(binary, ["test", name, "--exact", "--no-color"])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("in the kernel: t has no route back to 10.66.0.0/24 (the model disagrees: changed by hand?)"), out)
   }
 }

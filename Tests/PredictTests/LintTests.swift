@@ -32,6 +32,36 @@ final class LintTests: XCTestCase {
     XCTAssertEqual(f[1].message, "the model says a reaches r (a -> r), yet it is expected blocked")
   }
 
+  /// Many warnings, few causes: lines that fail for one reason, and nodes isolated for one
+  /// reason, are one finding each.
+  func testFindingsAreGroupedByCause() {
+    let f = findings("""
+      subnet lan[1..2] 10.1.$i.0/24
+      bridge sw[1..2] lan$i
+      bridge sw3
+      node r
+        link sw1
+        link sw2
+      node a[1..3]
+        link sw1
+        route default via r
+      node b
+        link sw2
+        route default via r
+      node c[1..4]
+        link sw3
+      expect a1 -> b reach
+      expect a2 -> b reach
+      expect a3 -> b reach
+      """)
+    XCTAssertEqual(f.map(\.message), [
+      "4 nodes reach no other node for one cause: 'c1', 'c2', 'c3', 'c4'",
+      "3 expected pairs on lines 16, 17, 18 cannot hold, for one cause: forwarding is off in r",
+    ])
+    XCTAssertEqual(f.map(\.line), [14, 16])
+    XCTAssertEqual(f[1].hint, "e.g. a1 -> b is timed-out in the model")
+  }
+
   func testIsolatedNodeAndBrokenReturnPath() {
     let f = findings("""
       subnet lan[1..2] 10.1.$i.0/24
