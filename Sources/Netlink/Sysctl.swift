@@ -24,7 +24,12 @@ public enum Sysctl {
   /// in one write: the kernel applies `all` to `default` and to every existing device. A
   /// kernel without IPv6 has no such file: nothing to switch.
   public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    try write(!enabled, ["/proc/sys/net/ipv6/conf/all/disable_ipv6"], namespaceFD: fd, name: name, optional: true)
+    try NetworkNamespace.run(in: fd) { try setIPv6(enabled, here: name) }
+  }
+
+  /// `setIPv6` in the calling thread's namespace (one being created: no setns).
+  public static func setIPv6(_ enabled: Bool, here name: String) throws {
+    try writeHere("/proc/sys/net/ipv6/conf/all/disable_ipv6", enabled ? "0\n" : "1\n", name: name, optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.icmp_ratemask=0` (off) or `=6168` (the
@@ -33,14 +38,22 @@ public enum Sysctl {
   /// destination (`icmp_ratelimit`) nor by the namespace's token bucket (`icmp_msgs_per_sec`):
   /// a concurrent matrix then sees every error a slow probe would. Per namespace.
   public static func setICMPRateLimit(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    let path = "/proc/sys/net/ipv4/icmp_ratemask"
-    let text = enabled ? "6168\n" : "0\n"
-    try NetworkNamespace.run(in: fd) {
-      let f = open(path, O_WRONLY | O_CLOEXEC)
-      guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
-      defer { close(f) }
-      try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, text, text.utf8.count) }
-    }
+    try NetworkNamespace.run(in: fd) { try setICMPRateLimit(enabled, here: name) }
+  }
+
+  /// `setICMPRateLimit` in the calling thread's namespace.
+  public static func setICMPRateLimit(_ enabled: Bool, here name: String) throws {
+    try writeHere("/proc/sys/net/ipv4/icmp_ratemask", enabled ? "6168\n" : "0\n", name: name, optional: false)
+  }
+
+  /// Writes `text` to `path` in the calling thread's namespace. `optional`: a missing file
+  /// means the feature is absent, which is fine.
+  private static func writeHere(_ path: String, _ text: String, name: String, optional: Bool) throws {
+    let f = open(path, O_WRONLY | O_CLOEXEC)
+    if f < 0 && errno == ENOENT && optional { return }
+    guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
+    defer { close(f) }
+    try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, text, text.utf8.count) }
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.

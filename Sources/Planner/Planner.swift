@@ -51,11 +51,13 @@ public enum Planner {
     let bridgeNS = names.bridgeNamespace
     var namespaces = topology.nodes.map { names.namespace(node: $0.name) }
     if !topology.bridges.isEmpty { namespaces.insert(bridgeNS, at: 0) }
+    // Routers send the ICMP errors a probe sees (no route, unreachable, prohibited, time
+    // exceeded): theirs are not rate-limited. Hosts and the bridge namespace keep the default.
+    let routers = Set(topology.nodes.filter(\.forward).map { names.namespace(node: $0.name) })
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: false))
-      // Nodes route; the bridge namespace only switches.
-      if ns != bridgeNS { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
+      if routers.contains(ns) { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
       steps.append(.setLinkUp(ns: ns, name: "lo"))
     }
     if !topology.bridges.isEmpty { steps.append(.setBridgeNetfilter(ns: bridgeNS, enabled: false)) }

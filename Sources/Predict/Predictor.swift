@@ -317,10 +317,12 @@ public struct Predictor: Sendable {
         // The path shows the loop once, closed at the node it came back to.
         if record { path.append(Hop(node: name)) }
       }
-      if !atSource, let s = sourceAddress, states[node].local.contains(s) {
+      if states[node].local.contains(dst) { return stop(.reached, nil) }
+      // Only a packet that left this node can come back with its address as the source; it
+      // then arrives here to be forwarded (a packet for this node would not have left it).
+      if !atSource, states[node].forwarding, let s = sourceAddress, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address\(loop.map { " (routing loop: \($0))" } ?? "")")
       }
-      if states[node].local.contains(dst) { return stop(.reached, nil) }
       visited.append(node)
       if !atSource {
         if !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }

@@ -20,6 +20,8 @@ extension ProbeEngine {
     for i in indices { bySource[set.probes[i].source, default: []].append(i) }
     let rounds = min(maxRounds, bySource.values.map(\.count).max() ?? 0)
     var result: [Int: Outcome] = [:]
+    // A budget the concurrent pass just drained earns its next token a second later.
+    if rounds > 0 { usleep(1_000_000) }
     for r in 0..<rounds {
       if shouldStop() { throw Cancelled() }
       let start = monotonicSeconds()
