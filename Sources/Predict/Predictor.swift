@@ -281,7 +281,9 @@ public struct Predictor: Sendable {
     }
     var node = first
     var path: [Hop] = []
+    // The routers after the source, for loops: empty (no allocation) for a delivery on a segment.
     var visited: [Int] = []
+    var atSource = true
     var loop: String?
     var sourceAddress: IPAddress?
     if case .reply(let s) = traffic { sourceAddress = s }
@@ -311,9 +313,10 @@ public struct Predictor: Sendable {
     // The source, up to 64 routers, and where the packet ends.
     for _ in 0..<66 {
       let name = states[node].name
-      let atSource = visited.isEmpty
-      if loop == nil, let k = visited.firstIndex(of: node) {
-        loop = (visited[k...] + [node]).map { states[$0].name }.joined(separator: " -> ")
+      if !atSource, loop == nil, node == first || visited.contains(node) {
+        let trail = [first] + visited
+        let k = trail.firstIndex(of: node)!
+        loop = (trail[k...] + [node]).map { states[$0].name }.joined(separator: " -> ")
         // The path shows the loop once, closed at the node it came back to.
         if record { path.append(Hop(node: name)) }
       }
@@ -323,7 +326,7 @@ public struct Predictor: Sendable {
       if !atSource, states[node].forwarding, let s = sourceAddress, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address\(loop.map { " (routing loop: \($0))" } ?? "")")
       }
-      visited.append(node)
+      if !atSource { visited.append(node) }
       if !atSource {
         if !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
         if ttl <= 1 {
@@ -374,6 +377,7 @@ public struct Predictor: Sendable {
       // Around a loop, the path shows it once.
       if record && loop == nil { path.append(hop) }
       node = interfaces[owner].endpoint
+      atSource = false
     }
     return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)
   }

@@ -252,6 +252,7 @@ struct LinkBuilder {
 
   private mutating func assignAddresses(_ pending: inout [Pending]) {
     var owners: [IPAddress: (String, Token?)] = [:]
+    owners.reserveCapacity(pending.count * 2)
     var usedIn: [Int: Set<IPAddress>] = [:]
 
     func label(_ end: End) -> String { "\(end.owner):\(end.name ?? "?")" }
