@@ -93,8 +93,15 @@ public struct ProbeSet: Sendable {
     var unaddressed: [(Int32, Int32, TransportProtocol, UInt16)] = []
     let n = endpoints.count
     probes.reserveCapacity(n * max(0, n - 1) * options.protocols.count)
+    // Each pair once per family both ends have (the target's families, from a source without
+    // an address): its primary address of that family, or every one with allAddresses.
+    let families = endpoints.map { e in IPAddress.Family.allCases.filter { f in e.addresses.contains { $0.family == f } } }
     func add(_ s: Int, _ t: Int, _ key: Key) {
-      let targets = options.allAddresses ? endpoints[t].addresses : Array(endpoints[t].addresses.prefix(1))
+      let mine = families[s]
+      var targets: [IPAddress] = []
+      for a in endpoints[t].addresses where mine.isEmpty || mine.contains(a.family) {
+        if options.allAddresses || !targets.contains(where: { $0.family == a.family }) { targets.append(a) }
+      }
       if targets.isEmpty {
         unaddressed.append((Int32(s), Int32(t), key.proto, key.port))
         return

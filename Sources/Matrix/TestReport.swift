@@ -103,7 +103,9 @@ public struct TestReport: Codable, Sendable {
       let e = rules.lookup(source: s, target: t, proto: u.proto, port: Int(u.port))
       pairs.append(
         PairResult(source: s, target: t, address: nil, proto: u.proto, port: Int(u.port), outcome: .notProbed, latencyMs: nil,
-          expected: e?.outcome, line: e?.line, declared: e?.outcome, reason: "\(t) has no address"))
+          expected: e?.outcome, line: e?.line, declared: e?.outcome,
+          reason: set.endpoints[Int(u.target)].addresses.isEmpty
+            ? "\(t) has no address" : "\(t) has no address of a family \(s) has"))
     }
     self.pairs = pairs
   }

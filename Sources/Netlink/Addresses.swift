@@ -32,6 +32,9 @@ extension NetlinkSocket {
     _ = rtnl_addr_set_local(a, local)
     nl_addr_put(local)
     rtnl_addr_set_prefixlen(a, Int32(address.length))
+    // IPv6: usable at once, without duplicate address detection (a topology's addresses are
+    // unique by construction).
+    if address.family == .ipv6 { rtnl_addr_set_flags(a, UInt32(IFA_F_NODAD)) }
     return a
   }
 

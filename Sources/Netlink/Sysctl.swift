@@ -4,8 +4,10 @@ import Glibc
 /// namespace. nstopo only ever writes them inside namespaces it created, never in the root.
 public enum Sysctl {
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.ip_forward=1|0`.
+  /// Also `net.ipv6.conf.all.forwarding`: `forward` routes both families.
   public static func setForwarding(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
     try write(enabled, ["/proc/sys/net/ipv4/ip_forward"], namespaceFD: fd, name: name, optional: false)
+    try write(enabled, ["/proc/sys/net/ipv6/conf/all/forwarding"], namespaceFD: fd, name: name, optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
@@ -44,6 +46,9 @@ public enum Sysctl {
   /// `setICMPRateLimit` in the calling thread's namespace.
   public static func setICMPRateLimit(_ enabled: Bool, here name: String) throws {
     try writeHere("/proc/sys/net/ipv4/icmp_ratemask", enabled ? "6168\n" : "0\n", name: name, optional: false)
+    // ICMPv6: no error type in the mask (the default is 0-1,3-127), no per-destination interval.
+    try writeHere("/proc/sys/net/ipv6/icmp/ratemask", enabled ? "0-1,3-127\n" : "\n", name: name, optional: true)
+    try writeHere("/proc/sys/net/ipv6/icmp/ratelimit", enabled ? "1000\n" : "0\n", name: name, optional: true)
   }
 
   /// Writes `text` to `path` in the calling thread's namespace. `optional`: a missing file

@@ -54,9 +54,16 @@ public enum Planner {
     // Routers send the ICMP errors a probe sees (no route, unreachable, prohibited, time
     // exceeded): theirs are not rate-limited. Hosts and the bridge namespace keep the default.
     let routers = Set(topology.nodes.filter(\.forward).map { names.namespace(node: $0.name) })
+    // IPv6 only where a node has an IPv6 address: IPv4-only topologies keep their speed.
+    var ipv6 = Set<String>()
+    for link in topology.links {
+      for end in [link.a, link.b] where end.address(.ipv6) != nil {
+        if case .node(let n) = end.owner { ipv6.insert(names.namespace(node: n)) }
+      }
+    }
     for ns in namespaces {
       steps.append(.createNamespace(ns))
-      steps.append(.setIPv6(ns: ns, enabled: false))
+      steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns)))
       if routers.contains(ns) { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
       steps.append(.setLinkUp(ns: ns, name: "lo"))
     }

@@ -30,7 +30,7 @@ extension NetworkStep {
     case .deleteLink(let ns, let name): return "\(ip(ns)) link del \(name)"
     case .setLinkUp(let ns, let name): return "\(ip(ns)) link set \(name) up"
     case .setLinkDown(let ns, let name): return "\(ip(ns)) link set \(name) down"
-    case .addAddress(let ns, let link, let a): return "\(ip(ns)) addr add \(a) dev \(link)"
+    case .addAddress(let ns, let link, let a): return "\(ip(ns)) addr add \(a) dev \(link)\(a.family == .ipv6 ? " nodad" : "")"
     case .deleteAddress(let ns, let link, let a): return "\(ip(ns)) addr del \(a) dev \(link)"
     case .addRoute(let ns, let r): return "ip -n \(ns) route add \(r.shellArguments)"
     case .deleteRoute(let ns, let r): return "ip -n \(ns) route del \(r.shellArguments)"
@@ -39,12 +39,14 @@ extension NetworkStep {
     case .deleteNeighbours(let s):
       return "# delete the \(s.entryCount) permanent neighbours on \(s.segment)"
     case .setForwarding(let ns, let on):
-      return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+      return "ip netns exec \(ns) sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0) net.ipv6.conf.all.forwarding=\(on ? 1 : 0)"
     case .setBridgeNetfilter(let ns, let on):
       let v = on ? 1 : 0
       return "ip netns exec \(ns) sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v) net.bridge.bridge-nf-call-arptables=\(v)"
     case .setICMPRateLimit(let ns, let on):
-      return "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=\(on ? 6168 : 0)"
+      return on
+        ? "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=6168 net.ipv6.icmp.ratemask=0-1,3-127 net.ipv6.icmp.ratelimit=1000"
+        : "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratemask= net.ipv6.icmp.ratelimit=0"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"

@@ -174,13 +174,17 @@ public struct Predictor: Sendable {
     subnetNames = t.subnets.map { ($0.prefix, $0.name) }
   }
 
-  /// Addresses of an endpoint of `family`, in link order (the first is the primary).
-  public func addresses(of endpoint: String, family: IPAddress.Family = .ipv4) -> [IPAddress] {
-    (byOwner[endpoint] ?? []).compactMap { i in interfaces[i].addresses.first { $0.family == family }?.address }
+  /// Addresses of an endpoint of `family` (nil: IPv4 ones, then IPv6 ones), in link order
+  /// (the first is the primary).
+  public func addresses(of endpoint: String, family: IPAddress.Family? = nil) -> [IPAddress] {
+    guard let family else { return IPAddress.Family.allCases.flatMap { addresses(of: endpoint, family: $0) } }
+    return (byOwner[endpoint] ?? []).compactMap { i in interfaces[i].addresses.first { $0.family == family }?.address }
   }
 
   /// The first of `addresses(of:)`, without building the list.
-  public func primaryAddress(of endpoint: String, family: IPAddress.Family = .ipv4) -> IPAddress? {
+  public func primaryAddress(of endpoint: String, family: IPAddress.Family? = nil) -> IPAddress? {
+    // nil: its IPv4 address if it has one, else its IPv6 one.
+    guard let family else { return primaryAddress(of: endpoint, family: .ipv4) ?? primaryAddress(of: endpoint, family: .ipv6) }
     // A loop, not a lazy chain: its closure would copy the predictor once per question.
     guard let mine = byOwner[endpoint] else { return nil }
     for i in mine {
@@ -305,6 +309,10 @@ public struct Predictor: Sendable {
     func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
       if traffic.silent { return stop(.timedOut, reason, hop: hop) }
       if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
+      // IPv6: measured on veths, a router's ICMPv6 errors (no route, address unreachable, time
+      // exceeded, and mostly administratively prohibited too) reach the source while its
+      // connect still holds the socket and are kept as soft errors: the probe times out.
+      if dst.family == .ipv6 { return stop(.timedOut, "\(reason); the source's socket keeps the ICMPv6 error it causes as a soft error", hop: hop) }
       guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
       let back = walk(from: states[node].name, to: src, as: .icmp, record: false)
       if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
@@ -345,13 +353,14 @@ public struct Predictor: Sendable {
         let why = "\(name) blackholes \(route.prefix) (\(toward) \(dst))"
         return stop(atSource && !traffic.silent ? .noRoute : .timedOut, why)
       case .unreachable:
+        // Local: EHOSTUNREACH. From a router: ICMP host unreachable, or ICMPv6 no route.
         let why = "\(name) has an unreachable route for \(route.prefix) (\(toward) \(dst))"
-        return atSource && !traffic.silent ? stop(.hostUnreachable, why) : error(.hostUnreachable, why)
+        return atSource && !traffic.silent ? stop(.hostUnreachable, why) : error(dst.family == .ipv4 ? .hostUnreachable : .noRoute, why)
       case .prohibit:
         // Local: EACCES. From a router: ICMP administratively prohibited, which a socket
-        // reports as EHOSTUNREACH.
+        // reports as EHOSTUNREACH; ICMPv6's, as EACCES. Both are hard errors.
         let why = "\(name) has a prohibit route for \(route.prefix) (\(toward) \(dst))"
-        return atSource && !traffic.silent ? stop(.prohibited, why) : error(.hostUnreachable, why, hard: true)
+        return atSource && !traffic.silent ? stop(.prohibited, why) : error(dst.family == .ipv4 ? .hostUnreachable : .prohibited, why, hard: true)
       case .connected, .gateway:
         break
       }
@@ -371,7 +380,7 @@ public struct Predictor: Sendable {
           return stop(.timedOut, why, hop: hop)
         }
         // At the source too, the failure comes back as an ICMP host unreachable to itself.
-        if atSource && !traffic.silent, case .probe(.tcp) = traffic { return stop(.hostUnreachable, why, hop: hop) }
+        if atSource && !traffic.silent && dst.family == .ipv4, case .probe(.tcp) = traffic { return stop(.hostUnreachable, why, hop: hop) }
         return error(.hostUnreachable, why, hop: hop)
       }
       // Around a loop, the path shows it once.

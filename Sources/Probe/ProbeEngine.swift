@@ -121,17 +121,20 @@ public final class ProbeEngine {
       // TCP in a node listens on every address. UDP binds each address, so that a reply leaves
       // from the address it was sent to (a connected UDP prober drops anything else). The host
       // only ever listens on its topology addresses.
-      // (IPv4 wildcards so far: IPv6 gives each family its own wildcard.)
-      let binds: [IPAddress?] = e.namespace == nil || p.proto == .udp ? e.addresses : [nil]
+      // TCP wildcards: one per family, the IPv6 one IPv6-only, so that the families never mix.
+      let families = IPAddress.Family.allCases.filter { f in e.addresses.contains { $0.family == f } }
+      let binds: [(IPAddress?, IPAddress.Family)] = e.namespace == nil || p.proto == .udp
+        ? e.addresses.map { ($0, $0.family) } : families.map { (nil, $0) }
       var isService = false
       guard nstopo_setns_net(shared.namespaceFDs[Int(p.target)]) == 0 else { throw ProbeError("setns into \(e.name)", errno) }
-      for addr in binds {
+      for (addr, family) in binds {
         let type = p.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM
-        let sa = SocketAddress(addr, family: .ipv4, port: p.port)
-        let fd = socket(SocketAddress.domain(addr?.family ?? .ipv4), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let sa = SocketAddress(addr, family: family, port: p.port)
+        let fd = socket(SocketAddress.domain(family), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ProbeError("socket in \(e.name)", errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        if family == .ipv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, 4) }
         let rc = sa.withSockaddr { bind(fd, $0, $1) }
         if rc != 0 {
           let e2 = errno

@@ -75,14 +75,15 @@ public enum KernelView {
       let ns = plan.names.namespace(of: owner)
       var r = OwnerReading(owner: owner, namespace: ns, present: ns.map(NetworkNamespace.exists) ?? true, readable: false)
       if r.present, let backend, let s = try? backend.socket(ns), let l = try? s.links(), let a = try? s.addresses(family: nil),
-        let routes = try? s.routes()
+        let routes = try? s.routes(), let routes6 = try? (a.contains { $0.address.family == .ipv6 } ? s.routes(family: .ipv6) : [])
       {
         r.readable = true
         r.links = l
         // Link-local IPv6 addresses are the kernel's own, not the topology's.
         let linkLocal = IPPrefix("fe80::/10")!
         r.addresses = a.filter { !linkLocal.contains($0.address.address) }
-        r.routes = routes.filter { $0.table == 254 }
+        // IPv6's kernel-made routes (link-local, multicast) are not the topology's.
+        r.routes = routes.filter { $0.table == 254 } + routes6.filter { $0.table == 254 && !IPPrefix("fe80::/10")!.overlaps($0.destination) && $0.kind != .other }
       }
       if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)

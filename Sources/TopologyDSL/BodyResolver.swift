@@ -64,20 +64,20 @@ extension Resolver {
   }
 
   private mutating func resolveRoute(_ d: Token, _ kind: Token, _ hop: Token?, node entry: NodeEntry, me: Owner, segments: Segments) -> Route? {
-    // The language writes IPv4 only, so far.
+    // `default` is IPv4's 0.0.0.0/0 (`::/0` is IPv6's).
     let destination: IPPrefix
     if d.text == "default" {
       destination = IPPrefix(address: .v4(IPv4Address(0)), length: 0)
-    } else if let (a, l) = IPv4Prefix.parse(d.text) {
-      destination = IPPrefix(address: .v4(a), length: l)
-      if destination.network != .v4(a) {
+    } else if let (a, l) = IPPrefix.parse(d.text) {
+      destination = IPPrefix(address: a, length: l)
+      if destination.network != a {
         error("'\(d.text)' has host bits set", at: d, hint: "did you mean \(destination)?", note: entry.note)
         return nil
       }
-    } else if let a = IPv4Address(d.text) {
-      destination = IPPrefix(address: .v4(a), length: 32)
+    } else if let a = IPAddress(d.text) {
+      destination = IPPrefix(address: a, length: a.family.width)
     } else {
-      error("bad route destination '\(d.text)'", at: d, hint: "write `default` or a network such as 10.0.3.0/24", note: entry.note)
+      error("bad route destination '\(d.text)'", at: d, hint: "write `default`, a network such as 10.0.3.0/24, or an IPv6 one such as fd00:3::/64", note: entry.note)
       return nil
     }
     // The kernel has a connected route for each address's subnet; another route with exactly
@@ -96,7 +96,13 @@ extension Resolver {
     }
     guard let hop else { return nil }
     let myEnds = segments.ends[me] ?? []
-    if let gw = IPv4Address(hop.text).map(IPAddress.v4) {
+    if let gw = IPAddress(hop.text) {
+      guard gw.family == destination.family else {
+        let (g, dfam) = gw.family == .ipv4 ? ("IPv4", "IPv6") : ("IPv6", "IPv4")
+        error("next hop \(gw) is \(g), but \(destination) is \(dfam)", at: hop,
+          hint: "a route's gateway is of its destination's family", note: entry.note)
+        return nil
+      }
       if myEnds.contains(where: { $0.end.addresses.contains { $0.address == gw } }) {
         error("next hop \(gw) is an address of '\(entry.name)' itself", at: hop, note: entry.note)
         return nil
@@ -125,6 +131,12 @@ extension Resolver {
     }
     let shared = segments.shared(me, target, family: destination.family)
     if shared.isEmpty {
+      if !segments.shared(me, target, family: destination.family == .ipv4 ? .ipv6 : .ipv4).isEmpty {
+        let f = destination.family == .ipv4 ? "IPv4" : "IPv6"
+        error("'\(entry.name)' and '\(hop.text)' share no \(f) subnet for \(destination.routeText)", at: hop,
+          hint: "give the next hop an \(f) address on a segment both share", note: entry.note)
+        return nil
+      }
       error("'\(entry.name)' shares no subnet with '\(hop.text)'", at: hop,
         hint: "link them (e.g. to a common bridge), or give the next hop's address", note: entry.note)
       return nil

@@ -48,14 +48,14 @@ struct LinkBuilder {
   // MARK: classification
 
   private func looksLikeAddress(_ text: String) -> Bool {
-    IPv4Address(text) != nil || IPv4Prefix.parse(text) != nil
-      || (text.first?.isASCIIDigit == true && text.contains("."))
+    IPAddress(text) != nil || IPPrefix.parse(text) != nil
+      || (text.first?.isASCIIDigit == true && text.contains(".")) || text.contains(":")
   }
 
   private mutating func parseAddress(_ token: Token, defaultLength: Int?) -> InterfaceAddress? {
-    if let (a, l) = IPv4Prefix.parse(token.text) { return InterfaceAddress(address: a, length: l) }
-    if let a = IPv4Address(token.text) {
-      if let l = defaultLength { return InterfaceAddress(address: a, length: l) }
+    if let (a, l) = IPPrefix.parse(token.text) { return InterfaceAddress(address: a, length: l) }
+    if let a = IPAddress(token.text) {
+      if let l = defaultLength, l <= a.family.width { return InterfaceAddress(address: a, length: l) }
       if let s = resolver.subnets.first(where: { $0.prefix.contains(a) }) {
         return InterfaceAddress(address: a, length: s.prefix.length)
       }
@@ -63,7 +63,7 @@ struct LinkBuilder {
         hint: "write it as \(token.text)/24 (or whatever the subnet's length is)")
       return nil
     }
-    resolver.error("bad address '\(token.text)'", at: token, hint: "write an address as a.b.c.d or a.b.c.d/len")
+    resolver.error("bad address '\(token.text)'", at: token, hint: "write an address as a.b.c.d or a.b.c.d/len (IPv6: fd00::1 or fd00::1/64)")
     return nil
   }
 
@@ -111,7 +111,7 @@ struct LinkBuilder {
       if let s = spec {
         if looksLikeAddress(s.text) {
           guard let addr = parseAddress(s, defaultLength: bridge.subnet.map { resolver.subnets[$0].prefix.length }) else { return nil }
-          if IPv4Prefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { IPPrefix($0.prefix).contains(addr.address) }) == nil {
+          if IPPrefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { $0.prefix.contains(addr.address) }) == nil {
             return nil
           }
           p.a.address = addr
@@ -269,7 +269,7 @@ struct LinkBuilder {
               hint: "write \(addr.address) alone: the length comes from the subnet", note: p.note)
             addr.length = subnet.prefix.length
           }
-          if !IPPrefix(subnet.prefix).contains(addr.address) {
+          if !subnet.prefix.contains(addr.address) {
             resolver.error("address \(addr.address) is outside subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
               hint: "bridge '\(p.b.owner)' takes addresses from \(subnet.prefix)", note: p.note)
             continue
@@ -288,7 +288,7 @@ struct LinkBuilder {
           continue
         }
         owners[addr.address] = (label(end), token)
-        for (si, s) in resolver.subnets.enumerated() where IPPrefix(s.prefix).contains(addr.address) {
+        for (si, s) in resolver.subnets.enumerated() where s.prefix.contains(addr.address) {
           usedIn[si, default: []].insert(addr.address)
         }
         if isA { pending[i].a.address = addr } else { pending[i].b.address = addr }
@@ -301,8 +301,18 @@ struct LinkBuilder {
     var blockCursor: [Int: UInt128] = [:]
     var exhausted: Set<Int> = []
     func free(_ a: IPAddress, _ s: Int) -> Bool { usedIn[s]?.contains(a) != true && owners[a] == nil }
+    /// The blocks of pool `s` that hold an address already in use, by block number: computed
+    /// once per pool, before it hands out any (later blocks come after the cursor).
+    var blocksInUse: [Int: Set<UInt128>] = [:]
+    func takenBlocks(_ s: Int, _ size: UInt128) -> Set<UInt128> {
+      if let b = blocksInUse[s] { return b }
+      let prefix = resolver.subnets[s].prefix
+      let b = Set(owners.keys.filter { prefix.contains($0) }.map { ($0.integer - prefix.network.integer) / size })
+      blocksInUse[s] = b
+      return b
+    }
     func nextHost(_ s: Int) -> IPAddress? {
-      let prefix = IPPrefix(resolver.subnets[s].prefix)
+      let prefix = resolver.subnets[s].prefix
       var v = cursor[s] ?? prefix.network.integer + 1
       let last = prefix.last.integer
       while v < last {
@@ -318,13 +328,17 @@ struct LinkBuilder {
     }
     func nextBlock(_ s: Int) -> (IPAddress, IPAddress)? {
       let subnet = resolver.subnets[s]
-      let prefix = IPPrefix(subnet.prefix)
+      let prefix = subnet.prefix
       let size = UInt128(1) << UInt128(prefix.family.width - subnet.carve)
       var block = blockCursor[s] ?? prefix.network.integer
       let last = prefix.last.integer
       while block + size - 1 <= last {
         let first = subnet.carve == prefix.family.width - 1 ? block : block + 1
-        let taken = (block..<(block + size)).contains { !free(IPAddress(prefix.family, integer: $0), s) }
+        // A block is taken when an address in it is: checked against the addresses in use,
+        // not address by address (an IPv6 /64 block has 2^64 of them).
+        let taken = size <= 4
+          ? (block..<(block + size)).contains { !free(IPAddress(prefix.family, integer: $0), s) }
+          : takenBlocks(s, size).contains((block - prefix.network.integer) / size)
         block += size
         if !taken {
           blockCursor[s] = block

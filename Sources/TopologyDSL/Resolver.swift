@@ -24,7 +24,7 @@ struct Resolver {
   struct SubnetEntry {
     var name: String
     var token: Token
-    var prefix: IPv4Prefix
+    var prefix: IPPrefix
     var carve: Int
     /// Who uses it: a bridge's name, or nil when it is a point-to-point pool.
     var bridge: String?
@@ -123,7 +123,7 @@ struct Resolver {
     }
     return Topology(
       name: topologyName!,
-      subnets: subnets.map { Subnet(name: $0.name, prefix: IPPrefix($0.prefix), carve: $0.carve) },
+      subnets: subnets.map { Subnet(name: $0.name, prefix: $0.prefix, carve: $0.carve) },
       bridges: bridges.map { Bridge(name: $0.name, subnet: $0.subnet.map { subnets[$0].name }) },
       nodes: resolvedNodes, links: links, expectations: expectations)
   }
@@ -206,32 +206,42 @@ struct Resolver {
   }
 
   private mutating func declareSubnet(_ decl: SubnetDecl) {
-    var carve = 30
-    if let c = decl.carve {
-      switch c.text {
-      case "/30": carve = 30
-      case "/31": carve = 31
-      default:
-        error("expected '/30' or '/31', found '\(c.text)'", at: c, hint: "the block size for point-to-point links carved from this subnet")
-      }
-    }
+    // The block size for point-to-point links, by family (checked once the CIDR says which).
+    let carveText = decl.carve?.text
     for (token, values) in instances(of: decl.name) {
       guard checkName(token, kind: "subnet", maxBytes: Names.maxNode), let cidr = render(decl.cidr, values) else { continue }
       if let other = subnetIndex[token.text] {
         error("duplicate subnet '\(token.text)'", at: token, note: "first declared on line \(subnets[other].token.line)")
         continue
       }
-      guard let (addr, len) = IPv4Prefix.parse(cidr.text) else {
-        error("bad CIDR '\(cidr.text)'", at: cidr, hint: "write a network as a.b.c.d/len, e.g. 10.0.1.0/24")
+      guard let (addr, len) = IPPrefix.parse(cidr.text) else {
+        error("bad CIDR '\(cidr.text)'", at: cidr,
+          hint: cidr.text.contains(":") ? "write an IPv6 network as prefix/len, e.g. fd00:1::/64" : "write a network as a.b.c.d/len, e.g. 10.0.1.0/24")
         continue
       }
-      let prefix = IPv4Prefix(address: addr, length: len)
+      let prefix = IPPrefix(address: addr, length: len)
       if prefix.network != addr {
         error("'\(cidr.text)' has host bits set", at: cidr, hint: "did you mean \(prefix)?")
         continue
       }
-      if len > 30 && decl.carve == nil {
+      let v4 = prefix.family == .ipv4
+      var carve = v4 ? 30 : (len <= 64 ? 64 : len <= 126 ? 126 : 127)
+      if let c = decl.carve, let text = carveText {
+        let allowed = v4 ? ["/30", "/31"] : ["/64", "/126", "/127"]
+        if allowed.contains(text) {
+          carve = Int(text.dropFirst())!
+        } else {
+          let quoted = allowed.map { "'\($0)'" }
+          error("expected \(quoted.dropLast().joined(separator: ", ")) or \(quoted.last!), found '\(text)'", at: c,
+            hint: "the block size for point-to-point links carved from this \(v4 ? "IPv4" : "IPv6") subnet")
+        }
+      }
+      if v4 && len > 30 && decl.carve == nil {
         error("subnet \(prefix) is too small", at: cidr, hint: "a subnet needs at least two usable addresses: use /30 or shorter")
+        continue
+      }
+      if !v4 && len > 127 {
+        error("subnet \(prefix) is too small", at: cidr, hint: "a subnet needs at least two usable addresses: use /127 or shorter")
         continue
       }
       if len > carve {
@@ -346,7 +356,7 @@ struct Resolver {
           at: subnets[i].token, hint: "choose prefixes that do not overlap",
           note: "'\(subnets[w].name)' is declared on line \(subnets[w].token.line)")
       }
-      if widest == nil || subnets[i].prefix.broadcast > subnets[widest!].prefix.broadcast { widest = i }
+      if widest == nil || subnets[i].prefix.last > subnets[widest!].prefix.last { widest = i }
     }
   }
 }

@@ -289,8 +289,8 @@ extension Topology {
 }
 
 extension IPPrefix {
-  /// `default` for a /0, else the prefix: a route's destination as `ip route` writes it.
-  public var routeText: String { isDefault ? "default" : description }
+  /// `default` for IPv4's /0 (as the language writes it), else the prefix (`::/0` for IPv6's).
+  public var routeText: String { isDefault && family == .ipv4 ? "default" : description }
 }
 
 extension Route {

@@ -253,6 +253,55 @@ final class ExactTruthTests: KernelTestCase {
     XCTAssertGreaterThanOrEqual(counts[.noRoute] ?? 0, 12 * 12, "\(counts)")
   }
 
+  /// IPv6 on the kernel, exactly: the local prohibit, unreachable and blackhole routes; a
+  /// router's no route, unreachable route, blackhole and loop (whose ICMPv6 errors the source
+  /// keeps as soft errors: timed-out); an IPv4-only node beside IPv6-only ones (no common
+  /// family: not probed). A router's prohibit route is left out: its administratively
+  /// prohibited came back as `prohibited` in some runs and as silence in others.
+  func testIPv6Exactly() throws {
+    let t = topology("""
+      subnet l6 fd00:63::/64
+      subnet m6 fd00:63:1::/64
+      bridge s l6
+      bridge s2 m6
+      node h
+        link s
+        route ::/0 via r
+        route fd00:63:66::/64 prohibit
+        route fd00:63:67::/64 unreachable
+        route fd00:63:68::/64 blackhole
+      node r
+        forward
+        link s eth0 fd00:63::1
+        link s2 eth1 fd00:63:1::1
+        route fd00:63:70::/64 prohibit
+        route fd00:63:71::/64 unreachable
+        route fd00:63:72::/64 blackhole
+        route fd00:63:73::/64 via fd00:63:1::2
+        route fd00:63:77::/64 via fd00:63:1::2
+      node q
+        forward
+        link s2 eth0 fd00:63:1::2
+        route fd00:63:77::/64 via fd00:63:1::1
+        route fd00:63::/64 via fd00:63:1::1
+      node t
+        link s2
+        route ::/0 via r
+      node v4
+      link v4:eth0 10.63.0.1/30 -- r:eth9 10.63.0.2/30
+      """)
+    let extra = [66, 67, 68, 71, 72, 73, 74, 77].map { ("h", "fd00:63:\($0)::1") }
+    let (set, measured) = try measure(t, extra: extra)
+    XCTAssertEqual(differences(t, set, measured).map(\.description), [])
+    let seen = Set(measured)
+    XCTAssertEqual(seen, [.reached, .noRoute, .hostUnreachable, .prohibited, .timedOut], "\(measured)")
+    XCTAssertEqual(Predictor(t).verdict(Flow(from: "h", to: "r", address: IPAddress("fd00:63:66::1"))).0, .prohibited)
+    // v4 and the IPv6-only nodes share no family; r, which has both, reaches all of them.
+    let v4 = Int32(set.endpoints.firstIndex { $0.name == "v4" }!)
+    XCTAssertTrue(set.unaddressed.contains { $0.source == v4 })
+    XCTAssertTrue(set.probes.contains { $0.source == v4 && set.endpoints[Int($0.target)].name == "r" })
+  }
+
   func testEveryExampleExactlyTCPAndUDP() throws {
     let rootfs = NSTemporaryDirectory() + "nstt-rootfs-exact-\(getpid())"
     _ = try Rootfs.build(at: rootfs)
