@@ -309,9 +309,9 @@ public struct Predictor: Sendable {
     func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
       if traffic.silent { return stop(.timedOut, reason, hop: hop) }
       if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
-      // IPv6: measured on veths, a router's ICMPv6 errors (no route, address unreachable, time
-      // exceeded, and mostly administratively prohibited too) reach the source while its
-      // connect still holds the socket and are kept as soft errors: the probe times out.
+      // IPv6, as measured: a router's ICMPv6 errors (no route, address unreachable, time
+      // exceeded; administratively prohibited in most runs) leave the probe to time out,
+      // most likely because they arrive while connect still holds the socket (a soft error).
       if dst.family == .ipv6 { return stop(.timedOut, "\(reason); the source's socket keeps the ICMPv6 error it causes as a soft error", hop: hop) }
       guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
       let back = walk(from: states[node].name, to: src, as: .icmp, record: false)
