@@ -138,32 +138,38 @@ def main():
         for run in range(runs):
             order = ["nstopo", "baseline"] if run % 2 == 0 else ["baseline", "nstopo"]
             for tool in order:
+                # Whatever is brought up is taken down, also when a step fails or the run is
+                # interrupted (a killed run once left the baseline's 101 namespaces behind).
                 if tool == "nstopo":
                     w, m, _ = timed([NSTOPO, "up", path])
-                    figs.add((n, "up", "nstopo"), w)
-                    figs.add((n, "up rss", "nstopo"), m)
-                    w, m, out = timed([NSTOPO, "test", name, "--no-color"])
-                    figs.add((n, "test", "nstopo"), w)
-                    figs.add((n, "test rss", "nstopo"), m)
-                    pairs = n * (n - 1)
-                    figs.add((n, "test pairs/s", "nstopo"), pairs / w)
-                    summary = [l for l in out.splitlines() if " pairs: " in l]
-                    if summary and ("%d reached" % pairs) not in summary[-1]:
-                        notes.append("star-%d run %d: %s" % (n, run + 1, summary[-1]))
-                    w, m, _ = timed([NSTOPO, "down", name])
+                    try:
+                        figs.add((n, "up", "nstopo"), w)
+                        figs.add((n, "up rss", "nstopo"), m)
+                        w, m, out = timed([NSTOPO, "test", name, "--no-color"])
+                        figs.add((n, "test", "nstopo"), w)
+                        figs.add((n, "test rss", "nstopo"), m)
+                        pairs = n * (n - 1)
+                        figs.add((n, "test pairs/s", "nstopo"), pairs / w)
+                        summary = [l for l in out.splitlines() if " pairs: " in l]
+                        if summary and ("%d reached" % pairs) not in summary[-1]:
+                            notes.append("star-%d run %d: %s" % (n, run + 1, summary[-1]))
+                    finally:
+                        w, m, _ = timed([NSTOPO, "down", name])
                     figs.add((n, "down", "nstopo"), w)
                 else:
                     w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "up", name, str(n)])
-                    figs.add((n, "up", "baseline"), w)
-                    if n <= 100:
-                        _, _, out = timed([sys.executable, os.path.join(BASE, "tutorial_matrix.py"), name, str(n), str(limit)])
-                        total, probed, reached, secs = out.split()
-                        figs.add((n, "test pairs/s", "tutorial"), int(probed) / float(secs))
-                        figs.add((n, "test", "tutorial"), float(secs) * int(total) / max(1, int(probed)))
-                        if int(probed) < int(total):
-                            notes.append("star-%d tutorial matrix: %s of %s pairs in %.0f s (time limit); its time is extrapolated"
-                                         % (n, probed, total, float(secs)))
-                    w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "down", name, str(n)])
+                    try:
+                        figs.add((n, "up", "baseline"), w)
+                        if n <= 100:
+                            _, _, out = timed([sys.executable, os.path.join(BASE, "tutorial_matrix.py"), name, str(n), str(limit)])
+                            total, probed, reached, secs = out.split()
+                            figs.add((n, "test pairs/s", "tutorial"), int(probed) / float(secs))
+                            figs.add((n, "test", "tutorial"), float(secs) * int(total) / max(1, int(probed)))
+                            if int(probed) < int(total):
+                                notes.append("star-%d tutorial matrix: %s of %s pairs in %.0f s (time limit); its time is extrapolated"
+                                             % (n, probed, total, float(secs)))
+                    finally:
+                        w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "down", name, str(n)])
                     figs.add((n, "down", "baseline"), w)
 
     if not args.quick:
