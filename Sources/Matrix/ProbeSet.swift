@@ -15,27 +15,40 @@ public struct Endpoint: Hashable, Sendable {
   }
 }
 
-/// One probe: from an endpoint to one address of another, by protocol and port.
+/// One probe: from an endpoint to one address of another, by protocol and port. The address
+/// is an index into its set's address table (`ProbeSet.address(of:)`): 16 bytes a probe, as
+/// when addresses were IPv4 only, for the million probes of a star-1000.
 public struct ProbeSpec: Hashable, Sendable {
   public var source: Int32
   public var target: Int32
-  public var address: IPAddress
+  public var addressIndex: UInt32
   public var proto: TransportProtocol
   public var port: UInt16
-
-  public init(source: Int32, target: Int32, address: IPAddress, proto: TransportProtocol, port: UInt16) {
-    self.source = source
-    self.target = target
-    self.address = address
-    self.proto = proto
-    self.port = port
-  }
 }
 
 /// Everything one `nstopo test` run probes. Pure: built from the model alone.
 public struct ProbeSet: Sendable {
   public var endpoints: [Endpoint]
   public var probes: [ProbeSpec]
+  /// Every address a probe goes to, once.
+  public private(set) var addressTable: [IPAddress] = []
+  private var addressIndex: [IPAddress: UInt32] = [:]
+
+  /// The address `p` goes to.
+  public func address(of p: ProbeSpec) -> IPAddress { addressTable[Int(p.addressIndex)] }
+
+  /// Adds a probe to `address` (any address: a route's target need not be the target's own).
+  public mutating func append(source: Int32, target: Int32, address: IPAddress, proto: TransportProtocol, port: UInt16) {
+    probes.append(ProbeSpec(source: source, target: target, addressIndex: intern(address), proto: proto, port: port))
+  }
+
+  private mutating func intern(_ a: IPAddress) -> UInt32 {
+    if let i = addressIndex[a] { return i }
+    let i = UInt32(addressTable.count)
+    addressTable.append(a)
+    addressIndex[a] = i
+    return i
+  }
   /// Pairs with no address to probe, reported as `notProbed`.
   public var unaddressed: [(source: Int32, target: Int32, proto: TransportProtocol, port: UInt16)]
   /// Host ends: the root-namespace interfaces and their addresses, for SO_BINDTODEVICE.
@@ -90,9 +103,17 @@ public struct ProbeSet: Sendable {
       return true
     }
     var probes: [ProbeSpec] = []
+    var table: [IPAddress] = []
+    var tableIndex: [IPAddress: UInt32] = [:]
     var unaddressed: [(Int32, Int32, TransportProtocol, UInt16)] = []
     let n = endpoints.count
     probes.reserveCapacity(n * max(0, n - 1) * options.protocols.count)
+    for e in endpoints {
+      for a in e.addresses where tableIndex[a] == nil {
+        tableIndex[a] = UInt32(table.count)
+        table.append(a)
+      }
+    }
     // Each pair once per family both ends have (the target's families, from a source without
     // an address): its primary address of that family, or every one with allAddresses.
     let families = endpoints.map { e in IPAddress.Family.allCases.filter { f in e.addresses.contains { $0.family == f } } }
@@ -107,7 +128,7 @@ public struct ProbeSet: Sendable {
         return
       }
       for a in targets {
-        probes.append(ProbeSpec(source: Int32(s), target: Int32(t), address: a, proto: key.proto, port: key.port))
+        probes.append(ProbeSpec(source: Int32(s), target: Int32(t), addressIndex: tableIndex[a]!, proto: key.proto, port: key.port))
       }
     }
     for proto in options.protocols {
@@ -120,6 +141,8 @@ public struct ProbeSet: Sendable {
       for pair in extra[key]!.sorted() { add(Int(pair >> 32), Int(pair & 0xffff_ffff), key) }
     }
     self.probes = probes
+    self.addressTable = table
+    self.addressIndex = tableIndex
     self.unaddressed = unaddressed
   }
 }

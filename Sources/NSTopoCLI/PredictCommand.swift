@@ -15,7 +15,7 @@ extension Predictor {
   func modelVerdict(_ set: ProbeSet, _ i: Int) -> ModelVerdict {
     let probe = set.probes[i]
     let (v, reason) = verdict(
-      Flow(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: probe.address,
+      Flow(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: set.address(of: probe),
         proto: probe.proto, port: Int(probe.port)))
     return ModelVerdict(v, reason)
   }

@@ -103,7 +103,8 @@ struct Why: ParsableCommand {
     var set = ProbeSet(topology: t, namespace: names.namespace(node:), options: .init(protocols: [flow.proto], port: port))
     guard let s = set.endpoints.firstIndex(where: { $0.name == flow.source }), let d = set.endpoints.firstIndex(where: { $0.name == flow.target })
     else { return .notProbed }
-    set.probes = [ProbeSpec(source: Int32(s), target: Int32(d), address: address, proto: flow.proto, port: port)]
+    set.probes = []
+    set.append(source: Int32(s), target: Int32(d), address: address, proto: flow.proto, port: port)
     set.unaddressed = []
     installInterruptHandler()
     return try mapKernelErrors {

@@ -209,8 +209,8 @@ final class Shared: @unchecked Sendable {
     }
     // Host probes leave only through the topology's own veths: resolved once, before threads.
     if let host = set.endpoints.firstIndex(where: { $0.namespace == nil }) {
-      for p in set.probes where p.source == Int32(host) && hostDevice[p.address] == nil {
-        hostDevice[p.address] = Shared.route(p.address, devices: set.hostDevices)
+      for p in set.probes where p.source == Int32(host) && hostDevice[set.address(of: p)] == nil {
+        hostDevice[set.address(of: p)] = Shared.route(set.address(of: p), devices: set.hostDevices)
       }
     }
   }

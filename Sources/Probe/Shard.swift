@@ -145,7 +145,8 @@ final class Shard: @unchecked Sendable {
     let k = i - range.lowerBound
     enter(shared.namespaceFDs[Int(p.source)])
     let type = p.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM
-    let fd = socket(SocketAddress.domain(p.address.family), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    let address = set.address(of: p)
+    let fd = socket(SocketAddress.domain(address.family), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     starts[k] = monotonicSeconds()
     guard fd >= 0 else {
       shared.outcome[i] = Outcome.error.code
@@ -157,7 +158,7 @@ final class Shard: @unchecked Sendable {
     if set.endpoints[Int(p.source)].namespace == nil {
       // From the root namespace only through the topology's own veths, never out of the
       // machine: the host's routing must pick a host end, and the socket is bound to it.
-      guard let dev = shared.hostDevice[p.address] ?? nil else { return finish(i, .noRoute) }
+      guard let dev = shared.hostDevice[address] ?? nil else { return finish(i, .noRoute) }
       _ = nstopo_bind_to_device(fd, dev)
     }
     if p.proto == .tcp && !service[i] {
@@ -165,7 +166,7 @@ final class Shard: @unchecked Sendable {
       var one: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), tcpDeferAccept, &one, 4)
     }
-    let rc = SocketAddress(p.address, port: p.port).withSockaddr { connect(fd, $0, $1) }
+    let rc = SocketAddress(address, port: p.port).withSockaddr { connect(fd, $0, $1) }
     if p.proto == .tcp {
       if rc == 0 {
         connected(i, now: monotonicSeconds())

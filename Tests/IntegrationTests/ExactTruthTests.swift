@@ -36,13 +36,13 @@ final class ExactTruthTests: KernelTestCase {
     for (source, address) in extra {
       let s = Int32(set.endpoints.firstIndex { $0.name == source }!)
       for proto in protocols {
-        set.probes.append(ProbeSpec(source: s, target: (s + 1) % Int32(set.endpoints.count), address: IPAddress(address)!, proto: proto, port: 4444))
+        set.append(source: s, target: (s + 1) % Int32(set.endpoints.count), address: IPAddress(address)!, proto: proto, port: 4444)
       }
     }
     let model = Predictor(t, probeTimeout: timeout)
     let verdicts = set.probes.map { p in
       ModelVerdict(model.verdict(
-        Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: p.address, proto: p.proto)).0)
+        Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto)).0)
     }
     var measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
       var m = try ProbeEngine(set, options: .init(timeout: timeout, maxInFlight: maxInFlight)).run().map(\.0)
@@ -61,9 +61,9 @@ final class ExactTruthTests: KernelTestCase {
     for (i, probe) in set.probes.enumerated() {
       let s = set.endpoints[Int(probe.source)].name
       let d = set.endpoints[Int(probe.target)].name
-      let (v, reason) = p.verdict(Flow(from: s, to: d, address: probe.address, proto: probe.proto, port: Int(probe.port)))
+      let (v, reason) = p.verdict(Flow(from: s, to: d, address: set.address(of: probe), proto: probe.proto, port: Int(probe.port)))
       if v != measured[i] {
-        out.append(Difference(pair: "\(s) -> \(d) (\(probe.address)) \(probe.proto.rawValue)", predicted: v, reason: reason, measured: measured[i]))
+        out.append(Difference(pair: "\(s) -> \(d) (\(set.address(of: probe))) \(probe.proto.rawValue)", predicted: v, reason: reason, measured: measured[i]))
       }
     }
     return out
@@ -171,11 +171,11 @@ final class ExactTruthTests: KernelTestCase {
     let target = Int32(set.endpoints.firstIndex { $0.name == "t" }!)
     for proto in [TransportProtocol.tcp, .udp] {
       for last in [66, 67, 70, 71, 72, 73, 74] {
-        set.probes.append(ProbeSpec(source: h, target: target, address: IPAddress("10.63.\(last).1")!, proto: proto, port: 4444))
+        set.append(source: h, target: target, address: IPAddress("10.63.\(last).1")!, proto: proto, port: 4444)
       }
     }
     let verdicts = set.probes.map { q in
-      ModelVerdict(p.verdict(Flow(from: set.endpoints[Int(q.source)].name, to: set.endpoints[Int(q.target)].name, address: q.address, proto: q.proto)).0)
+      ModelVerdict(p.verdict(Flow(from: set.endpoints[Int(q.source)].name, to: set.endpoints[Int(q.target)].name, address: set.address(of: q), proto: q.proto)).0)
     }
     let measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
       var m = try ProbeEngine(set, options: .init(timeout: 1)).run().map(\.0)
@@ -217,7 +217,8 @@ final class ExactTruthTests: KernelTestCase {
         XCTAssertEqual(p.verdict(Flow(from: "a", to: "b", address: address)).0, expected)
         var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init())
         let source = set.endpoints.firstIndex { $0.namespace == ns }!
-        set.probes = [ProbeSpec(source: Int32(source), target: Int32((source + 1) % set.endpoints.count), address: address, proto: .tcp, port: 4444)]
+        set.probes = []
+        set.append(source: Int32(source), target: Int32((source + 1) % set.endpoints.count), address: address, proto: .tcp, port: 4444)
         let measured = try ProbeEngine(set, options: .init(timeout: timeout)).run()[0].0
         XCTAssertEqual(measured, expected, "a -> \(address) with a \(timeout) s deadline")
       }

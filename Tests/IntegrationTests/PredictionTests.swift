@@ -25,7 +25,7 @@ final class PredictionTests: KernelTestCase {
       for (i, p) in set.probes.enumerated() {
         let s = set.endpoints[Int(p.source)].name
         let d = set.endpoints[Int(p.target)].name
-        let x = predictor.predict(from: s, to: d, address: p.address)
+        let x = predictor.predict(from: s, to: d, address: set.address(of: p))
         if x.reached != measured[i].0.reached {
           differ.append("\(s) -> \(d): predicted \(x.verdict.rawValue) (\(x.reason ?? "")), measured \(measured[i].0.rawValue)")
         }

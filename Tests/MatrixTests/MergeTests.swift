@@ -115,3 +115,11 @@ final class MergeTests: XCTestCase {
     XCTAssertEqual(r.pairs.map(\.address), [IPAddress("10.0.0.2"), IPAddress("10.0.0.1")])
   }
 }
+
+/// A star-1000 test holds a million probes and pairs: their size is a figure.
+final class LayoutTests: XCTestCase {
+  func testProbesAndPairsStayCompact() {
+    XCTAssertEqual(MemoryLayout<ProbeSpec>.stride, 16)
+    XCTAssertLessThanOrEqual(MemoryLayout<PairResult>.stride, 112)
+  }
+}

@@ -38,7 +38,7 @@ final class ProbeSetTests: XCTestCase {
     // Ordered by source; each source starts just after itself.
     XCTAssertEqual(base.map { "\($0.source)>\($0.target)" }, ["0>1", "0>2", "1>2", "1>0", "2>0", "2>1"])
     // Primary address: r's first interface.
-    XCTAssertEqual(base.first { $0.target == 0 }?.address.description, "10.1.1.1")
+    XCTAssertEqual(base.first { $0.target == 0 }.map { set.address(of: $0).description }, "10.1.1.1")
     let extra = set.probes.filter { !($0.port == 4444 && $0.proto == .tcp) }.map { "\($0.source)>\($0.target) \($0.proto)/\($0.port)" }
     XCTAssertEqual(extra, ["1>2 tcp/8080", "2>1 udp/4444"])
   }
