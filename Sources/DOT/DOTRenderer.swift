@@ -81,9 +81,10 @@ public enum DOTRenderer {
 
     let subnetOf = Dictionary(uniqueKeysWithValues: t.subnets.map { ($0.name, $0) })
     for b in t.bridges {
-      let subnet = b.subnet.flatMap { subnetOf[$0] }
+      // One line per subnet: a dual-stack LAN shows both prefixes.
+      let subnets = b.subnets.compactMap { subnetOf[$0] }
       out += "  subgraph \(quote("cluster:" + b.name)) {\n"
-      out += "    label=\(quote(subnet.map { "\($0.name)  \($0.prefix)" } ?? b.name)); style=\"rounded,filled\"; fillcolor=\"#f3f6fa\"; color=\"#a9bccf\"; fontsize=12;\n"
+      out += "    label=\(quote(subnets.isEmpty ? b.name : subnets.map { "\($0.name)  \($0.prefix)" }.joined(separator: "\n"))); style=\"rounded,filled\"; fillcolor=\"#f3f6fa\"; color=\"#a9bccf\"; fontsize=12;\n"
       out += "    \(id(.bridge(b.name))) [label=\(quote(b.name)), shape=ellipse, style=filled, fillcolor=\"#d8e4f0\", color=\"#5a7896\"];\n"
       for (i, g) in groups.enumerated() where home[i] == b.name {
         out += "    " + nodeLine(t, g, id: id(.node(g.members[0])), overlay: options.overlay) + "\n"

@@ -1,6 +1,6 @@
 import TopologyModel
 
-/// One JUnit test case per expected pair, for CI.
+/// One JUnit test case per expected pair and family, for CI: `h1 -> web ipv6 tcp/4444 reach`.
 public enum JUnitReport {
   public static func render(_ r: TestReport) -> String {
     let cases = r.pairs.lazy.filter { $0.expected != nil }
@@ -9,7 +9,7 @@ public enum JUnitReport {
     out += "<testsuites name=\"nstopo\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
     out += "  <testsuite name=\"\(xml(r.topology))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
     for c in cases {
-      let name = "\(c.source) -> \(c.target) \(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
+      let name = "\(c.source) -> \(c.target) \(c.family.map { "\($0.rawValue) " } ?? "")\(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
       let time = fixed((c.latencyMs ?? 0) / 1000, 6)
       out += "    <testcase classname=\"nstopo.\(xml(r.topology))\" name=\"\(xml(name))\" time=\"\(time)\""
       if c.holds == false {

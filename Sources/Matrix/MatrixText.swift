@@ -19,8 +19,9 @@ public enum MatrixText {
 
   public static let legend = "✓ reached as expected  + reached  · blocked as expected  - not reached  ✗ mismatch"
 
-  /// The mark of each (source, target) cell, over every protocol and port probed.
-  public static func marks(_ r: TestReport) -> [[Mark]] {
+  /// The mark of each (source, target) cell, over every protocol and port probed (of
+  /// `family` only, when given).
+  public static func marks(_ r: TestReport, family: IPAddress.Family? = nil) -> [[Mark]] {
     let index = Dictionary(uniqueKeysWithValues: r.endpoints.enumerated().map { ($1, $0) })
     let n = r.endpoints.count
     var reached = [[Bool?]](repeating: [Bool?](repeating: nil, count: n), count: n)
@@ -28,6 +29,7 @@ public enum MatrixText {
     var mismatch = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
     for p in r.pairs {
       guard let s = index[p.source], let t = index[p.target] else { continue }
+      if let family, p.family != family { continue }
       if p.port == r.port && r.protocols.contains(p.proto) {
         reached[s][t] = (reached[s][t] ?? true) && p.outcome.reached
       }
@@ -48,18 +50,23 @@ public enum MatrixText {
   public static func render(_ r: TestReport, topology: Topology, color: Bool) -> String {
     var out = ""
     let n = r.endpoints.count
+    let families = r.families
     if n <= maxMatrix {
-      let marks = marks(r)
-      let nameWidth = r.endpoints.map(\.count).max() ?? 1
-      let numWidth = String(n).count
-      let cell = numWidth + 1
-      var header = String(repeating: " ", count: numWidth + 2 + nameWidth)
-      for i in 1...max(1, n) { header += pad(String(i), cell) }
-      out += header + "\n"
-      for (s, name) in r.endpoints.enumerated() {
-        var line = pad(String(s + 1), numWidth) + " " + name + String(repeating: " ", count: nameWidth - name.count + 1)
-        for m in marks[s] { line += String(repeating: " ", count: cell - 1) + paint(m, color) }
-        out += line + "\n"
+      // With both families, one matrix for each.
+      for family in families.count == 2 ? families.map(Optional.some) : [nil] {
+        if let family { out += (family == .ipv6 ? "\n" : "") + family.name + "\n" }
+        let marks = marks(r, family: family)
+        let nameWidth = r.endpoints.map(\.count).max() ?? 1
+        let numWidth = String(n).count
+        let cell = numWidth + 1
+        var header = String(repeating: " ", count: numWidth + 2 + nameWidth)
+        for i in 1...max(1, n) { header += pad(String(i), cell) }
+        out += header + "\n"
+        for (s, name) in r.endpoints.enumerated() {
+          var line = pad(String(s + 1), numWidth) + " " + name + String(repeating: " ", count: nameWidth - name.count + 1)
+          for m in marks[s] { line += String(repeating: " ", count: cell - 1) + paint(m, color) }
+          out += line + "\n"
+        }
       }
       out += legend + "\n"
     } else {
@@ -70,7 +77,8 @@ public enum MatrixText {
       out += "\nmismatches (\(mismatches.count)):\n"
       for m in mismatches.prefix(maxListed) {
         let x = paint(.mismatch, color)
-        out += "  \(x) \(m.source) -> \(m.target) \(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): \(verdicts(m))\(m.line.map { " (line \($0))" } ?? "")\n"
+        let fam = families.count == 2 ? m.family.map { "\($0.rawValue) " } ?? "" : ""
+        out += "  \(x) \(m.source) -> \(m.target) \(fam)\(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): \(verdicts(m))\(m.line.map { " (line \($0))" } ?? "")\n"
         if let r = m.reason { out += "      \(r)\n" }
       }
       if mismatches.count > maxListed { out += "  ... and \(mismatches.count - maxListed) more (see --json)\n" }
@@ -104,20 +112,29 @@ public enum MatrixText {
     return "expected \(m.expected!.rawValue), got \(m.outcome.rawValue)"
   }
 
-  /// For large topologies: reached/probed per (source subnet, target subnet).
+  /// For large topologies: reached/probed per (source subnet, target subnet), a subnet of
+  /// the family probed: a dual-stack LAN has a row and a column for each of its subnets.
   static func subnetTable(_ r: TestReport, topology: Topology) -> String {
     let ends = topology.endsByOwner()
-    func group(_ name: String) -> String {
-      if name == "host" { return "host" }
-      guard let a = ends[.node(name)]?.first?.addresses.first else { return "(no address)" }
+    func group(_ name: String, _ family: IPAddress.Family?) -> String {
+      if name == "host" { return family.map { "host (\($0.name))" } ?? "host" }
+      let all = ends[.node(name)]?.flatMap(\.addresses) ?? []
+      guard let a = family.flatMap({ f in all.first { $0.family == f } }) ?? all.first else { return "(no address)" }
       return topology.subnets.first { $0.prefix.contains(a.address) }?.name ?? a.prefix.description
     }
+    let families: [IPAddress.Family?] = r.families.count == 2 ? r.families.map(Optional.some) : [nil]
     var groups: [String] = []
-    var groupOf: [String: String] = [:]
-    for e in r.endpoints {
-      let g = group(e)
-      groupOf[e] = g
-      if !groups.contains(g) { groups.append(g) }
+    var groupsOf: [String: [String]] = [:]
+    for f in families {
+      for e in r.endpoints {
+        let g = group(e, f)
+        groupsOf[e, default: []].append(g)
+        if !groups.contains(g) { groups.append(g) }
+      }
+    }
+    func groupOf(_ name: String, _ family: IPAddress.Family?) -> String? {
+      guard let list = groupsOf[name] else { return nil }
+      return families.count == 2 && family == .ipv6 ? list[1] : list[0]
     }
     struct Cell {
       var reached = 0
@@ -126,7 +143,7 @@ public enum MatrixText {
     }
     var cells: [String: Cell] = [:]
     for p in r.pairs {
-      let key = "\(groupOf[p.source] ?? "?")>\(groupOf[p.target] ?? "?")"
+      let key = "\(groupOf(p.source, p.family) ?? "?")>\(groupOf(p.target, p.family) ?? "?")"
       var c = cells[key, default: Cell()]
       c.total += 1
       if p.outcome.reached { c.reached += 1 }

@@ -59,13 +59,19 @@ public struct ProbeSet: Sendable {
   public struct Options: Sendable {
     public var protocols: [TransportProtocol]
     public var port: UInt16
-    /// Every address of each target instead of its primary (first) address.
+    /// Every address of each target instead of its primary (first) address of each family.
     public var allAddresses: Bool
+    /// The families probed (`--family`); a pair with none of them in common is left out.
+    public var families: [IPAddress.Family]
 
-    public init(protocols: [TransportProtocol] = [.tcp], port: UInt16 = 4444, allAddresses: Bool = false) {
+    public init(
+      protocols: [TransportProtocol] = [.tcp], port: UInt16 = 4444, allAddresses: Bool = false,
+      families: [IPAddress.Family] = IPAddress.Family.allCases
+    ) {
       self.protocols = protocols
       self.port = port
       self.allAddresses = allAddresses
+      self.families = families
     }
   }
 
@@ -117,11 +123,17 @@ public struct ProbeSet: Sendable {
     // Each pair once per family both ends have (the target's families, from a source without
     // an address): its primary address of that family, or every one with allAddresses.
     let families = endpoints.map { e in IPAddress.Family.allCases.filter { f in e.addresses.contains { $0.family == f } } }
+    let onlyOne = options.families.count == 1
     func add(_ s: Int, _ t: Int, _ key: Key) {
       let mine = families[s]
       var targets: [IPAddress] = []
       for a in endpoints[t].addresses where mine.isEmpty || mine.contains(a.family) {
         if options.allAddresses || !targets.contains(where: { $0.family == a.family }) { targets.append(a) }
+      }
+      if onlyOne && !targets.isEmpty {
+        // `--family 6`: a pair with only IPv4 in common is not this run's question.
+        targets.removeAll { !options.families.contains($0.family) }
+        if targets.isEmpty { return }
       }
       if targets.isEmpty {
         unaddressed.append((Int32(s), Int32(t), key.proto, key.port))

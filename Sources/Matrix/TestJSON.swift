@@ -15,6 +15,7 @@ public enum TestJSON {
       if let d = p.declared { f.append("\"declared\":\"\(d.rawValue)\"") }
       if let x = p.exactly { f.append("\"exactly\":\"\(x.rawValue)\"") }
       if let e = p.expected { f.append("\"expected\":\"\(e.rawValue)\"") }
+      if let fam = p.family { f.append("\"family\":\"\(fam.rawValue)\"") }
       if let l = p.latencyMs { f.append("\"latencyMs\":\(l)") }
       if let l = p.line { f.append("\"line\":\(l)") }
       f.append("\"outcome\":\"\(p.outcome.rawValue)\"")

@@ -45,6 +45,9 @@ public struct PairResult: Codable, Sendable {
     self.reason = reason
   }
 
+  /// The family probed: its address's (nil: not probed, no address).
+  public var family: IPAddress.Family? { address?.family }
+
   /// nil when nothing is expected of the pair.
   public var holds: Bool? {
     let reach = expected.map { $0 == .reach ? outcome.reached : !outcome.reached }
@@ -92,16 +95,17 @@ public struct TestReport: Codable, Sendable {
     for (i, p) in set.probes.enumerated() {
       let s = set.endpoints[Int(p.source)].name
       let t = set.endpoints[Int(p.target)].name
-      let e = rules.lookup(source: s, target: t, proto: p.proto, port: Int(p.port))
+      let address = set.address(of: p)
+      let e = rules.lookup(source: s, target: t, proto: p.proto, port: Int(p.port), family: address.family)
       pairs.append(
         PairResult(
-          source: s, target: t, address: set.address(of: p), proto: p.proto, port: Int(p.port), outcome: results[i].0,
+          source: s, target: t, address: address, proto: p.proto, port: Int(p.port), outcome: results[i].0,
           latencyMs: results[i].1.map { ($0 * 1e6).rounded() / 1e3 }, expected: e?.outcome, line: e?.line, declared: e?.outcome))
     }
     for u in set.unaddressed {
       let s = set.endpoints[Int(u.source)].name
       let t = set.endpoints[Int(u.target)].name
-      let e = rules.lookup(source: s, target: t, proto: u.proto, port: Int(u.port))
+      let e = rules.lookup(source: s, target: t, proto: u.proto, port: Int(u.port), family: nil)
       pairs.append(
         PairResult(source: s, target: t, address: nil, proto: u.proto, port: Int(u.port), outcome: .notProbed, latencyMs: nil,
           expected: e?.outcome, line: e?.line, declared: e?.outcome,
@@ -111,10 +115,26 @@ public struct TestReport: Codable, Sendable {
     self.pairs = pairs
   }
 
-  /// `9900 pairs: 9900 reached, 0 mismatches (0.41 s)`, with the other outcomes counted.
+  /// The families probed, IPv4 first.
+  public var families: [IPAddress.Family] {
+    var seen: Set<IPAddress.Family> = []
+    for p in pairs {
+      if let f = p.family { seen.insert(f) }
+      if seen.count == 2 { break }
+    }
+    return IPAddress.Family.allCases.filter(seen.contains)
+  }
+
+  /// `9900 pairs: 9900 reached, 0 mismatches (0.41 s)`, with the other outcomes counted; with
+  /// both families, how many of each: `42 pairs (12 IPv4, 30 IPv6): …`.
   public var summary: String {
     var counts: [Outcome: Int] = [:]
-    for p in pairs { counts[p.outcome, default: 0] += 1 }
+    var byFamily: [IPAddress.Family: Int] = [:]
+    for p in pairs {
+      counts[p.outcome, default: 0] += 1
+      if let f = p.family { byFamily[f, default: 0] += 1 }
+    }
+    let split = byFamily.count == 2 ? " (\(byFamily[.ipv4]!) IPv4, \(byFamily[.ipv6]!) IPv6)" : ""
     var parts = ["\(counts[.reached] ?? 0) reached"]
     for o in Outcome.allCases where o != .reached {
       if let c = counts[o] { parts.append("\(c) \(o.rawValue)") }
@@ -122,7 +142,7 @@ public struct TestReport: Codable, Sendable {
     let m = mismatches.count
     let declared = pairs.lazy.filter { $0.declared != nil }.count
     let of = declared == expectationCount ? "\(expectationCount) expectation\(expectationCount == 1 ? "" : "s")" : "\(expectationCount) expectations (\(declared) declared, the rest predicted)"
-    return "\(pairs.count) pairs: \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of) (\(fixed(seconds, 2)) s)"
+    return "\(pairs.count) pairs\(split): \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of) (\(fixed(seconds, 2)) s)"
   }
 }
 

@@ -43,7 +43,7 @@ struct Predict: ParsableCommand {
     try NSTopoCLI.run {
       let t = try TopologyFile.require(file)
       let protocols = probeOptions.protocols
-      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port))
+      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
       let report = TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print("predicted from the model of \(t.name) (nothing was probed)")

@@ -109,7 +109,7 @@ struct Test: ParsableCommand {
     let protocols = probeOptions.protocols
     let set = ProbeSet(
       topology: topology, namespace: names.namespace(node:),
-      options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses))
+      options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses, families: probeOptions.families))
     let engine = ProbeEngine(set, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight))
     let start = Date()
     let results: [(Outcome, Double?)]

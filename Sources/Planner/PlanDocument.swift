@@ -20,10 +20,14 @@ public struct PlanDocument: Encodable, Sendable {
     public var carve: Int?
   }
 
+  /// `subnet`, `prefix` and `address` are the first of `subnets`, `prefixes` and `addresses`
+  /// (IPv4 when there is one), as format 1 had them before IPv6.
   public struct BridgeDoc: Encodable, Sendable {
     public var name: String
     public var subnet: String?
     public var prefix: IPPrefix?
+    public var subnets: [String]
+    public var prefixes: [IPPrefix]
     public var mac: MACAddress
     public var ports: [String]
   }
@@ -31,6 +35,7 @@ public struct PlanDocument: Encodable, Sendable {
   public struct InterfaceDoc: Encodable, Sendable {
     public var name: String
     public var address: InterfaceAddress?
+    public var addresses: [InterfaceAddress]
     public var mac: MACAddress
     /// `bridge:s1` (with `port`), `node:r2` or `host`.
     public var peer: String
@@ -62,6 +67,7 @@ public struct PlanDocument: Encodable, Sendable {
     public var namespace: String?
     public var interface: String
     public var address: InterfaceAddress?
+    public var addresses: [InterfaceAddress]
     public var mac: MACAddress
   }
 
@@ -69,6 +75,7 @@ public struct PlanDocument: Encodable, Sendable {
     public var a: EndDoc
     public var b: EndDoc
     public var subnet: String?
+    public var subnets: [String]
   }
 
   public struct StepDoc: Encodable, Sendable {
@@ -84,12 +91,14 @@ public struct PlanDocument: Encodable, Sendable {
     topology = t.name
     bridgeNamespace = t.bridges.isEmpty ? nil : plan.names.bridgeNamespace
     subnets = t.subnets.map { s in
-      let pool = t.links.contains { $0.subnet == s.name && $0.bridge == nil }
+      let pool = t.links.contains { $0.bridge == nil && $0.subnets.contains(s.name) }
       return SubnetDoc(name: s.name, prefix: s.prefix, carve: pool ? s.carve : nil)
     }
+    let prefixOf = Dictionary(t.subnets.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
     bridges = t.bridges.map { b in
-      BridgeDoc(
-        name: b.name, subnet: b.subnet, prefix: t.subnets.first { $0.name == b.subnet }?.prefix,
+      let prefixes = b.subnets.compactMap { prefixOf[$0] }
+      return BridgeDoc(
+        name: b.name, subnet: b.subnets.first, prefix: prefixes.first, subnets: b.subnets, prefixes: prefixes,
         mac: plan.bridgeMACs[b.name]!, ports: t.links.filter { $0.bridge == b.name }.map(\.b.interface))
     }
     // Interfaces per owner in one pass, so large stars stay linear.
@@ -103,7 +112,7 @@ public struct PlanDocument: Encodable, Sendable {
         case .host: peer = "host"
         }
         byOwner[me.owner, default: []].append(
-          InterfaceDoc(name: me.interface, address: me.addresses.first, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
+          InterfaceDoc(name: me.interface, address: me.addresses.first, addresses: me.addresses, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
       }
     }
     host = byOwner[.host] ?? []
@@ -128,9 +137,9 @@ public struct PlanDocument: Encodable, Sendable {
       case .bridge: kind = "bridge"
       case .host: kind = "host"
       }
-      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, mac: plan.mac(e))
+      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, addresses: e.addresses, mac: plan.mac(e))
     }
-    links = t.links.map { LinkDoc(a: end($0.a), b: end($0.b), subnet: $0.subnet) }
+    links = t.links.map { LinkDoc(a: end($0.a), b: end($0.b), subnet: $0.subnets.first, subnets: $0.subnets) }
     expectations = t.expectedPairs()
     steps = plan.steps.enumerated().map { i, s in
       StepDoc(index: i + 1, op: s.step.op, namespace: s.step.namespace, shell: s.step.shellEquivalent, inverse: s.inverse?.shellEquivalent)

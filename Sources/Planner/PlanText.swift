@@ -33,7 +33,8 @@ public enum PlanText {
       out += "\nbridges (netns \(plan.names.bridgeNamespace))\n"
       for b in t.bridges {
         let ports = byOwner[.bridge(b.name)]?.count ?? 0
-        let subnet = b.subnet.flatMap { s in t.subnets.first { $0.name == s } }.map { "\($0.name) \($0.prefix)" } ?? "no subnet"
+        let named = b.subnets.compactMap { s in t.subnets.first { $0.name == s } }.map { "\($0.name) \($0.prefix)" }
+        let subnet = named.isEmpty ? "no subnet" : named.joined(separator: ", ")
         out += "  \(b.name)  \(subnet)  \(ports) port\(ports == 1 ? "" : "s")  \(plan.bridgeMACs[b.name]!)\n"
       }
     }

@@ -83,7 +83,10 @@ public enum KernelView {
         let linkLocal = IPPrefix("fe80::/10")!
         r.addresses = a.filter { !linkLocal.contains($0.address.address) }
         // IPv6's kernel-made routes (link-local, multicast) are not the topology's.
-        r.routes = routes.filter { $0.table == 254 } + routes6.filter { $0.table == 254 && !IPPrefix("fe80::/10")!.overlaps($0.destination) && $0.kind != .other }
+        // (`::/0` overlaps fe80::/10 too, and is the topology's.)
+        r.routes = routes.filter { $0.table == 254 } + routes6.filter {
+          $0.table == 254 && !($0.destination.length >= 10 && linkLocal.contains($0.destination.network)) && $0.kind != .other
+        }
       }
       if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)

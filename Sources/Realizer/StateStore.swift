@@ -23,8 +23,9 @@ public struct StateDocument: Codable, Sendable {
   public var staticNeighbours: Bool?
 
   /// The format this version writes, and the newest it reads. 1: no format field; 2: the
-  /// field; 3: a link end's `addresses` list in place of its one `address` (both still read).
-  public static let currentFormat = 3
+  /// field; 3: a link end's `addresses` list in place of its one `address`; 4: a bridge's and
+  /// a link's `subnets` list in place of one `subnet` (every older form is still read).
+  public static let currentFormat = 4
 
   public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false) {
     self.format = Self.currentFormat

@@ -50,25 +50,47 @@ extension Resolver {
       case .run(_, let command):
         node.run.append(command.text)
       case .route(_, let d, let kind, let hop):
-        guard let route = resolveRoute(d, kind, hop, node: entry, me: me, segments: segments) else { continue }
-        if let first = destinations[route.destination] {
-          error("node '\(entry.name)' already has a route to \(route.destination)", at: d,
-            note: "first declared on line \(first.line)")
-          continue
+        for route in resolveRoutes(d, kind, hop, node: entry, me: me, segments: segments) {
+          if let first = destinations[route.destination] {
+            error("node '\(entry.name)' already has a route to \(route.destination.routeText)", at: d,
+              note: "first declared on line \(first.line)")
+            continue
+          }
+          destinations[route.destination] = d
+          node.routes.append(route)
         }
-        destinations[route.destination] = d
-        node.routes.append(route)
       }
     }
     return node
   }
 
+  /// `default` is 0.0.0.0/0 and ::/0: via an address, the one of the address's family; via a
+  /// node, one for each family the two share on a segment; blackhole, unreachable or prohibit,
+  /// one for each family the node has (IPv4 when it has none).
+  private mutating func resolveRoutes(_ d: Token, _ kind: Token, _ hop: Token?, node entry: NodeEntry, me: Owner, segments: Segments) -> [Route] {
+    guard d.text == "default" else {
+      return resolveRoute(d, kind, hop, node: entry, me: me, segments: segments).map { [$0] } ?? []
+    }
+    func zero(_ f: IPAddress.Family) -> Token { d.with(text: f == .ipv4 ? "0.0.0.0/0" : "::/0") }
+    let mine = Set((segments.ends[me] ?? []).flatMap { $0.end.addresses.map(\.family) })
+    var families: [IPAddress.Family]
+    if kind.text != "via" {
+      families = IPAddress.Family.allCases.filter(mine.contains)
+    } else if let hop, let gw = IPAddress(hop.text) {
+      families = [gw.family]
+    } else if let hop, let target = nodeIndex[hop.text].map({ Owner.node(nodes[$0].name) }) ?? (hop.text == "host" ? .host : nil) {
+      families = IPAddress.Family.allCases.filter { !segments.shared(me, target, family: $0).isEmpty }
+    } else {
+      families = []
+    }
+    // Nothing in common (or an unknown next hop): IPv4's route, whose errors say why.
+    if families.isEmpty { families = [.ipv4] }
+    return families.compactMap { resolveRoute(zero($0), kind, hop, node: entry, me: me, segments: segments) }
+  }
+
   private mutating func resolveRoute(_ d: Token, _ kind: Token, _ hop: Token?, node entry: NodeEntry, me: Owner, segments: Segments) -> Route? {
-    // `default` is IPv4's 0.0.0.0/0 (`::/0` is IPv6's).
     let destination: IPPrefix
-    if d.text == "default" {
-      destination = IPPrefix(address: .v4(IPv4Address(0)), length: 0)
-    } else if let (a, l) = IPPrefix.parse(d.text) {
+    if let (a, l) = IPPrefix.parse(d.text) {
       destination = IPPrefix(address: a, length: l)
       if destination.network != a {
         error("'\(d.text)' has host bits set", at: d, hint: "did you mean \(destination)?", note: entry.note)
@@ -149,13 +171,23 @@ extension Resolver {
     return Route(destination: destination, nextHop: .gateway(shared[0].address, node: hop.text))
   }
 
-  mutating func resolveExpect(_ e: ExpectDecl, hasHost: Bool) -> Expectation? {
+  mutating func resolveExpect(_ e: ExpectDecl, segments: Segments) -> Expectation? {
+    let hasHost = segments.hasHost
     guard let sources = side(e.source, hasHost: hasHost), let targets = side(e.target, hasHost: hasHost) else { return nil }
+    var family: IPAddress.Family?
+    if let f = e.family {
+      guard let v = IPAddress.Family(rawValue: f.text) else {
+        error("unknown address family '\(f.text)'", at: f, hint: Suggest.didYouMean(f.text, among: ["ipv4", "ipv6"]) ?? "use ipv4 or ipv6")
+        return nil
+      }
+      family = v
+    }
     var proto = TransportProtocol.tcp
     var port: Int?
     if let p = e.proto {
       guard let v = TransportProtocol(rawValue: p.text) else {
-        error("unknown protocol '\(p.text)'", at: p, hint: Suggest.didYouMean(p.text, among: ["tcp", "udp"]) ?? "use tcp or udp")
+        error("unknown protocol '\(p.text)'", at: p,
+          hint: Suggest.didYouMean(p.text, among: ["tcp", "udp", "ipv4", "ipv6"]) ?? "use tcp or udp (after an optional ipv4 or ipv6)")
         return nil
       }
       proto = v
@@ -169,13 +201,33 @@ extension Resolver {
     }
     guard let outcome = Expectation.Outcome(rawValue: e.outcome.text) else {
       error("expected 'reach' or 'blocked', found '\(e.outcome.text)'", at: e.outcome,
-        hint: Suggest.didYouMean(e.outcome.text, among: ["reach", "blocked"]) ?? "usage: expect SOURCES -> TARGETS [tcp|udp [PORT]] reach|blocked")
+        hint: Suggest.didYouMean(e.outcome.text, among: ["reach", "blocked"]) ?? "usage: expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked")
       return nil
     }
+    if !checkFamilies(sources, targets, family, e, segments: segments) { return nil }
     if sources.count == 1 && sources == targets {
       warning("this expectation covers no pair: a node is not probed against itself", at: e.source)
     }
-    return Expectation(sources: sources, targets: targets, proto: proto, port: port, outcome: outcome, line: e.keyword.line)
+    return Expectation(sources: sources, targets: targets, family: family, proto: proto, port: port, outcome: outcome, line: e.keyword.line)
+  }
+
+  /// An `expect … ipv6` (or `ipv4`) line is an error when one of its nodes has no address of
+  /// that family: nothing could be probed. The line names the first such node of each side.
+  private mutating func checkFamilies(_ sources: [String], _ targets: [String], _ family: IPAddress.Family?, _ e: ExpectDecl, segments: Segments) -> Bool {
+    guard let family, let at = e.family else { return true }
+    func has(_ name: String) -> Bool {
+      let owner: Owner = name == "host" ? .host : .node(name)
+      return (segments.ends[owner] ?? []).contains { $0.end.address(family) != nil }
+    }
+    // A one-sided range (`h[1..3] -> web`) stays quiet about a source the other side is alone.
+    for (side, names) in [("source", sources), ("target", targets)] {
+      if let missing = names.first(where: { !has($0) }) {
+        error("expect \(family.rawValue): \(side) '\(missing)' has no \(family.name) address", at: at,
+          hint: "give '\(missing)' an \(family.name) address, or drop '\(family.rawValue)' to check the families both ends have")
+        return false
+      }
+    }
+    return true
   }
 
   /// `h[1..4]`, `r1,r2`, `*` (every node) or `host`.

@@ -9,18 +9,31 @@ struct LinkBuilder {
     var owner: Owner
     var nameToken: Token?
     var name: String?
-    var address: InterfaceAddress?
-    var addressToken: Token?
+    /// At most one per family; a token when the file gave it.
+    var addresses: [(address: InterfaceAddress, token: Token?)] = []
+
+    init(owner: Owner) { self.owner = owner }
+
+    func address(_ family: IPAddress.Family) -> InterfaceAddress? {
+      addresses.first { $0.address.family == family }?.address
+    }
   }
 
   struct Pending {
     var a: End
     var b: End
-    /// Subnet index of the bridge's LAN, or of the point-to-point pool.
-    var lan: Int?
-    var pool: Int?
+    /// Subnet indexes of the bridge's LANs, or of the point-to-point pools: at most one per family.
+    var lans: [Int] = []
+    var pools: [Int] = []
     var token: Token
     var note: String?
+
+    init(a: End, b: End, token: Token, note: String? = nil) {
+      self.a = a
+      self.b = b
+      self.token = token
+      self.note = note
+    }
   }
 
   init(resolver: Resolver) { self.resolver = resolver }
@@ -39,9 +52,9 @@ struct LinkBuilder {
     assignAddresses(&pending)
     links = pending.map { p in
       Link(
-        a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", address: p.a.address),
-        b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", address: p.b.address),
-        subnet: (p.lan ?? p.pool).map { resolver.subnets[$0].name })
+        a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", addresses: p.a.addresses.map(\.address)),
+        b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", addresses: p.b.addresses.map(\.address)),
+        subnets: (p.lans + p.pools).map { resolver.subnets[$0].name })
     }
   }
 
@@ -80,18 +93,26 @@ struct LinkBuilder {
     return true
   }
 
+  /// A second address or subnet of a family the line already has: an error, false.
+  private mutating func secondOfFamily(_ family: IPAddress.Family, _ token: Token, seen: inout [IPAddress.Family: Token], note: String?) -> Bool {
+    if let first = seen[family] {
+      resolver.error("a second \(family.name) \(looksLikeAddress(token.text) ? "address" : "subnet") for one interface", at: token,
+        hint: "an interface takes at most one address per family: one IPv4 and one IPv6 (first: '\(first.text)')", note: note)
+      return true
+    }
+    seen[family] = token
+    return false
+  }
+
   private mutating func classifyBody(node: String, target: Token, args: [Token], note: String?) -> Pending? {
     var p = Pending(a: End(owner: .node(node)), b: End(owner: .host), token: target, note: note)
-    var spec: Token?
-    if args.count == 2 {
-      p.a.nameToken = args[0]
-      spec = args[1]
-    } else if args.count == 1 {
-      if looksLikeAddress(args[0].text) || resolver.subnetIndex[args[0].text] != nil {
-        spec = args[0]
-      } else {
-        p.a.nameToken = args[0]
-      }
+    // `[IFNAME] [SPEC [SPEC]]`: the first argument is the interface name unless it, and
+    // everything after it, is an address or a subnet name.
+    func isSpec(_ t: Token) -> Bool { looksLikeAddress(t.text) || resolver.subnetIndex[t.text] != nil }
+    var specs = args
+    if let first = args.first, args.count == 3 || !args.allSatisfy(isSpec) {
+      p.a.nameToken = first
+      specs.removeFirst()
     }
     if let t = p.a.nameToken, !checkInterfaceName(t) { p.a.nameToken = nil }
     p.a.name = p.a.nameToken?.text
@@ -104,24 +125,28 @@ struct LinkBuilder {
       resolver.error("a link from '\(node)' to itself", at: target, hint: "link to a bridge or another node", note: note)
       return nil
     }
+    var seen: [IPAddress.Family: Token] = [:]
     if let b = resolver.bridgeIndex[target.text] {
       let bridge = resolver.bridges[b]
       p.b.owner = .bridge(bridge.name)
-      p.lan = bridge.subnet
-      if let s = spec {
+      p.lans = bridge.subnets
+      func lan(_ f: IPAddress.Family) -> Resolver.SubnetEntry? {
+        bridge.subnets.map { resolver.subnets[$0] }.first { $0.prefix.family == f }
+      }
+      for s in specs {
         if looksLikeAddress(s.text) {
-          guard let addr = parseAddress(s, defaultLength: bridge.subnet.map { resolver.subnets[$0].prefix.length }) else { return nil }
-          if IPPrefix.parse(s.text) == nil && bridge.subnet == nil && resolver.subnets.first(where: { $0.prefix.contains(addr.address) }) == nil {
-            return nil
-          }
-          p.a.address = addr
-          p.a.addressToken = s
+          let family: IPAddress.Family = s.text.contains(":") ? .ipv6 : .ipv4
+          guard let addr = parseAddress(s, defaultLength: lan(family)?.prefix.length) else { return nil }
+          if secondOfFamily(addr.family, s, seen: &seen, note: note) { return nil }
+          p.a.addresses.append((addr, s))
         } else if let si = resolver.subnetIndex[s.text] {
-          if si != bridge.subnet {
-            resolver.error("bridge '\(bridge.name)' takes its addresses from \(bridge.subnet.map { "'\(resolver.subnets[$0].name)'" } ?? "no subnet"), not '\(s.text)'",
+          if !bridge.subnets.contains(si) {
+            let names = bridge.subnets.map { "'\(resolver.subnets[$0].name)'" }
+            resolver.error("bridge '\(bridge.name)' takes its addresses from \(names.isEmpty ? "no subnet" : names.joined(separator: " and ")), not '\(s.text)'",
               at: s, hint: "give an address, or nothing for the next free one", note: note)
             return nil
           }
+          if secondOfFamily(resolver.subnets[si].prefix.family, s, seen: &seen, note: note) { return nil }
         } else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
             hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) } ?? "give an address or a subnet name", note: note)
@@ -132,7 +157,7 @@ struct LinkBuilder {
     }
     if resolver.nodeIndex[target.text] != nil {
       p.b.owner = .node(target.text)
-      if let s = spec {
+      for s in specs {
         if looksLikeAddress(s.text) {
           resolver.error("a direct link takes a point-to-point subnet, not an address", at: s,
             hint: "name a pool (`link \(target.text) p2p`), or give both addresses in the general form: `link \(node):eth0 ADDR/LEN -- \(target.text):eth0 ADDR/LEN`",
@@ -149,9 +174,11 @@ struct LinkBuilder {
             hint: "declare a separate subnet as the pool for point-to-point links", note: note)
           return nil
         }
+        if secondOfFamily(resolver.subnets[si].prefix.family, s, seen: &seen, note: note) { return nil }
         resolver.subnets[si].pool = true
-        p.pool = si
+        p.pools.append(si)
       }
+      p.pools.sort { resolver.subnets[$0].prefix.family == .ipv4 && resolver.subnets[$1].prefix.family == .ipv6 }
       return p
     }
     let hint = resolver.suggester.didYouMean(target.text, at: target) { resolver.bridges.map(\.name) + resolver.nodes.map(\.name) }
@@ -185,10 +212,11 @@ struct LinkBuilder {
     guard checkInterfaceName(nameToken) else { return nil }
     end.nameToken = nameToken
     end.name = nameToken.text
-    if let a = syntax.address {
+    var seen: [IPAddress.Family: Token] = [:]
+    for a in syntax.addresses {
       guard let addr = parseAddress(a, defaultLength: nil) else { return nil }
-      end.address = addr
-      end.addressToken = a
+      if secondOfFamily(addr.family, a, seen: &seen, note: nil) { return nil }
+      end.addresses.append((addr, a))
     }
     return end
   }
@@ -260,38 +288,45 @@ struct LinkBuilder {
     // Explicit addresses first, so auto-assignment skips them wherever they stand.
     for i in pending.indices {
       let p = pending[i]
-      for (isA, end) in [(true, p.a), (false, p.b)] {
-        guard var addr = end.address, let token = end.addressToken else { continue }
-        if let s = p.lan {
-          let subnet = resolver.subnets[s]
-          if addr.length != subnet.prefix.length {
-            resolver.error("prefix length /\(addr.length) differs from subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
-              hint: "write \(addr.address) alone: the length comes from the subnet", note: p.note)
-            addr.length = subnet.prefix.length
+      for isA in [true, false] {
+        let end = isA ? p.a : p.b
+        var kept: [(address: InterfaceAddress, token: Token?)] = []
+        for (given, token) in end.addresses {
+          guard let token else { continue }
+          var addr = given
+          if let s = p.lans.first(where: { resolver.subnets[$0].prefix.family == addr.family }) {
+            let subnet = resolver.subnets[s]
+            if addr.length != subnet.prefix.length {
+              resolver.error("prefix length /\(addr.length) differs from subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
+                hint: "write \(addr.address) alone: the length comes from the subnet", note: p.note)
+              addr.length = subnet.prefix.length
+            }
+            if !subnet.prefix.contains(addr.address) {
+              resolver.error("address \(addr.address) is outside subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
+                hint: "bridge '\(p.b.owner)' takes addresses from \(subnet.prefix)", note: p.note)
+              continue
+            }
           }
-          if !subnet.prefix.contains(addr.address) {
-            resolver.error("address \(addr.address) is outside subnet '\(subnet.name)' (\(subnet.prefix))", at: token,
-              hint: "bridge '\(p.b.owner)' takes addresses from \(subnet.prefix)", note: p.note)
+          let prefix = addr.prefix
+          if !prefix.isUsableHost(addr.address) {
+            let what = addr.address == prefix.network ? (addr.family == .ipv4 ? "network" : "subnet-router anycast") : "broadcast"
+            resolver.error("\(addr.address) is the \(what) address of \(prefix)", at: token,
+              hint: "choose a host address between \(IPAddress(prefix.family, integer: prefix.network.integer + 1)) and \(IPAddress(prefix.family, integer: prefix.last.integer - (addr.family == .ipv4 ? 1 : 0)))",
+              note: p.note)
             continue
           }
+          if let (who, first) = owners[addr.address] {
+            resolver.error("address \(addr.address) is already used by \(who)", at: token,
+              hint: "every address in a topology is unique", note: first.map { "first used on line \($0.line)" })
+            continue
+          }
+          owners[addr.address] = (label(end), token)
+          for (si, s) in resolver.subnets.enumerated() where s.prefix.contains(addr.address) {
+            usedIn[si, default: []].insert(addr.address)
+          }
+          kept.append((addr, token))
         }
-        let prefix = addr.prefix
-        if !prefix.isUsableHost(addr.address) {
-          resolver.error("\(addr.address) is the \(addr.address == prefix.network ? "network" : "broadcast") address of \(prefix)", at: token,
-            hint: "choose a host address between \(IPAddress(prefix.family, integer: prefix.network.integer + 1)) and \(IPAddress(prefix.family, integer: prefix.last.integer - 1))",
-            note: p.note)
-          continue
-        }
-        if let (who, first) = owners[addr.address] {
-          resolver.error("address \(addr.address) is already used by \(who)", at: token,
-            hint: "every address in a topology is unique", note: first.map { "first used on line \($0.line)" })
-          continue
-        }
-        owners[addr.address] = (label(end), token)
-        for (si, s) in resolver.subnets.enumerated() where s.prefix.contains(addr.address) {
-          usedIn[si, default: []].insert(addr.address)
-        }
-        if isA { pending[i].a.address = addr } else { pending[i].b.address = addr }
+        if isA { pending[i].a.addresses = kept } else { pending[i].b.addresses = kept }
       }
     }
 
@@ -314,7 +349,8 @@ struct LinkBuilder {
     func nextHost(_ s: Int) -> IPAddress? {
       let prefix = resolver.subnets[s].prefix
       var v = cursor[s] ?? prefix.network.integer + 1
-      let last = prefix.last.integer
+      // IPv4's last address is the broadcast; IPv6 has none.
+      let last = prefix.family == .ipv4 ? prefix.last.integer : prefix.last.integer + 1
       while v < last {
         let a = IPAddress(prefix.family, integer: v)
         if free(a, s) {
@@ -351,8 +387,9 @@ struct LinkBuilder {
 
     for i in pending.indices {
       let p = pending[i]
-      if let s = p.lan, p.a.address == nil {
+      for s in p.lans {
         let subnet = resolver.subnets[s]
+        guard p.a.address(subnet.prefix.family) == nil else { continue }
         guard let a = nextHost(s) else {
           if exhausted.insert(s).inserted {
             resolver.error("subnet '\(subnet.name)' (\(subnet.prefix)) has no free address left for \(label(p.a))", at: p.token,
@@ -360,11 +397,13 @@ struct LinkBuilder {
           }
           continue
         }
-        pending[i].a.address = InterfaceAddress(address: a, length: subnet.prefix.length)
+        pending[i].a.addresses.append((InterfaceAddress(address: a, length: subnet.prefix.length), nil))
         owners[a] = (label(p.a), nil)
       }
-      if let s = p.pool, p.a.address == nil, p.b.address == nil {
+      for s in p.pools {
         let subnet = resolver.subnets[s]
+        let f = subnet.prefix.family
+        guard p.a.address(f) == nil, p.b.address(f) == nil else { continue }
         guard let (x, y) = nextBlock(s) else {
           if exhausted.insert(s).inserted {
             resolver.error("pool '\(subnet.name)' (\(subnet.prefix)) has no free /\(subnet.carve) left for \(label(p.a))", at: p.token,
@@ -372,8 +411,8 @@ struct LinkBuilder {
           }
           continue
         }
-        pending[i].a.address = InterfaceAddress(address: x, length: subnet.carve)
-        pending[i].b.address = InterfaceAddress(address: y, length: subnet.carve)
+        pending[i].a.addresses.append((InterfaceAddress(address: x, length: subnet.carve), nil))
+        pending[i].b.addresses.append((InterfaceAddress(address: y, length: subnet.carve), nil))
         owners[x] = (label(p.a), nil)
         owners[y] = (label(p.b), nil)
       }

@@ -27,11 +27,11 @@ struct Parser {
       case "topology":
         if expectCount(line, 2, usage: "topology NAME") { statements.append(.topology(keyword: head, name: line.tokens[1])) }
       case "subnet":
-        guard expectCount(line, 3...4, usage: "subnet NAME CIDR [/30|/31]") else { continue }
+        guard expectCount(line, 3...4, usage: "subnet NAME CIDR [/30|/31] (IPv6: [/64|/126|/127])") else { continue }
         statements.append(.subnet(SubnetDecl(name: line.tokens[1], cidr: line.tokens[2], carve: line.tokens.count > 3 ? line.tokens[3] : nil)))
       case "bridge":
-        guard expectCount(line, 2...3, usage: "bridge NAME [SUBNET]") else { continue }
-        statements.append(.bridge(BridgeDecl(name: line.tokens[1], subnet: line.tokens.count > 2 ? line.tokens[2] : nil)))
+        guard expectCount(line, 2...4, usage: "bridge NAME [SUBNET [SUBNET6]]") else { continue }
+        statements.append(.bridge(BridgeDecl(name: line.tokens[1], subnets: Array(line.tokens.dropFirst(2)))))
       case "node":
         guard expectCount(line, 2, usage: "node NAME") else { continue }
         currentNode = NodeDecl(keyword: head, name: line.tokens[1], body: [])
@@ -84,7 +84,7 @@ struct Parser {
     case "forward":
       return expectCount(line, 1, usage: "forward") ? .forward(head) : nil
     case "link":
-      guard expectCount(line, 2...4, usage: "link TARGET [IFNAME] [ADDRESS|SUBNET]") else { return nil }
+      guard expectCount(line, 2...5, usage: "link TARGET [IFNAME] [ADDRESS|SUBNET [ADDRESS6|SUBNET6]]") else { return nil }
       return .link(keyword: head, target: t[1], args: Array(t.dropFirst(2)))
     case "route":
       guard expectCount(line, 3...4, usage: "route DEST|default via NODE|ADDRESS, or route DEST blackhole") else { return nil }
@@ -138,7 +138,7 @@ struct Parser {
 
   private mutating func parseGeneralLink(_ line: SourceLine) -> GeneralLink? {
     let t = line.tokens
-    let usage = "link NODE:IFNAME [ADDRESS/LEN] -- NODE:IFNAME [ADDRESS/LEN]"
+    let usage = "link NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] -- NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]]"
     guard let sep = t.firstIndex(where: { $0.text == "--" }) else {
       if t.count >= 2 && !t[1].text.contains(":") {
         diagnostics.append(
@@ -153,24 +153,25 @@ struct Parser {
     }
     let left = Array(t[1..<sep])
     let right = Array(t[(sep + 1)...])
-    guard (1...2).contains(left.count), (1...2).contains(right.count) else {
-      let culprit = left.isEmpty || right.isEmpty ? t[sep] : (left.count > 2 ? left[2] : right[2])
-      diagnostics.append(Diagnostic(.error, "each end of a link is NODE:IFNAME and an optional address", at: culprit, hint: "usage: \(usage)"))
+    guard (1...3).contains(left.count), (1...3).contains(right.count) else {
+      let culprit = left.isEmpty || right.isEmpty ? t[sep] : (left.count > 3 ? left[3] : right[3])
+      diagnostics.append(
+        Diagnostic(.error, "each end of a link is NODE:IFNAME and at most one address per family", at: culprit, hint: "usage: \(usage)"))
       return nil
     }
     return GeneralLink(
-      keyword: t[0], left: LinkEndSyntax(end: left[0], address: left.count > 1 ? left[1] : nil),
-      right: LinkEndSyntax(end: right[0], address: right.count > 1 ? right[1] : nil))
+      keyword: t[0], left: LinkEndSyntax(end: left[0], addresses: Array(left.dropFirst())),
+      right: LinkEndSyntax(end: right[0], addresses: Array(right.dropFirst())))
   }
 
   private mutating func parseExpect(_ line: SourceLine) -> ExpectDecl? {
     let t = line.tokens
-    let usage = "expect SOURCES -> TARGETS [tcp|udp [PORT]] reach|blocked"
-    guard t.count >= 5, t.count <= 7, t[2].text == "->" else {
+    let usage = "expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked"
+    guard t.count >= 5, t.count <= 8, t[2].text == "->" else {
       if t.count >= 3 && t[2].text != "->" {
         diagnostics.append(Diagnostic(.error, "expected '->' after the sources", at: t[2], hint: "usage: \(usage)"))
-      } else if t.count > 7 {
-        diagnostics.append(Diagnostic(.error, "unexpected '\(t[7].text)'", at: t[7], hint: "usage: \(usage)"))
+      } else if t.count > 8 {
+        diagnostics.append(Diagnostic(.error, "unexpected '\(t[8].text)'", at: t[8], hint: "usage: \(usage)"))
       } else {
         let last = t.last!
         diagnostics.append(
@@ -178,11 +179,17 @@ struct Parser {
       }
       return nil
     }
-    let extra = Array(t[4..<(t.count - 1)])
-    var proto: Token?
-    var port: Token?
-    if extra.count >= 1 { proto = extra[0] }
-    if extra.count == 2 { port = extra[1] }
-    return ExpectDecl(keyword: t[0], source: t[1], target: t[3], proto: proto, port: port, outcome: t[t.count - 1])
+    var extra = Array(t[4..<(t.count - 1)])
+    var family: Token?
+    if let first = extra.first, ["ipv4", "ipv6"].contains(first.text) || (extra.count == 3) {
+      family = extra.removeFirst()
+    }
+    if extra.count > 2 {
+      diagnostics.append(Diagnostic(.error, "unexpected '\(extra[2].text)'", at: extra[2], hint: "usage: \(usage)"))
+      return nil
+    }
+    let proto = extra.first
+    let port = extra.count == 2 ? extra[1] : nil
+    return ExpectDecl(keyword: t[0], source: t[1], target: t[3], family: family, proto: proto, port: port, outcome: t[t.count - 1])
   }
 }

@@ -34,8 +34,9 @@ struct Resolver {
   struct BridgeEntry {
     var name: String
     var token: Token
-    var subnetToken: Token?
-    var subnet: Int?
+    var subnetTokens: [Token]
+    /// At most one per family, IPv4 first.
+    var subnets: [Int] = []
   }
 
   struct NodeEntry {
@@ -114,7 +115,7 @@ struct Resolver {
     let links = builder.links
     let segments = Segments(links: links)
     let resolvedNodes = nodes.map { resolveBody($0, segments: segments) }
-    let expectations = expects.compactMap { resolveExpect($0, hasHost: segments.hasHost) }
+    let expectations = expects.compactMap { resolveExpect($0, segments: segments) }
     for b in bridges where !links.contains(where: { $0.bridge == b.name }) {
       warning("bridge '\(b.name)' has no ports", at: b.token, hint: "link a node to it: `link \(b.name)` in a node body")
     }
@@ -124,7 +125,7 @@ struct Resolver {
     return Topology(
       name: topologyName!,
       subnets: subnets.map { Subnet(name: $0.name, prefix: $0.prefix, carve: $0.carve) },
-      bridges: bridges.map { Bridge(name: $0.name, subnet: $0.subnet.map { subnets[$0].name }) },
+      bridges: bridges.map { Bridge(name: $0.name, subnets: $0.subnets.map { subnets[$0].name }) },
       nodes: resolvedNodes, links: links, expectations: expectations)
   }
 
@@ -146,21 +147,22 @@ struct Resolver {
     case .bridge(let decl):
       for (token, values) in instances(of: decl.name) {
         guard checkName(token, kind: "bridge", maxBytes: Names.maxInterface) else { continue }
-        let subnetToken = decl.subnet.flatMap { render($0, values) }
+        let subnetTokens = decl.subnets.compactMap { render($0, values) }
         if claimNodeOrBridge(token, kind: "bridge") {
           bridgeIndex[token.text] = bridges.count
-          bridges.append(BridgeEntry(name: token.text, token: token, subnetToken: subnetToken))
+          bridges.append(BridgeEntry(name: token.text, token: token, subnetTokens: subnetTokens))
         }
       }
     case .node(let decl):
       declareNode(decl)
     case .link(let link):
-      guard let (templates, ranges) = expander.templates([link.left.end, link.left.address, link.right.end, link.right.address].compactMap { $0 }, firstIndex: 0) else { return }
+      let leftCount = 1 + link.left.addresses.count
+      guard let (templates, ranges) = expander.templates([link.left.end] + link.left.addresses + [link.right.end] + link.right.addresses, firstIndex: 0) else { return }
       guard claimExpansion(ranges.reduce(1) { $0 * $1.count }, at: link.keyword) else { return }
       for values in Expander.combinations(ranges) {
-        var rendered = templates.map { $0.render(values) }
-        let left = LinkEndSyntax(end: rendered.removeFirst(), address: link.left.address != nil ? rendered.removeFirst() : nil)
-        let right = LinkEndSyntax(end: rendered.removeFirst(), address: link.right.address != nil ? rendered.removeFirst() : nil)
+        let rendered = templates.map { $0.render(values) }
+        let left = LinkEndSyntax(end: rendered[0], addresses: Array(rendered[1..<leftCount]))
+        let right = LinkEndSyntax(end: rendered[leftCount], addresses: Array(rendered[(leftCount + 1)...]))
         lines.append(.general(GeneralLink(keyword: link.keyword, left: left, right: right)))
       }
     case .expect(let e):
@@ -331,19 +333,27 @@ struct Resolver {
 
   private mutating func resolveBridgeSubnets() {
     for i in bridges.indices {
-      guard let t = bridges[i].subnetToken else { continue }
-      guard let s = subnetIndex[t.text] else {
-        error("unknown subnet '\(t.text)'", at: t,
-          hint: suggester.didYouMean(t.text, at: t) { subnets.map(\.name) } ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
-        continue
+      for t in bridges[i].subnetTokens {
+        guard let s = subnetIndex[t.text] else {
+          error("unknown subnet '\(t.text)'", at: t,
+            hint: suggester.didYouMean(t.text, at: t) { subnets.map(\.name) } ?? "declare it: `subnet \(t.text) 10.0.0.0/24`")
+          continue
+        }
+        let family = subnets[s].prefix.family
+        if let same = bridges[i].subnets.first(where: { subnets[$0].prefix.family == family }) {
+          error("bridge '\(bridges[i].name)' already has an \(family.name) subnet, '\(subnets[same].name)' (\(subnets[same].prefix))", at: t,
+            hint: "a bridge takes at most one subnet per family: one IPv4 and one IPv6 for a dual-stack LAN")
+          continue
+        }
+        if let other = subnets[s].bridge {
+          error("subnet '\(t.text)' is already the subnet of bridge '\(other)'", at: t,
+            hint: "give each bridge its own subnet: two segments with one subnet cannot be routed")
+          continue
+        }
+        subnets[s].bridge = bridges[i].name
+        bridges[i].subnets.append(s)
       }
-      if let other = subnets[s].bridge {
-        error("subnet '\(t.text)' is already the subnet of bridge '\(other)'", at: t,
-          hint: "give each bridge its own subnet: two segments with one subnet cannot be routed")
-        continue
-      }
-      subnets[s].bridge = bridges[i].name
-      bridges[i].subnet = s
+      bridges[i].subnets.sort { subnets[$0].prefix.family == .ipv4 && subnets[$1].prefix.family == .ipv6 }
     }
   }
 

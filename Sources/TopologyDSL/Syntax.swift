@@ -18,7 +18,8 @@ struct SubnetDecl: Sendable {
 
 struct BridgeDecl: Sendable {
   var name: Token
-  var subnet: Token?
+  /// At most one per family (checked by the resolver).
+  var subnets: [Token]
 }
 
 struct NodeDecl: Sendable {
@@ -29,7 +30,7 @@ struct NodeDecl: Sendable {
 
 enum BodyLine: Sendable {
   case forward(Token)
-  /// `link TARGET [IFNAME] [ADDR|SUBNET]`; the arguments are classified after expansion.
+  /// `link TARGET [IFNAME] [ADDR|SUBNET [ADDR|SUBNET]]`; the arguments are classified after expansion.
   case link(keyword: Token, target: Token, args: [Token])
   /// `route DEST via NEXTHOP` or `route DEST blackhole|unreachable|prohibit`.
   case route(keyword: Token, destination: Token, kind: Token, nextHop: Token?)
@@ -38,7 +39,7 @@ enum BodyLine: Sendable {
   case run(keyword: Token, command: Token)
 }
 
-/// `link A:IF [ADDR] -- B:IF [ADDR]`.
+/// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]]`.
 struct GeneralLink: Sendable {
   var keyword: Token
   var left: LinkEndSyntax
@@ -48,14 +49,16 @@ struct GeneralLink: Sendable {
 struct LinkEndSyntax: Sendable {
   /// `owner:interface`
   var end: Token
-  var address: Token?
+  /// At most one per family (checked by the resolver).
+  var addresses: [Token]
 }
 
-/// `expect SRC -> DST [tcp|udp [PORT]] reach|blocked`.
+/// `expect SRC -> DST [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked`.
 struct ExpectDecl: Sendable {
   var keyword: Token
   var source: Token
   var target: Token
+  var family: Token?
   var proto: Token?
   var port: Token?
   var outcome: Token

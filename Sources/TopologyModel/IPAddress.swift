@@ -158,12 +158,15 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
   case v4(IPv4Address)
   case v6(IPv6Address)
 
-  public enum Family: String, Hashable, Sendable, CaseIterable {
+  public enum Family: String, Hashable, Sendable, CaseIterable, Codable {
     case ipv4
     case ipv6
 
     /// Bits in an address.
     public var width: Int { self == .ipv4 ? 32 : 128 }
+    /// `IPv4` or `IPv6`, for sentences.
+    public var name: String { self == .ipv4 ? "IPv4" : "IPv6" }
+    public var other: Family { self == .ipv4 ? .ipv6 : .ipv4 }
   }
 
   /// A dotted quad is IPv4, anything with a colon IPv6.

@@ -64,13 +64,36 @@ public struct Subnet: Hashable, Sendable, Codable {
 }
 
 /// A Linux bridge: one L2 segment, living in the topology's private bridge namespace.
-public struct Bridge: Hashable, Sendable, Codable {
+public struct Bridge: Hashable, Sendable {
   public var name: String
-  public var subnet: String?
+  /// Its subnets, at most one per family, IPv4 first: every port gets an address of each.
+  public var subnets: [String]
 
-  public init(name: String, subnet: String? = nil) {
+  public init(name: String, subnets: [String] = []) {
     self.name = name
-    self.subnet = subnet
+    self.subnets = subnets
+  }
+
+  public init(name: String, subnet: String?) {
+    self.init(name: name, subnets: subnet.map { [$0] } ?? [])
+  }
+}
+
+/// `subnets` is a list; a document of format 3 or older has one `subnet`, read as the list of it.
+extension Bridge: Codable {
+  private enum Keys: String, CodingKey { case name, subnets, subnet }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    name = try c.decode(String.self, forKey: .name)
+    subnets = try c.decodeIfPresent([String].self, forKey: .subnets) ?? []
+    if let one = try c.decodeIfPresent(String.self, forKey: .subnet) { subnets.append(one) }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(name, forKey: .name)
+    if !subnets.isEmpty { try c.encode(subnets, forKey: .subnets) }
   }
 }
 
@@ -189,22 +212,47 @@ extension LinkEnd: Codable {
 }
 
 /// A veth pair. `a` is a node or the host; `b` is a node, a bridge port or the host.
-public struct Link: Hashable, Sendable, Codable {
+public struct Link: Hashable, Sendable {
   public var a: LinkEnd
   public var b: LinkEnd
-  /// The subnet the addresses came from, if any.
-  public var subnet: String?
+  /// The subnets the addresses came from (a bridge's, or point-to-point pools), at most one
+  /// per family, IPv4 first.
+  public var subnets: [String]
 
-  public init(a: LinkEnd, b: LinkEnd, subnet: String? = nil) {
+  public init(a: LinkEnd, b: LinkEnd, subnets: [String] = []) {
     self.a = a
     self.b = b
-    self.subnet = subnet
+    self.subnets = subnets
+  }
+
+  public init(a: LinkEnd, b: LinkEnd, subnet: String?) {
+    self.init(a: a, b: b, subnets: subnet.map { [$0] } ?? [])
   }
 
   /// The L2 segment this link belongs to: its bridge, or the link itself.
   public var bridge: String? {
     if case .bridge(let name) = b.owner { return name }
     return nil
+  }
+}
+
+/// `subnets` is a list; a document of format 3 or older has one `subnet`.
+extension Link: Codable {
+  private enum Keys: String, CodingKey { case a, b, subnets, subnet }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    a = try c.decode(LinkEnd.self, forKey: .a)
+    b = try c.decode(LinkEnd.self, forKey: .b)
+    subnets = try c.decodeIfPresent([String].self, forKey: .subnets) ?? []
+    if let one = try c.decodeIfPresent(String.self, forKey: .subnet) { subnets.append(one) }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(a, forKey: .a)
+    try c.encode(b, forKey: .b)
+    if !subnets.isEmpty { try c.encode(subnets, forKey: .subnets) }
   }
 }
 
@@ -241,6 +289,8 @@ public struct Expectation: Hashable, Sendable, Codable {
 
   public var sources: [String]
   public var targets: [String]
+  /// nil: every family both ends of a pair have.
+  public var family: IPAddress.Family?
   public var proto: TransportProtocol
   /// nil: the probe port chosen at test time.
   public var port: Int?
@@ -249,11 +299,12 @@ public struct Expectation: Hashable, Sendable, Codable {
   public var line: Int
 
   public init(
-    sources: [String], targets: [String], proto: TransportProtocol = .tcp, port: Int? = nil,
+    sources: [String], targets: [String], family: IPAddress.Family? = nil, proto: TransportProtocol = .tcp, port: Int? = nil,
     outcome: Outcome, line: Int
   ) {
     self.sources = sources
     self.targets = targets
+    self.family = family
     self.proto = proto
     self.port = port
     self.outcome = outcome
@@ -265,6 +316,8 @@ public struct Expectation: Hashable, Sendable, Codable {
 public struct ExpectedPair: Hashable, Sendable, Codable {
   public var source: String
   public var target: String
+  /// nil: every family both ends have.
+  public var family: IPAddress.Family?
   public var proto: TransportProtocol
   public var port: Int?
   public var outcome: Expectation.Outcome
@@ -281,8 +334,8 @@ extension Topology {
     let order = Dictionary(
       uniqueKeysWithValues: (["host"] + nodes.map(\.name)).enumerated().map { ($1, $0) })
     return pairs.sorted {
-      let a = (order[$0.source] ?? 0, order[$0.target] ?? 0, $0.proto.rawValue, $0.port ?? 0)
-      let b = (order[$1.source] ?? 0, order[$1.target] ?? 0, $1.proto.rawValue, $1.port ?? 0)
+      let a = (order[$0.source] ?? 0, order[$0.target] ?? 0, $0.proto.rawValue, $0.port ?? 0, $0.family?.rawValue ?? "")
+      let b = (order[$1.source] ?? 0, order[$1.target] ?? 0, $1.proto.rawValue, $1.port ?? 0, $1.family?.rawValue ?? "")
       return a < b
     }
   }

@@ -97,7 +97,7 @@ final class ProbeSetTests: XCTestCase {
       """)
     let junit = JUnitReport.render(report)
     XCTAssertTrue(junit.contains("<testsuite name=\"t\" tests=\"3\" failures=\"2\""), junit)
-    XCTAssertTrue(junit.contains("<testcase classname=\"nstopo.t\" name=\"a -&gt; b tcp/4444 reach\" time=\"0.000123\"/>"), junit)
+    XCTAssertTrue(junit.contains("<testcase classname=\"nstopo.t\" name=\"a -&gt; b ipv4 tcp/4444 reach\" time=\"0.000123\"/>"), junit)
     XCTAssertTrue(junit.contains("<failure message=\"expected reach, got refused\">line 15: a -&gt; b (10.1.2.2) tcp/8080: refused</failure>"), junit)
   }
 

@@ -11,7 +11,7 @@ final class ExpansionAddressingTests: XCTestCase {
         link s$i
       """)
     XCTAssertEqual(t.subnets.map(\.prefix.description), ["10.10.2.0/24", "10.10.3.0/24"])
-    XCTAssertEqual(t.bridges.map(\.subnet), ["lan2", "lan3"])
+    XCTAssertEqual(t.bridges.map(\.subnets), [["lan2"], ["lan3"]])
     XCTAssertEqual(t.nodes.map(\.name), ["h2", "h3"])
     XCTAssertEqual(t.links.map(\.bridge), ["s2", "s3"])
     XCTAssertEqual(address(t, "h3", "eth0"), "10.10.3.1/24")

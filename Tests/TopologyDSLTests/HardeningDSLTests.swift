@@ -110,13 +110,13 @@ final class ExpectationIndexTests: XCTestCase {
 
       """)
     let rules = ExpectationIndex(t.expectations, defaultPort: 4444)
-    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 4444)?.outcome, .blocked)
-    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 4444)?.line, 5)
-    XCTAssertEqual(rules.lookup(source: "b", target: "a", proto: .tcp, port: 4444)?.line, 4)
-    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .udp, port: 4444)?.outcome, .reach)
-    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 80)?.outcome, .blocked)
-    XCTAssertNil(rules.lookup(source: "a", target: "c", proto: .tcp, port: 80))
-    XCTAssertNil(rules.lookup(source: "a", target: "a", proto: .tcp, port: 4444))
+    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 4444, family: .ipv4)?.outcome, .blocked)
+    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 4444, family: .ipv4)?.line, 5)
+    XCTAssertEqual(rules.lookup(source: "b", target: "a", proto: .tcp, port: 4444, family: .ipv4)?.line, 4)
+    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .udp, port: 4444, family: .ipv4)?.outcome, .reach)
+    XCTAssertEqual(rules.lookup(source: "a", target: "b", proto: .tcp, port: 80, family: .ipv4)?.outcome, .blocked)
+    XCTAssertNil(rules.lookup(source: "a", target: "c", proto: .tcp, port: 80, family: .ipv4))
+    XCTAssertNil(rules.lookup(source: "a", target: "a", proto: .tcp, port: 4444, family: .ipv4))
     XCTAssertEqual(rules.pairBound, 9 + 1 + 1 + 1)
     var pairs: [String] = []
     rules.forEachPair { pairs.append("\($0.source)->\($0.target) \($0.proto) \($0.port.map(String.init) ?? "-") \($0.outcome) @\($0.line)"); return true }
@@ -149,6 +149,6 @@ final class ExpectationIndexTests: XCTestCase {
     XCTAssertEqual(t.expectations.count, 1)
     let rules = ExpectationIndex(t.expectations)
     XCTAssertEqual(rules.pairBound, 16000 * 16000)
-    XCTAssertEqual(rules.lookup(source: "h1", target: "h16000", proto: .tcp, port: nil)?.outcome, .reach)
+    XCTAssertEqual(rules.lookup(source: "h1", target: "h16000", proto: .tcp, port: nil, family: .ipv4)?.outcome, .reach)
   }
 }

@@ -51,7 +51,7 @@ final class LexerParserTests: XCTestCase {
     XCTAssertEqual(t.name, "lab")
     XCTAssertEqual(t.subnets.map(\.name), ["lan1", "lan2", "lan3", "p2p"])
     XCTAssertEqual(t.subnets[2].prefix.description, "10.10.3.0/24")
-    XCTAssertEqual(t.bridges.map { "\($0.name):\($0.subnet ?? "-")" }, ["s1:lan1", "s2:lan2", "s3:lan3"])
+    XCTAssertEqual(t.bridges.map { "\($0.name):\($0.subnets.first ?? "-")" }, ["s1:lan1", "s2:lan2", "s3:lan3"])
     XCTAssertEqual(t.nodes.map(\.name), ["h1", "h2", "h3", "h4", "h5", "h6", "r1", "r2", "h7", "myns"])
     // h1..h4 on s1 from lan1, skipping r1's explicit 10.10.1.1.
     XCTAssertEqual(address(t, "h1", "eth0"), "10.10.1.2/24")
