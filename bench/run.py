@@ -5,7 +5,9 @@ For each star (10, 100, 1000 hosts on one bridge), runs alternate tool by tool (
   A  nstopo up, nstopo test (full TCP matrix), nstopo down
   B  baselines/ip_batch.py up (the same kernel objects), the tutorial's matrix
      (ip netns exec ... nc -z, capped in time) for star-10 and star-100, ip_batch.py down
-plus nstopo on a leaf-spine of about 100 nodes and `nstopo validate` of a star-10000 file.
+plus nstopo on a leaf-spine of about 100 nodes and `nstopo validate` of a star-10000 file. For
+star-1000, also a dual-stack star-1000 (an IPv4 and an IPv6 subnet on the bridge, both families
+probed: 1,998,000 probes), alternating with the IPv4-only one, against which it is reported.
 Reports medians with min-max, peak RSS (/usr/bin/time), and nstopo/baseline ratios, to stdout
 and bench/results/latest.md.
 
@@ -63,9 +65,12 @@ def timed(cmd, check=True, **kw):
         return wall, (int(rss[-1]) / 1024 if rss and rss[-1].isdigit() else 0.0), r.stdout
 
 
-def star(path, name, n):
+def star(path, name, n, dual=False):
     with open(path, "w") as f:
-        f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n" % (name, n))
+        if dual:
+            f.write("topology %s\nsubnet lan 10.222.0.0/16\nsubnet lan6 fd00:222::/64\nbridge sw lan lan6\nnode h[1..%d]\n  link sw\n" % (name, n))
+        else:
+            f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n" % (name, n))
 
 
 def leaf_spine(path, name, racks=4, hosts=24):
@@ -135,27 +140,33 @@ def main():
         name = "nsb%d" % n
         path = os.path.join(tmp, "star-%d.topo" % n)
         star(path, name, n)
+        dual_name = "nsbd%d" % n
+        dual_path = os.path.join(tmp, "star-ds-%d.topo" % n)
+        star(dual_path, dual_name, n, dual=True)
         for run in range(runs):
             order = ["nstopo", "baseline"] if run % 2 == 0 else ["baseline", "nstopo"]
+            if n == 1000 and not args.quick:
+                order = order + ["dual"] if run % 2 == 0 else ["dual"] + order
             for tool in order:
                 # Whatever is brought up is taken down, also when a step fails or the run is
                 # interrupted (a killed run once left the baseline's 101 namespaces behind).
-                if tool == "nstopo":
-                    w, m, _ = timed([NSTOPO, "up", path])
+                if tool in ("nstopo", "dual"):
+                    p, nm = (path, name) if tool == "nstopo" else (dual_path, dual_name)
+                    w, m, _ = timed([NSTOPO, "up", p])
                     try:
-                        figs.add((n, "up", "nstopo"), w)
-                        figs.add((n, "up rss", "nstopo"), m)
-                        w, m, out = timed([NSTOPO, "test", name, "--no-color"])
-                        figs.add((n, "test", "nstopo"), w)
-                        figs.add((n, "test rss", "nstopo"), m)
-                        pairs = n * (n - 1)
-                        figs.add((n, "test pairs/s", "nstopo"), pairs / w)
-                        summary = [l for l in out.splitlines() if " pairs: " in l]
+                        figs.add((n, "up", tool), w)
+                        figs.add((n, "up rss", tool), m)
+                        w, m, out = timed([NSTOPO, "test", nm, "--no-color"])
+                        figs.add((n, "test", tool), w)
+                        figs.add((n, "test rss", tool), m)
+                        pairs = n * (n - 1) * (2 if tool == "dual" else 1)
+                        figs.add((n, "test pairs/s", tool), pairs / w)
+                        summary = [l for l in out.splitlines() if " pairs" in l and " reached" in l]
                         if summary and ("%d reached" % pairs) not in summary[-1]:
-                            notes.append("star-%d run %d: %s" % (n, run + 1, summary[-1]))
+                            notes.append("star-%d%s run %d: %s" % (n, " dual-stack" if tool == "dual" else "", run + 1, summary[-1]))
                     finally:
-                        w, m, _ = timed([NSTOPO, "down", name])
-                    figs.add((n, "down", "nstopo"), w)
+                        w, m, _ = timed([NSTOPO, "down", nm])
+                    figs.add((n, "down", tool), w)
                 else:
                     w, m, _ = timed([sys.executable, os.path.join(BASE, "ip_batch.py"), "up", name, str(n)])
                     try:
@@ -227,6 +238,17 @@ def main():
             v = figs.get((n, "mininet " + k, "mininet"))
             if v:
                 lines.append("| %s | Mininet %s | | %s | |" % (t, k, fmt(v)))
+    if figs.get((1000, "up", "dual")):
+        t = "star-1000 dual-stack"
+        v4 = "nstopo"
+        lines.append("| %s | up (wall) | %s | %s (IPv4 only) | %s |" % (t, fmt(figs.get((1000, "up", "dual"))), fmt(figs.get((1000, "up", v4))),
+                     ratio(figs.get((1000, "up", "dual")), figs.get((1000, "up", v4)))))
+        lines.append("| %s | down, until released | %s | %s (IPv4 only) | %s |" % (t, fmt(figs.get((1000, "down", "dual"))), fmt(figs.get((1000, "down", v4))),
+                     ratio(figs.get((1000, "down", "dual")), figs.get((1000, "down", v4)))))
+        lines.append("| %s | test, 1998000 TCP probes (wall) | %s | %s (IPv4 only, 999000) | |" % (t, fmt(figs.get((1000, "test", "dual"))), fmt(figs.get((1000, "test", v4)))))
+        lines.append("| %s | test probes/s | %s | %s (IPv4 only) | %s |" % (t, fmt(figs.get((1000, "test pairs/s", "dual")), "", 0), fmt(figs.get((1000, "test pairs/s", v4)), "", 0),
+                     ratio(figs.get((1000, "test pairs/s", "dual")), figs.get((1000, "test pairs/s", v4)))))
+        lines.append("| %s | peak RSS up / test | %s / %s | | |" % (t, fmt(figs.get((1000, "up rss", "dual")), "MB", 1), fmt(figs.get((1000, "test rss", "dual")), "MB", 1)))
     if not args.quick:
         for k in ("up", "test", "down"):
             lines.append("| leaf-spine-102 | %s | %s | – | |" % (k, fmt(figs.get(("leaf-spine-102", k, "nstopo")))))

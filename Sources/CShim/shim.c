@@ -285,6 +285,34 @@ int nstopo_bind_to_device(int fd, const char *device) {
   return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device));
 }
 
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+
+int nstopo_set_recverr(int fd, int ipv6) {
+  int one = 1;
+  return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one) : setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+}
+
+int nstopo_read_icmp_error(int fd) {
+  char data[64];
+  char control[256];
+  struct iovec iov = {data, sizeof data};
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) || (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+      struct sock_extended_err e;
+      memcpy(&e, CMSG_DATA(c), sizeof e);
+      return (int)e.ee_errno;
+    }
+  }
+  return 0;
+}
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>

@@ -6,6 +6,9 @@ import TopologyModel
 public struct AddressInfo: Hashable, Sendable {
   public var ifindex: Int32
   public var address: InterfaceAddress
+  /// IPv6 `tentative`: added, but not yet usable (the kernel finishes even a `nodad`
+  /// address in a work item, after the netlink call returns).
+  public var tentative = false
 }
 
 extension NetlinkSocket {
@@ -47,7 +50,10 @@ extension NetlinkSocket {
     var obj = nl_cache_get_first(cache)
     while let o = obj {
       if let v = NLAddress.value(rtnl_addr_get_local(o)), family == nil || v.family == family {
-        result.append(AddressInfo(ifindex: rtnl_addr_get_ifindex(o), address: InterfaceAddress(address: v, length: Int(rtnl_addr_get_prefixlen(o)))))
+        result.append(
+          AddressInfo(
+            ifindex: rtnl_addr_get_ifindex(o), address: InterfaceAddress(address: v, length: Int(rtnl_addr_get_prefixlen(o))),
+            tentative: rtnl_addr_get_flags(o) & UInt32(IFA_F_TENTATIVE) != 0))
       }
       obj = nl_cache_get_next(o)
     }

@@ -1,4 +1,5 @@
 import Glibc
+import TopologyModel
 
 /// Per-namespace sysctls, through /proc/sys/net, which follows the calling thread's
 /// namespace. nstopo only ever writes them inside namespaces it created, never in the root.
@@ -11,8 +12,9 @@ public enum Sysctl {
   }
 
   /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
-  public static func forwarding(namespaceFD fd: Int32, name: String) throws -> Bool {
-    let path = "/proc/sys/net/ipv4/ip_forward"
+  /// IPv6's is `net.ipv6.conf.all.forwarding`.
+  public static func forwarding(namespaceFD fd: Int32, name: String, family: IPAddress.Family = .ipv4) throws -> Bool {
+    let path = family == .ipv4 ? "/proc/sys/net/ipv4/ip_forward" : "/proc/sys/net/ipv6/conf/all/forwarding"
     return try NetworkNamespace.run(in: fd) {
       let f = try valueOrErrno("open", "\(path) in \(name)") { open(path, O_RDONLY | O_CLOEXEC) }
       defer { close(f) }

@@ -51,9 +51,6 @@ public enum Planner {
     let bridgeNS = names.bridgeNamespace
     var namespaces = topology.nodes.map { names.namespace(node: $0.name) }
     if !topology.bridges.isEmpty { namespaces.insert(bridgeNS, at: 0) }
-    // Routers send the ICMP errors a probe sees (no route, unreachable, prohibited, time
-    // exceeded): theirs are not rate-limited. Hosts and the bridge namespace keep the default.
-    let routers = Set(topology.nodes.filter(\.forward).map { names.namespace(node: $0.name) })
     // IPv6 only where a node has an IPv6 address: IPv4-only topologies keep their speed.
     var ipv6 = Set<String>()
     for link in topology.links {
@@ -61,6 +58,11 @@ public enum Planner {
         if case .node(let n) = end.owner { ipv6.insert(names.namespace(node: n)) }
       }
     }
+    // Routers send the ICMP errors a probe sees (no route, unreachable, prohibited, time
+    // exceeded): theirs are not rate-limited. So does every node with IPv6, which answers a
+    // packet it has no route for (or a reject route) even without forwarding. IPv4-only
+    // hosts and the bridge namespace keep the default.
+    let routers = Set(topology.nodes.filter(\.forward).map { names.namespace(node: $0.name) }).union(ipv6)
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns)))

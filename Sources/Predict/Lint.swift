@@ -74,19 +74,27 @@ public enum Lint {
     ExpectationIndex(t.expectations).forEachPair { pair in
       spent += 1
       if spent > budget { return false }
-      // The verdict alone first (no paths recorded); the full walk only for a finding.
-      let (verdict, _) = p.verdict(from: pair.source, to: pair.target)
-      guard (pair.outcome == .reach) != (verdict == .reached) else { return true }
-      let x = p.predict(from: pair.source, to: pair.target)
+      // The verdict alone first (no paths recorded); the full walk only for a finding. Each
+      // family the line speaks of: its own, or every one both ends have.
+      let mine = Set(addresses[pair.source]?.map(\.family) ?? [])
+      let targets = IPAddress.Family.allCases.compactMap { f -> IPAddress? in
+        guard pair.family == nil || pair.family == f, mine.isEmpty || mine.contains(f) else { return nil }
+        return p.primaryAddress(of: pair.target, family: f)
+      }
+      // Worth naming the family when the two have both.
+      let both = mine.count == 2 && p.primaryAddress(of: pair.target, family: .ipv4) != nil && p.primaryAddress(of: pair.target, family: .ipv6) != nil
+      guard let address = targets.first(where: { (pair.outcome == .reach) != (p.verdict(from: pair.source, to: pair.target, address: $0).0 == .reached) })
+      else { return true }
+      let x = p.predict(from: pair.source, to: pair.target, address: address)
       let message: String
       let hint: String?
       if pair.outcome == .reach && !x.reached {
-        message = "this expectation cannot hold: \(pair.source) -> \(pair.target) is \(x.verdict.rawValue) in the model"
+        message = "this expectation cannot hold: \(pair.source) -> \(pair.target)\(both ? " over \(address.family.name)" : "") is \(x.verdict.rawValue) in the model"
         hint = x.reason
       } else if pair.outcome == .blocked && x.reached {
         let onPath = (x.path + x.returnPath).map(\.node)
         guard !onPath.contains(where: { !(t.node(named: $0)?.run.isEmpty ?? true) }) else { return true }
-        message = "the model says \(pair.source) reaches \(pair.target) (\(x.path.map(\.node).joined(separator: " -> "))), yet it is expected blocked"
+        message = "the model says \(pair.source) reaches \(pair.target)\(both ? " over \(address.family.name)" : "") (\(x.path.map(\.node).joined(separator: " -> "))), yet it is expected blocked"
         hint = "only a firewall in a `run` line could block it, and no node on the path has one"
       } else {
         return true

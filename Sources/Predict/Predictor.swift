@@ -306,13 +306,11 @@ public struct Predictor: Sendable {
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
     /// silence. A UDP socket takes only hard errors: net and host unreachable (codes 0 and 1)
     /// and time exceeded are soft and ignored; administratively prohibited (code 13) is hard.
+    /// ICMPv6 alike: no route, address unreachable and time exceeded are soft, administratively
+    /// prohibited hard. A TCP probe sees every one (it reads its socket's error queue).
     func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
       if traffic.silent { return stop(.timedOut, reason, hop: hop) }
       if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
-      // IPv6, as measured: a router's ICMPv6 errors (no route, address unreachable, time
-      // exceeded; administratively prohibited in most runs) leave the probe to time out,
-      // most likely because they arrive while connect still holds the socket (a soft error).
-      if dst.family == .ipv6 { return stop(.timedOut, "\(reason); the source's socket keeps the ICMPv6 error it causes as a soft error", hop: hop) }
       guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
       let back = walk(from: states[node].name, to: src, as: .icmp, record: false)
       if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
@@ -336,7 +334,25 @@ public struct Predictor: Sendable {
       }
       if !atSource { visited.append(node) }
       if !atSource {
-        if !states[node].forwarding { return stop(.timedOut, "forwarding is off in \(name)") }
+        if !states[node].forwarding {
+          // IPv6 looks the route up before it checks forwarding: a prohibit or unreachable
+          // route, or none, still answers with its ICMPv6 error (measured), where IPv4 drops
+          // in silence. Only a route it would forward by stops at the forwarding switch.
+          if dst.family == .ipv6 {
+            let route = states[node].table.route(to: dst)
+            switch route?.kind {
+            case .prohibit?:
+              return error(.prohibited, "\(name) has a prohibit route for \(route!.prefix) (\(toward) \(dst)), forwarding off or not", hard: true)
+            case .unreachable?:
+              return error(.noRoute, "\(name) has an unreachable route for \(route!.prefix) (\(toward) \(dst)), forwarding off or not")
+            case nil:
+              return error(.noRoute, "\(name) has no route \(toward) \(describe(dst)), forwarding off or not")
+            default:
+              break
+            }
+          }
+          return stop(.timedOut, "forwarding is off in \(name)")
+        }
         if ttl <= 1 {
           // A connecting TCP socket dies of the time exceeded; a UDP socket ignores it.
           return error(.hostUnreachable, "the TTL runs out at \(name)\(loop.map { " (routing loop: \($0))" } ?? "")")

@@ -166,6 +166,11 @@ final class Shard: @unchecked Sendable {
       var one: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), tcpDeferAccept, &one, 4)
     }
+    if p.proto == .tcp {
+      // A router's ICMP error can come back before connect() returns: the kernel then keeps
+      // it as a soft error and the SYN times out. On the error queue it is seen either way.
+      _ = nstopo_set_recverr(fd, address.family == .ipv6 ? 1 : 0)
+    }
     let rc = SocketAddress(address, port: p.port).withSockaddr { connect(fd, $0, $1) }
     if p.proto == .tcp {
       if rc == 0 {
@@ -208,6 +213,7 @@ final class Shard: @unchecked Sendable {
         var err: Int32 = 0
         var len = UInt32(4)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        if err == 0 { err = nstopo_read_icmp_error(fd) }
         return finish(i, err != 0 ? Outcome.from(errno: err) : .error)
       }
       guard ev & UInt32(NSTOPO_EPOLLOUT) != 0 else { return }

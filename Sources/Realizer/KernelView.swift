@@ -18,6 +18,8 @@ public struct OwnerReading: Sendable {
   /// The main table.
   public var routes: [RouteInfo] = []
   public var forward: Bool?
+  /// IPv6's forwarding, read where the node has IPv6 addresses.
+  public var forward6: Bool?
 
   func link(_ name: String) -> LinkInfo? { links.first { $0.name == name } }
 }
@@ -54,6 +56,7 @@ public struct KernelReading: Sendable {
     for route in mk.subtracting(kk).sorted() { out.append("\(name) lacks the route \(route) that the model has") }
     for route in kk.subtracting(mk).sorted() { out.append("\(name) has a route \(route) that the model does not") }
     if let f = r.forward, f != m.forward { out.append("forwarding is \(f ? "on" : "off") in \(name) (the model says \(m.forward ? "on" : "off"))") }
+    if let f = r.forward6, f != m.forward { out.append("IPv6 forwarding is \(f ? "on" : "off") in \(name) (the model says \(m.forward ? "on" : "off"))") }
     return out
   }
 
@@ -90,6 +93,9 @@ public enum KernelView {
       }
       if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
+        if r.addresses.contains(where: { $0.address.family == .ipv6 }) {
+          r.forward6 = try? Sysctl.forwarding(namespaceFD: fd, name: ns, family: .ipv6)
+        }
         close(fd)
       }
       owners[owner] = r

@@ -74,7 +74,10 @@ public enum Lifecycle {
     let t1 = monotonicSeconds()
     // Only return once the network carries traffic (see waitUntilReady).
     let hostLinks = Set(topology.ends(of: .host).map(\.interface))
-    let late = backend.net.waitUntilReady(plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks, shouldStop: shouldStop)
+    var ipv6 = Set<String?>(plan.steps.compactMap { if case .network(.setIPv6(let ns, true)) = $0.step { return ns } else { return nil } })
+    if topology.ends(of: .host).contains(where: { $0.address(.ipv6) != nil }) { ipv6.insert(nil) }
+    let late = backend.net.waitUntilReady(
+      plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks, ipv6: ipv6, shouldStop: shouldStop)
     if shouldStop() {
       // Everything is built: undo it all from the journal, as `down` would.
       let report = Teardown.run(JournalSummary(state.entries()), names: plan.names, topology: topology, system: backend)

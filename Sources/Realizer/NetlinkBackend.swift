@@ -1,5 +1,6 @@
 import Glibc
 import Netlink
+import TopologyModel
 import Planner
 
 /// The real backend: one netlink socket per namespace, opened inside it, so every later call
@@ -261,20 +262,31 @@ public final class NetlinkBackend: KernelBackend {
   /// Waits until every veth in `namespaces` (nil: the root namespace, where only `names`
   /// count) carries traffic. A link just brought up keeps the `noop` qdisc, which drops every
   /// packet, until the kernel's linkwatch work activates it, asynchronously; a probe sent in
-  /// that window is lost. Returns the links still not ready after `timeout` seconds.
+  /// that window is lost. In the namespaces of `ipv6`, also until no IPv6 address of the
+  /// topology is tentative: the kernel installs its local route only then, in a work item,
+  /// so a packet to it just after `up` is lost. Returns what is still not ready after
+  /// `timeout` seconds.
   public func waitUntilReady(
-    _ namespaces: [String?], rootLinks: Set<String>, timeout: Double = 3, shouldStop: () -> Bool = { false }
+    _ namespaces: [String?], rootLinks: Set<String>, ipv6: Set<String?> = [], timeout: Double = 3,
+    shouldStop: () -> Bool = { false }
   ) -> [String] {
     var pending = namespaces
     let deadline = monotonicSeconds() + timeout
     var notReady: [String] = []
+    let linkLocal = IPPrefix("fe80::/10")!
     while true {
       notReady = []
       pending = pending.filter { ns in
-        guard let links = try? socket(ns).links() else { return false }
-        let waiting = links.filter { $0.kind == "veth" && (ns != nil || rootLinks.contains($0.name)) && !$0.isReady }
+        guard let s = try? socket(ns), let links = try? s.links() else { return false }
+        let ours = links.filter { $0.kind == "veth" && (ns != nil || rootLinks.contains($0.name)) }
+        let waiting = ours.filter { !$0.isReady }
         notReady += waiting.map { "\($0.name) in \(ns ?? "the root namespace")" }
-        return !waiting.isEmpty
+        guard waiting.isEmpty else { return true }
+        guard ipv6.contains(ns), let addresses = try? s.addresses(family: .ipv6) else { return false }
+        let indexes = Set(ours.map(\.index))
+        let tentative = addresses.filter { $0.tentative && indexes.contains($0.ifindex) && !linkLocal.contains($0.address.address) }
+        notReady += tentative.map { "\($0.address) (tentative) in \(ns ?? "the root namespace")" }
+        return !tentative.isEmpty
       }
       if pending.isEmpty || monotonicSeconds() > deadline || shouldStop() { return notReady }
       usleep(2000)

@@ -11,8 +11,8 @@ import XCTest
 
 /// Prediction = measurement on the exact outcome class (reached, no-route, host-unreachable,
 /// prohibited, timed-out), pair by pair, TCP and UDP, on the real kernel: each shape where the
-/// model used to be wrong, the examples, and seeded random topologies.
-final class ExactTruthTests: KernelTestCase {
+/// Measuring a topology against its model, for every kernel test that holds the two equal.
+extension KernelTestCase {
   struct Difference: CustomStringConvertible {
     var pair: String
     var predicted: Outcome
@@ -79,7 +79,12 @@ final class ExactTruthTests: KernelTestCase {
     XCTAssertEqual(differences(t, set, measured, timeout: timeout).map(\.description), [], file: file, line: line)
     return measured.reduce(into: [:]) { $0[$1, default: 0] += 1 }
   }
+}
 
+/// Prediction = measurement on the exact outcome class (reached, no-route, host-unreachable,
+/// prohibited, timed-out), pair by pair, TCP and UDP, on the real kernel: each shape where the
+/// model used to be wrong, the examples, and seeded random topologies.
+final class ExactTruthTests: KernelTestCase {
   /// 1. Linux answers ARP for any of its addresses on every interface.
   func testWeakHostARP() throws {
     let t = topology("""
@@ -308,7 +313,7 @@ final class ExactTruthTests: KernelTestCase {
     _ = try Rootfs.build(at: rootfs)
     defer { try? FileManager.default.removeItem(atPath: rootfs) }
     var figures: [String] = []
-    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans"] {
+    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack"] {
       let t = try example(name, rootfs: rootfs)
       let (set, measured) = try measure(t)
       let d = differences(t, set, measured)
@@ -385,31 +390,44 @@ struct SplitMix {
 /// Random small topologies in the language: two LANs and a chain of point-to-point links
 /// between routers, hosts on the LANs, and for each router a random mix of forwarding, routes
 /// via its neighbours (so loops and missing return routes happen), blackhole, unreachable and
-/// prohibit routes to the others' subnets, and next hops nobody owns.
+/// prohibit routes to the others' subnets, and next hops nobody owns. Every other one is
+/// dual-stack: an IPv6 subnet on each LAN and an IPv6 pool beside the IPv4 one, routes of
+/// both families (`default` is both).
 enum RandomTopology {
   static func text(_ rng: inout SplitMix, index k: Int) -> String {
     let base = 70 + k % 20
+    let dual = k % 2 == 1
     let routers = 2 + rng.below(3)
-    var lines = ["subnet lan1 10.\(base).1.0/24", "subnet lan2 10.\(base).2.0/24", "subnet p2p 10.\(base).9.0/24", "bridge s1 lan1", "bridge s2 lan2"]
+    var lines = ["subnet lan1 10.\(base).1.0/24", "subnet lan2 10.\(base).2.0/24", "subnet p2p 10.\(base).9.0/24"]
+    if dual {
+      lines += ["subnet lan1v6 fd00:\(base):1::/64", "subnet lan2v6 fd00:\(base):2::/64", "subnet p2p6 fd00:\(base):900::/56 /127"]
+      lines += ["bridge s1 lan1 lan1v6", "bridge s2 lan2 lan2v6"]
+    } else {
+      lines += ["bridge s1 lan1", "bridge s2 lan2"]
+    }
     // Router i: on lan1 (i == 0) or lan2 (i == last), and linked to router i+1.
-    let prefixes = ["10.\(base).1.0/24", "10.\(base).2.0/24", "10.\(base).50.0/24", "default"]
+    var prefixes = ["10.\(base).1.0/24", "10.\(base).2.0/24", "10.\(base).50.0/24", "default"]
+    if dual { prefixes += ["fd00:\(base):1::/64", "fd00:\(base):2::/64", "fd00:\(base):50::/64", "::/0"] }
     for i in 0..<routers {
       lines.append("node r\(i)")
       if rng.chance(85) { lines.append("  forward") }
-      if i == 0 { lines.append("  link s1 eth0 10.\(base).1.\(i + 1)") }
-      if i == routers - 1 { lines.append("  link s2 eth0 10.\(base).2.\(i + 1)") }
-      if i + 1 < routers { lines.append("  link r\(i + 1) p\(i) p2p") }
+      let v6 = { (lan: Int) in dual ? " fd00:\(base):\(lan)::\(i + 1)" : "" }
+      if i == 0 { lines.append("  link s1 eth0 10.\(base).1.\(i + 1)" + v6(1)) }
+      if i == routers - 1 { lines.append("  link s2 eth0 10.\(base).2.\(i + 1)" + v6(2)) }
+      if i + 1 < routers { lines.append("  link r\(i + 1) p\(i) p2p" + (dual ? " p2p6" : "")) }
       var used = Set<String>()
-      for _ in 0..<rng.below(4) {
+      for _ in 0..<rng.below(dual ? 6 : 4) {
         let d = prefixes[rng.below(prefixes.count)]
         guard used.insert(d).inserted else { continue }
         // Not the prefix of a connected route (the language refuses it).
-        if (i == 0 && d.hasSuffix(".1.0/24")) || (i == routers - 1 && d.hasSuffix(".2.0/24")) { continue }
+        if (i == 0 && (d.hasSuffix(".1.0/24") || d.hasSuffix(":1::/64"))) || (i == routers - 1 && (d.hasSuffix(".2.0/24") || d.hasSuffix(":2::/64"))) {
+          continue
+        }
         switch rng.below(7) {
         case 0: lines.append("  route \(d) blackhole")
         case 1: lines.append("  route \(d) unreachable")
         case 2: lines.append("  route \(d) prohibit")
-        case 3 where i == 0: lines.append("  route \(d) via 10.\(base).1.99")
+        case 3 where i == 0: lines.append("  route \(d) via " + (d.contains(":") ? "fd00:\(base):1::99" : "10.\(base).1.99"))
         default:
           let neighbours = [i - 1, i + 1].filter { $0 >= 0 && $0 < routers }
           lines.append("  route \(d) via r\(neighbours[rng.below(neighbours.count)])")

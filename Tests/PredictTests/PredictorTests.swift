@@ -289,3 +289,43 @@ final class PredictorTests: XCTestCase {
     XCTAssertEqual(p.predict(from: "h", to: "t", address: IPAddress("10.66.0.1")).verdict, .prohibited)
   }
 }
+
+/// IPv6 as measured on the kernel: a node looks the route up before it checks forwarding, so
+/// one without forwarding still answers with ICMPv6 errors; a TCP probe sees every router
+/// error (on its error queue), a UDP probe only administratively prohibited.
+final class IPv6ErrorModelTests: XCTestCase {
+  let t = topo("""
+    subnet a6 fd00:5:1::/64
+    subnet b6 fd00:5:2::/64
+    bridge s1 a6
+    bridge s2 b6
+    node h
+      link s1
+      route ::/0 via r
+    node r
+      link s1
+      link s2
+      route fd00:5:11::/64 prohibit
+      route fd00:5:12::/64 unreachable
+      route fd00:5:14::/64 blackhole
+    node t
+      link s2
+      route ::/0 via r
+    """)
+
+  func verdict(_ address: String, _ proto: TransportProtocol) -> Outcome {
+    Predictor(t).verdict(Flow(from: "h", to: "t", address: IPAddress(address)!, proto: proto)).0
+  }
+
+  func testNodeWithoutForwardingAnswersFromItsRoutes() {
+    XCTAssertEqual(verdict("fd00:5:11::1", .tcp), .prohibited)
+    XCTAssertEqual(verdict("fd00:5:11::1", .udp), .prohibited)
+    XCTAssertEqual(verdict("fd00:5:12::1", .tcp), .noRoute)
+    XCTAssertEqual(verdict("fd00:5:12::1", .udp), .timedOut)
+    XCTAssertEqual(verdict("fd00:5:13::1", .tcp), .noRoute)
+    XCTAssertEqual(verdict("fd00:5:14::1", .tcp), .timedOut)
+    // A route it would forward by: dropped at the forwarding switch, in silence.
+    XCTAssertEqual(verdict("fd00:5:2::2", .tcp), .timedOut)
+    XCTAssertEqual(Predictor(t).verdict(Flow(from: "h", to: "t", address: IPAddress("fd00:5:2::2")!)).1, "forwarding is off in r")
+  }
+}

@@ -85,6 +85,14 @@ int nstopo_atomic_add(int *p, int delta);
 /// setsockopt(SO_BINDTODEVICE): route only through `device`.
 int nstopo_bind_to_device(int fd, const char *device);
 
+/// `setsockopt(IP_RECVERR)` (or `IPV6_RECVERR` when `ipv6`): ICMP errors for the socket are
+/// queued on its error queue, also those the kernel takes as soft while the socket is busy.
+int nstopo_set_recverr(int fd, int ipv6);
+
+/// The errno of the first ICMP error on the socket's error queue (`recvmsg(MSG_ERRQUEUE)`,
+/// `sock_extended_err.ee_errno`), 0 when there is none.
+int nstopo_read_icmp_error(int fd);
+
 /// What nstopo_spawn does in the child, in this order: new session, default signals, join
 /// cgroups, enter the network namespace, private mount namespace with /proc, chroot,
 /// stdio, exec. Every string is prepared by the caller: the child only makes system calls.
