@@ -100,9 +100,13 @@ struct Test: ParsableCommand {
 
   func probe(_ topology: Topology, lap: (String) -> Void = { _ in }) throws -> TestReport {
     var reprobed = 0
+    var lostOnce = (probed: 0, reached: 0)
     defer {
       if reprobed > 0 {
         print("re-probed \(reprobed) pair\(reprobed == 1 ? "" : "s") that timed out where the model expects an ICMP error, one per source a second (routers limit the errors they send about one source)")
+      }
+      if lostOnce.probed > 0 {
+        print("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
       }
     }
     let names = KernelNames(topology: topology.name)
@@ -134,6 +138,21 @@ struct Test: ParsableCommand {
       }
       reprobed = silenced.count
       lap("re-probe \(silenced.count) paced")
+    }
+    // A few in a million are lost to the run's own load: probed once more, quietly.
+    let lost = ProbeEngine.lostUnderLoad(measured.map(\.0), model: model)
+    if !lost.isEmpty {
+      do {
+        let again = try ProbeEngine.reprobeQuietly(set, lost, timeout: timeout, shouldStop: { interrupted != 0 })
+        for (i, o) in again {
+          lostOnce.probed += 1
+          if o == .reached { lostOnce.reached += 1 }
+          measured[i].0 = o
+        }
+      } catch is ProbeEngine.Cancelled {
+        throw Failure("interrupted", code: Exit.interrupted)
+      }
+      lap("re-probe \(lost.count) lost")
     }
     var report = TestReport(
       topology: topology, set: set, results: measured, seconds: Date().timeIntervalSince(start), timeout: timeout,

@@ -26,7 +26,11 @@ public enum Sysctl {
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.{all,default}.disable_ipv6=0|1`,
   /// in one write: the kernel applies `all` to `default` and to every existing device. A
-  /// kernel without IPv6 has no such file: nothing to switch.
+  /// kernel without IPv6 has no such file: nothing to switch. Switched on, also
+  /// `net.ipv6.conf.default.addr_gen_mode=1`: interfaces made afterwards get no link-local
+  /// address, so no duplicate address detection floods the bridges (measured at a
+  /// dual-stack star-1000: `up` 1.8–2.3 s instead of 4.5–4.8 s, `test` 112–114 s instead of
+  /// 123–140 s).
   public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
     try NetworkNamespace.run(in: fd) { try setIPv6(enabled, here: name) }
   }
@@ -34,6 +38,7 @@ public enum Sysctl {
   /// `setIPv6` in the calling thread's namespace (one being created: no setns).
   public static func setIPv6(_ enabled: Bool, here name: String) throws {
     try writeHere("/proc/sys/net/ipv6/conf/all/disable_ipv6", enabled ? "0\n" : "1\n", name: name, optional: true)
+    if enabled { try writeHere("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1\n", name: name, optional: true) }
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.icmp_ratemask=0` (off) or `=6168` (the

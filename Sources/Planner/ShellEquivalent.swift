@@ -49,7 +49,8 @@ extension NetworkStep {
         : "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratemask= net.ipv6.icmp.ratelimit=0"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
-      return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)"
+      let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1" : ""
+      return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)\(noLinkLocal)"
     }
   }
 }

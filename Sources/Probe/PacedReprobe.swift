@@ -38,6 +38,31 @@ extension ProbeEngine {
     return result
   }
 
+  /// The probes lost under the run's own load: measured timed-out or answered by a reset
+  /// before the echo where the model expects them reached. Two cores pushing a million
+  /// probes can overflow the kernel's per-CPU receive backlog (`netdev_max_backlog`,
+  /// machine-wide), which drops a SYN or an echo: a few in a million.
+  public static func lostUnderLoad(_ measured: [Outcome], model: [ModelVerdict]) -> [Int] {
+    measured.indices.filter { i in
+      i < model.count && (measured[i] == .timedOut || measured[i] == .wrongResponder) && model[i].outcome == .reached
+    }
+  }
+
+  /// Probes `indices` once more, at low concurrency, and returns their outcomes by index.
+  /// Bounded: nothing when there are more than `limit` (that is no load noise).
+  public static func reprobeQuietly(
+    _ set: ProbeSet, _ indices: [Int], timeout: Double, limit: Int = 10_000, shouldStop: () -> Bool = { false }
+  ) throws -> [Int: Outcome] {
+    guard !indices.isEmpty, indices.count <= limit else { return [:] }
+    var one = set
+    one.probes = indices.map { set.probes[$0] }
+    one.unaddressed = []
+    let outcomes = try ProbeEngine(one, options: Options(timeout: timeout, maxInFlight: 64)).run(shouldStop: shouldStop)
+    var result: [Int: Outcome] = [:]
+    for (k, i) in indices.enumerated() { result[i] = outcomes[k].0 }
+    return result
+  }
+
   /// The probes worth probing again: measured timed-out where the model expects an error a
   /// router sends (no-route, host-unreachable or prohibited), which its ICMP budget may have
   /// swallowed.

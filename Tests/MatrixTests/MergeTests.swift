@@ -120,6 +120,6 @@ final class MergeTests: XCTestCase {
 final class LayoutTests: XCTestCase {
   func testProbesAndPairsStayCompact() {
     XCTAssertEqual(MemoryLayout<ProbeSpec>.stride, 16)
-    XCTAssertLessThanOrEqual(MemoryLayout<PairResult>.stride, 112)
+    XCTAssertLessThanOrEqual(MemoryLayout<PairResult>.stride, 88)
   }
 }
