@@ -42,7 +42,7 @@ public enum FuzzHarness {
     "\t", "  ", "\n", "\r", "50%", "reach", "blocked", "tcp", "udp", "65535", "0", "s1", "lan1", "p2p", "h1", "r1", "*",
     ",", ":", "é", "\u{0}", "\r\n", "999999999999", "9223372036854775807", "h[0..49999]", "h[1..300][1..300]", "x[1..9]",
     "fd00::/64", "fd00:1::/56", "fd00::1", "fd00::1/64", "::/0", "::", "::1", "/64", "/126", "/127", "ffff::/16", "fd00::/127",
-    "fd00:$i::/64", "::ffff:10.0.0.1",
+    "fd00:$i::/64", "::ffff:10.0.0.1", "ipv4", "ipv6", "lan6", "p2p6",
   ]
 
   /// Input number `index` of a run seeded with `seed`: a token soup or a mutated example, the

@@ -38,7 +38,12 @@ public enum Sysctl {
   /// `setIPv6` in the calling thread's namespace (one being created: no setns).
   public static func setIPv6(_ enabled: Bool, here name: String) throws {
     try writeHere("/proc/sys/net/ipv6/conf/all/disable_ipv6", enabled ? "0\n" : "1\n", name: name, optional: true)
-    if enabled { try writeHere("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1\n", name: name, optional: true) }
+    guard enabled else { return }
+    // No link-local addresses, router advertisements or autoconfiguration: the topology's
+    // addresses are the file's.
+    try writeHere("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1\n", name: name, optional: true)
+    try writeHere("/proc/sys/net/ipv6/conf/default/accept_ra", "0\n", name: name, optional: true)
+    try writeHere("/proc/sys/net/ipv6/conf/default/autoconf", "0\n", name: name, optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.icmp_ratemask=0` (off) or `=6168` (the

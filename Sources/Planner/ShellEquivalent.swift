@@ -49,7 +49,7 @@ extension NetworkStep {
         : "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratemask= net.ipv6.icmp.ratelimit=0"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
-      let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1" : ""
+      let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0" : ""
       return "ip netns exec \(ns) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)\(noLinkLocal)"
     }
   }

@@ -109,4 +109,29 @@ final class LintTests: XCTestCase {
     let t = TopologyLoader.load(bytes: [UInt8](data), fileName: "two-lans.topo").topology!
     XCTAssertEqual(Lint.findings(t), [])
   }
+
+  /// A line without a family that fails in one family says which.
+  func testContradictionNamesTheFamily() {
+    let f = findings("""
+      subnet lan 10.0.1.0/24
+      subnet lan6 fd00:1::/64
+      subnet lanb 10.0.2.0/24
+      subnet lanb6 fd00:2::/64
+      bridge sw lan lan6
+      bridge sw2 lanb lanb6
+      node r
+        forward
+        link sw
+        link sw2
+      node a
+        link sw
+        route default via r
+      node b
+        link sw2
+        route 10.0.0.0/8 via r
+      expect a -> b reach
+      """)
+    XCTAssertEqual(f.map(\.message), ["this expectation cannot hold: a -> b over IPv6 is timed-out in the model"])
+    XCTAssertEqual(f.map(\.hint), ["b has no route back to fd00:1::/64"])
+  }
 }
