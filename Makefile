@@ -1,6 +1,6 @@
 # nstopo: `make demo` shows it working, `make test` proves it. Both run as root on Debian.
 SWIFT ?= swift
-APT_PACKAGES := libnl-3-dev libnl-route-3-dev graphviz busybox-static pkg-config iproute2 iptables procps
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev libnftables-dev graphviz busybox-static pkg-config iproute2 iptables procps
 BIN := .build/release/nstopo
 
 BENCH_PACKAGES := time python3 netcat-openbsd busybox-static

@@ -28,9 +28,14 @@ let package = Package(
       pkgConfig: "libnl-route-3.0",
       providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
     ),
+    .systemLibrary(
+      name: "CNftables",
+      pkgConfig: "libnftables",
+      providers: [.apt(["libnftables-dev"])]
+    ),
     .target(name: "CShim"),
     // Effects at the edges.
-    .target(name: "Netlink", dependencies: ["TopologyModel", "CNetlink", "CShim"]),
+    .target(name: "Netlink", dependencies: ["TopologyModel", "CNetlink", "CNftables", "CShim"]),
     .target(name: "NodeRuntime", dependencies: ["CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
     .target(name: "Probe", dependencies: ["TopologyModel", "Matrix", "Netlink", "CShim"]),

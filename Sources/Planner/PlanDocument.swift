@@ -177,6 +177,7 @@ extension NetworkStep {
     case .setIPv6: return "set-ipv6"
     case .setICMPRateLimit: return "set-icmp-ratelimit"
     case .setBridgeNetfilter: return "set-bridge-netfilter"
+    case .loadFirewall: return "load-firewall"
     }
   }
 }

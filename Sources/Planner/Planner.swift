@@ -136,6 +136,12 @@ public enum Planner {
         steps.append(.addRoute(ns: ns, route: kr))
       }
     }
+    // Filters before forwarding: no moment where a router forwards what its rules drop.
+    for node in topology.nodes {
+      if let f = node.firewall, let text = Ruleset.text(f) {
+        steps.append(.loadFirewall(ns: names.namespace(node: node.name), ruleset: text))
+      }
+    }
     for node in topology.nodes where node.forward {
       steps.append(.setForwarding(ns: names.namespace(node: node.name), enabled: true))
     }

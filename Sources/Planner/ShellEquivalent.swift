@@ -47,6 +47,8 @@ extension NetworkStep {
       return on
         ? "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=6168 net.ipv6.icmp.ratemask=0-1,3-127 net.ipv6.icmp.ratelimit=1000"
         : "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratemask= net.ipv6.icmp.ratelimit=0"
+    case .loadFirewall(let ns, let ruleset):
+      return "ip netns exec \(ns) nft -f - <<'EOF'\n\(ruleset)EOF"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0" : ""

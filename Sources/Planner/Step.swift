@@ -28,6 +28,7 @@ public enum Step: Hashable, Sendable {
   public static func setIPv6(ns: String, enabled: Bool) -> Step { .network(.setIPv6(ns: ns, enabled: enabled)) }
   public static func setICMPRateLimit(ns: String, enabled: Bool) -> Step { .network(.setICMPRateLimit(ns: ns, enabled: enabled)) }
   public static func setBridgeNetfilter(ns: String, enabled: Bool) -> Step { .network(.setBridgeNetfilter(ns: ns, enabled: enabled)) }
+  public static func loadFirewall(ns: String, ruleset: String) -> Step { .network(.loadFirewall(ns: ns, ruleset: ruleset)) }
   public static func createCgroup(path: String, cpuPercent: Int?) -> Step { .node(.createCgroup(path: path, cpuPercent: cpuPercent)) }
   public static func deleteCgroup(path: String) -> Step { .node(.deleteCgroup(path: path)) }
   public static func startProcesses(_ l: [Launch]) -> Step { .node(.startProcesses(l)) }
@@ -90,6 +91,9 @@ public enum NetworkStep: Hashable, Sendable {
   /// `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the bridge namespace: nstopo's
   /// bridges are plain switches, and netfilter on bridged frames costs every probe.
   case setBridgeNetfilter(ns: String, enabled: Bool)
+  /// A node's `table inet nstopo`, in one transaction (libnftables). Its inverse is the
+  /// namespace's deletion: nothing else holds it.
+  case loadFirewall(ns: String, ruleset: String)
 }
 
 /// A node runtime operation: cgroups and the processes in them.
@@ -198,6 +202,7 @@ extension NetworkStep {
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
     case .setForwarding(let ns, _), .setIPv6(let ns, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
+    case .loadFirewall(let ns, _): return ns
     }
   }
 
@@ -225,7 +230,7 @@ extension NetworkStep {
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
     case .setICMPRateLimit(let ns, let on): return .setICMPRateLimit(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
-    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours: return nil
+    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .loadFirewall: return nil
     }
   }
 }

@@ -68,6 +68,8 @@ public struct Predictor: Sendable {
     var forwarding: Bool
     var local: Set<IPAddress>
     var interfaces: [Int]
+    /// Its rules, when it has any.
+    var firewall: Firewall?
   }
   var states: [EndpointState] = []
   var endpointIndex: [String: Int] = [:]
@@ -168,7 +170,8 @@ public struct Predictor: Sendable {
         (a.element.prefix.length, a.element.kind == .connected ? 1 : 0, -a.offset) > (b.element.prefix.length, b.element.kind == .connected ? 1 : 0, -b.offset)
       }.map(\.element)
       endpointIndex[name] = states.count
-      states.append(EndpointState(name: name, table: RouteTable(sorted), forwarding: node?.forward ?? false, local: local, interfaces: mine))
+      states.append(
+        EndpointState(name: name, table: RouteTable(sorted), forwarding: node?.forward ?? false, local: local, interfaces: mine, firewall: node?.firewall))
     }
     for i in interfaces.indices { interfaces[i].endpoint = endpointIndex[interfaces[i].owner] ?? -1 }
     subnetNames = t.subnets.map { ($0.prefix, $0.name) }
@@ -197,12 +200,12 @@ public struct Predictor: Sendable {
   /// where the kernel's answer does: a TCP connect dies of an ICMP time exceeded, a UDP
   /// socket ignores it.
   public func predict(_ flow: Flow) -> Prediction {
-    predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, record: true)
+    predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, port: flow.port, record: true)
   }
 
   /// The verdict and reason of a flow alone, without recording paths: for a million pairs.
   public func verdict(_ flow: Flow) -> (Prediction.Verdict, String?) {
-    let p = predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, record: false)
+    let p = predict(from: flow.source, to: flow.target, address: flow.address, proto: flow.proto, port: flow.port, record: false)
     return (p.verdict, p.reason)
   }
 
@@ -223,11 +226,13 @@ public struct Predictor: Sendable {
   /// new namespace.
   public static let neighbourGiveUp = 3.0
 
-  func predict(from source: String, to target: String, address: IPAddress?, proto: TransportProtocol, record: Bool) -> Prediction {
+  func predict(
+    from source: String, to target: String, address: IPAddress?, proto: TransportProtocol, port: Int = 4444, record: Bool
+  ) -> Prediction {
     guard let dst = address ?? primaryAddress(of: target) else {
       return Prediction(verdict: .noRoute, reason: "\(target) has no address", path: [Hop(node: source)], returnPath: [])
     }
-    let there = walk(from: source, to: dst, as: .probe(proto), record: record)
+    let there = walk(from: source, to: dst, as: .probe(proto), port: port, record: record)
     guard there.verdict == .reached, let src = there.sourceAddress else {
       return Prediction(verdict: there.verdict, reason: there.reason, path: there.path, returnPath: [])
     }
@@ -279,7 +284,7 @@ public struct Predictor: Sendable {
   /// owner on the segment, or any node there with that address (Linux answers ARP for all of
   /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
   /// error, which counts only if it can get back to the probe's source.
-  func walk(from start: String, to dst: IPAddress, as traffic: Traffic, record: Bool = true) -> Walk {
+  func walk(from start: String, to dst: IPAddress, as traffic: Traffic, port: Int = 4444, record: Bool = true) -> Walk {
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
@@ -316,6 +321,37 @@ public struct Predictor: Sendable {
       if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
       return stop(.timedOut, "\(reason); its ICMP error cannot get back to \(src): \(back.reason ?? "lost")", hop: hop)
     }
+    // The interface the packet came in on, for `in IF` rules.
+    var inInterface: String?
+    /// A chain of this node's firewall on the probe: nil when it accepts, else where it ends.
+    /// Replies and ICMP errors are part of an accepted connection: every chain lets them pass.
+    func filter(_ chain: Firewall.Chain, out: String?, hop: Hop? = nil) -> Walk? {
+      guard case .probe(let proto) = traffic, let fw = states[node].firewall, let src = sourceAddress else { return nil }
+      let packet = Firewall.Packet(
+        source: src, destination: dst, proto: proto == .tcp ? .tcp : .udp, port: port,
+        inInterface: chain == .output ? nil : inInterface, outInterface: out)
+      let decision = fw.decide(chain, packet)
+      let name = states[node].name
+      let why: String
+      switch decision {
+      case .rule(let r):
+        why = "\(r.action == .drop ? "dropped" : "rejected") by \(name)'s rule at line \(r.line) (`\(r.text)`)"
+      case .policy(let c, let a, let line):
+        why = "\(name)'s \(c.rawValue) policy \(a == .drop ? "drops" : "rejects") \(proto.rawValue)/\(port) from \(src)\(line.map { " (line \($0))" } ?? "")"
+      }
+      switch (decision.action, chain) {
+      case (.accept, _): return nil
+      // Dropped on the way out: a TCP SYN is retransmitted until the deadline; a UDP send
+      // fails at once with EPERM (measured).
+      case (.drop, .output): return stop(proto == .tcp ? .timedOut : .prohibited, why, hop: hop)
+      case (.drop, _): return stop(.timedOut, why, hop: hop)
+      // Rejected on the way out: the reset or port unreachable comes to the socket itself.
+      case (.reject, .output): return stop(.refused, why, hop: hop)
+      // Rejected further on: a TCP reset, or ICMP port unreachable (a hard error for UDP too),
+      // which counts only if it gets back.
+      case (.reject, _): return error(.refused, why, hop: hop, hard: true)
+      }
+    }
     // The source, up to 64 routers, and where the packet ends.
     for _ in 0..<66 {
       let name = states[node].name
@@ -326,7 +362,10 @@ public struct Predictor: Sendable {
         // The path shows the loop once, closed at the node it came back to.
         if record { path.append(Hop(node: name)) }
       }
-      if states[node].local.contains(dst) { return stop(.reached, nil) }
+      if states[node].local.contains(dst) {
+        if !atSource, let w = filter(.input, out: nil) { return w }
+        return stop(.reached, nil)
+      }
       // Only a packet that left this node can come back with its address as the source; it
       // then arrives here to be forwarded (a packet for this node would not have left it).
       if !atSource, states[node].forwarding, let s = sourceAddress, states[node].local.contains(s) {
@@ -386,6 +425,7 @@ public struct Predictor: Sendable {
       }
       if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
       let hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
+      if let w = filter(atSource ? .output : .forward, out: interfaces[out].name, hop: hop) { return w }
       let segment = interfaces[out].segment
       guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
         let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"
@@ -402,6 +442,7 @@ public struct Predictor: Sendable {
       // Around a loop, the path shows it once.
       if record && loop == nil { path.append(hop) }
       node = interfaces[owner].endpoint
+      inInterface = interfaces[owner].name
       atSource = false
     }
     return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)

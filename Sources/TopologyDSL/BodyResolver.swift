@@ -49,6 +49,15 @@ extension Resolver {
         node.chroot = path
       case .run(_, let command):
         node.run.append(command.text)
+      case .firewall(let k, let chain, let action):
+        var f = node.firewall ?? Firewall()
+        if resolvePolicy(k, chain, action, into: &f, node: entry) { node.firewall = f }
+      case .rule(let k, let words):
+        var f = node.firewall ?? Firewall()
+        if let rule = resolveRule(k, words, node: entry, segments: segments) {
+          f.rules.append(rule)
+          node.firewall = f
+        }
       case .route(_, let d, let kind, let hop):
         for route in resolveRoutes(d, kind, hop, node: entry, me: me, segments: segments) {
           if let first = destinations[route.destination] {
@@ -61,6 +70,7 @@ extension Resolver {
         }
       }
     }
+    if let f = node.firewall { checkFirewall(f, node: node, entry: entry) }
     return node
   }
 

@@ -115,6 +115,17 @@ struct Parser {
       return expectCount(line, 2, usage: "cpu PERCENT%") ? .cpu(keyword: head, value: t[1]) : nil
     case "chroot":
       return expectCount(line, 2, usage: "chroot PATH") ? .chroot(keyword: head, path: t[1]) : nil
+    case "firewall":
+      guard expectCount(line, 3, usage: "firewall input|forward|output accept|drop|reject") else { return nil }
+      return .firewall(keyword: head, chain: t[1], action: t[2])
+    case "allow", "deny", "reject":
+      guard t.count >= 2 else {
+        diagnostics.append(
+          Diagnostic(.error, "'\(head.text)' needs a chain", line: line.number, column: head.column + head.length,
+            hint: "usage: \(head.text) input|forward|output [tcp|udp|icmp [PORT|LO-HI]] [from SIDES] [to SIDES] [in IF] [out IF]"))
+        return nil
+      }
+      return .rule(keyword: head, words: Array(t.dropFirst()))
     case "run":
       guard t.count >= 2 else {
         diagnostics.append(

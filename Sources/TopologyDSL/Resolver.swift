@@ -261,10 +261,14 @@ struct Resolver {
     var bodyTemplates: [(BodyLine, [Template], [RangeSpec])] = []
     for line in decl.body {
       let tokens = line.tokens.dropFirst()
-      if case .run = line {
-        // A command line is not expanded beyond $i: brackets belong to the command.
+      switch line {
+      case .run, .rule:
+        // A command line is not expanded beyond $i: brackets belong to the command. Nor is
+        // a rule: its ranges name the members of a side (`from pc[1..3]`).
         bodyTemplates.append((line, [], []))
         continue
+      default:
+        break
       }
       guard let (t, r) = expander.templates(Array(tokens), firstIndex: ranges.count) else { continue }
       bodyTemplates.append((line, t, r))
@@ -288,6 +292,10 @@ struct Resolver {
       for (line, templates, lineRanges) in bodyTemplates {
         if case .run(let k, let command) = line {
           body.append(.run(keyword: k, command: substituteVariables(command, values)))
+          continue
+        }
+        if case .rule(let k, let words) = line {
+          body.append(.rule(keyword: k, words: words.map { substituteVariables($0, values) }))
           continue
         }
         for extra in Expander.combinations(lineRanges) {

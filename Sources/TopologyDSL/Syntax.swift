@@ -37,6 +37,11 @@ enum BodyLine: Sendable {
   case cpu(keyword: Token, value: Token)
   case chroot(keyword: Token, path: Token)
   case run(keyword: Token, command: Token)
+  /// `firewall input|forward|output accept|drop|reject`.
+  case firewall(keyword: Token, chain: Token, action: Token)
+  /// `allow|deny|reject CHAIN [PROTO [PORTS]] [from SIDES] [to SIDES] [in IF] [out IF]`; its
+  /// words are read by the resolver. Not range-expanded: a side's ranges name its members.
+  case rule(keyword: Token, words: [Token])
 }
 
 /// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]]`.
@@ -73,6 +78,8 @@ extension BodyLine {
     case .cpu(let k, let v): return [k, v]
     case .chroot(let k, let p): return [k, p]
     case .run(let k, let c): return [k, c]
+    case .firewall(let k, let c, let a): return [k, c, a]
+    case .rule(let k, let w): return [k] + w
     }
   }
 
@@ -85,11 +92,13 @@ extension BodyLine {
     case .cpu(let k, let v): return .cpu(keyword: k, value: f(v))
     case .chroot(let k, let p): return .chroot(keyword: k, path: f(p))
     case .run(let k, let c): return .run(keyword: k, command: f(c))
+    case .firewall(let k, let c, let a): return .firewall(keyword: k, chain: f(c), action: f(a))
+    case .rule(let k, let w): return .rule(keyword: k, words: w.map(f))
     }
   }
 }
 
 enum Keywords {
   static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
-  static let body = ["link", "route", "forward", "cpu", "chroot", "run"]
+  static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject"]
 }

@@ -111,12 +111,15 @@ public struct Node: Hashable, Sendable, Codable {
   public var run: [String]
   /// Line of the `node` declaration, for diagnostics about the node.
   public var line: Int?
+  /// `firewall`, `allow`, `deny` and `reject` lines; nil: none (no table is built).
+  public var firewall: Firewall?
 
   public init(
     name: String, forward: Bool = false, routes: [Route] = [], cpuPercent: Int? = nil,
-    chroot: String? = nil, run: [String] = [], line: Int? = nil
+    chroot: String? = nil, run: [String] = [], line: Int? = nil, firewall: Firewall? = nil
   ) {
     self.name = name
+    self.firewall = firewall
     self.line = line
     self.forward = forward
     self.routes = routes

@@ -294,11 +294,14 @@ final class HardeningTests: KernelTestCase {
     try Lifecycle.up(t, file: "test")
     let dir = StateStore.directory(t.name)
     let state = try String(contentsOfFile: dir + "/state.json", encoding: .utf8)
-    XCTAssertTrue(state.contains("\"format\":3,"), state)
-    // Format 1: no format field, and one `address` per link end instead of a list.
-    let format1 = state.replacingOccurrences(of: "\"format\":3,", with: "")
+    XCTAssertTrue(state.contains("\"format\":4,"), state)
+    // Format 1: no format field, one `address` per link end and one `subnet` per bridge and
+    // link instead of lists.
+    let format1 = state.replacingOccurrences(of: "\"format\":4,", with: "")
       .replacingOccurrences(of: #""addresses":\["([^"]*)"\]"#, with: #""address":"$1""#, options: .regularExpression)
+      .replacingOccurrences(of: #""subnets":\["([^"]*)"\]"#, with: #""subnet":"$1""#, options: .regularExpression)
     XCTAssertFalse(format1.contains("addresses"), format1)
+    XCTAssertFalse(format1.contains("subnets"), format1)
     try format1.write(toFile: dir + "/state.json", atomically: false, encoding: .utf8)
     let journal = try String(contentsOfFile: dir + "/journal", encoding: .utf8)
     try journal.replacingOccurrences(of: "format 2\n", with: "").write(toFile: dir + "/journal", atomically: false, encoding: .utf8)

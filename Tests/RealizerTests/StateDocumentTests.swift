@@ -38,7 +38,7 @@ final class StateDocumentTests: XCTestCase {
     encoder.outputFormatting = [.sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
     let data = [UInt8](try encoder.encode(doc))
-    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":3"))
+    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":4"))
     let back = try StateDocument.decode(data, path: "state.json")
     XCTAssertEqual(back.format, StateDocument.currentFormat)
     XCTAssertEqual(back.topology, doc.topology)
@@ -46,7 +46,7 @@ final class StateDocumentTests: XCTestCase {
 
   func testNewerOrDamagedDocumentsSaySo() {
     XCTAssertThrowsError(try StateDocument.decode(Array(#"{"format": 9, "file": "x"}"#.utf8), path: "/run/nstopo/t/state.json")) {
-      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 3); use that version to test or take it down")
+      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 4); use that version to test or take it down")
     }
     XCTAssertThrowsError(try StateDocument.decode(Array("{not json".utf8), path: "s.json")) {
       XCTAssertTrue("\($0)".hasPrefix("s.json cannot be read ("), "\($0)")

@@ -1,0 +1,88 @@
+import TopologyModel
+
+/// A node's firewall as nftables text: `table inet nstopo`, one base chain per chain that
+/// can refuse anything. Every chain first lets established and related packets (replies and
+/// the ICMP errors about them) and loopback pass, then the rules in file order, then the
+/// policy. Equivalent to what `nft -f -` loads.
+public enum Ruleset {
+  public static let table = "inet nstopo"
+
+  /// nil when no chain refuses anything (no table needed).
+  public static func text(_ f: Firewall) -> String? {
+    let chains = Firewall.Chain.allCases.filter { !f.isTrivial($0) }
+    guard !chains.isEmpty else { return nil }
+    var out = "table \(table) {\n"
+    for chain in chains {
+      let policy = f.policy(chain)?.action ?? .accept
+      out += "  chain \(chain.rawValue) {\n"
+      out += "    type filter hook \(chain.rawValue) priority filter; policy \(policy == .accept ? "accept" : "drop");\n"
+      out += "    ct state established,related accept\n"
+      if chain != .forward { out += "    \(chain == .input ? "iifname" : "oifname") \"lo\" accept\n" }
+      for r in f.rules where r.chain == chain {
+        for line in lines(r) { out += "    \(line) comment \"line \(r.line)\"\n" }
+      }
+      if policy == .reject { out += rejectAll.map { "    \($0) comment \"line \(f.policy(chain)!.line)\"\n" }.joined() }
+      out += "  }\n"
+    }
+    return out + "}\n"
+  }
+
+  static let rejectAll = ["meta l4proto tcp reject with tcp reset", "reject with icmpx type port-unreachable"]
+
+  /// One rule as nft rules: one per family combination its sides allow (`ip saddr` and
+  /// `ip6 saddr` in one rule would both have to hold), a reject without a protocol as two.
+  static func lines(_ r: Firewall.Rule) -> [String] {
+    var match: [String] = []
+    if let i = r.inInterface { match.append("iifname \"\(i)\"") }
+    if let o = r.outInterface { match.append("oifname \"\(o)\"") }
+    var l4: String?
+    switch r.proto {
+    case .tcp?, .udp?:
+      let p = r.proto!.rawValue
+      l4 = r.ports.map { $0.count == 1 ? "\(p) dport \($0.lowerBound)" : "\(p) dport \($0.lowerBound)-\($0.upperBound)" } ?? "meta l4proto \(p)"
+    case .icmp?:
+      l4 = "meta l4proto { icmp, ipv6-icmp }"
+    case nil:
+      break
+    }
+    // Address matches per family: nil side, any; a side with no prefix of a family cannot
+    // match that family.
+    var variants: [[String]] = []
+    let sideFamilies = [r.from, r.to].compactMap { $0 }.map { Set($0.map(\.family)) }
+    let families = IPAddress.Family.allCases.filter { f in sideFamilies.allSatisfy { $0.contains(f) } }
+    if sideFamilies.isEmpty {
+      variants = [[]]
+    } else {
+      for f in families {
+        let key = f == .ipv4 ? "ip" : "ip6"
+        var v: [String] = []
+        if let from = r.from { v.append("\(key) saddr \(set(from.filter { $0.family == f }))") }
+        if let to = r.to { v.append("\(key) daddr \(set(to.filter { $0.family == f }))") }
+        variants.append(v)
+      }
+    }
+    var out: [String] = []
+    for v in variants {
+      let m = (match + v + (l4.map { [$0] } ?? [])).joined(separator: " ")
+      func line(_ verdict: String) -> String { m.isEmpty ? verdict : m + " " + verdict }
+      switch r.action {
+      case .accept: out.append(line("accept"))
+      case .drop: out.append(line("drop"))
+      case .reject:
+        switch r.proto {
+        case .tcp?: out.append(line("reject with tcp reset"))
+        case nil:
+          out.append(line("meta l4proto tcp reject with tcp reset"))
+          out.append(line("reject with icmpx type port-unreachable"))
+        default: out.append(line("reject with icmpx type port-unreachable"))
+        }
+      }
+    }
+    return out
+  }
+
+  static func set(_ prefixes: [IPPrefix]) -> String {
+    let items = prefixes.map { $0.length == $0.family.width ? $0.network.description : $0.description }
+    return items.count == 1 ? items[0] : "{ " + items.joined(separator: ", ") + " }"
+  }
+}

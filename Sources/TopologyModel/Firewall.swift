@@ -1,0 +1,158 @@
+/// A node's packet filter, as the language declares it: three chains, each a policy and rules
+/// evaluated in file order, the first match deciding. Stateful: replies of an accepted
+/// connection (and the ICMP errors about it) always pass, and so does loopback traffic.
+/// Built as one nftables table per node (`table inet nstopo`).
+public struct Firewall: Hashable, Sendable, Codable {
+  public enum Chain: String, Hashable, Sendable, Codable, CaseIterable {
+    case input
+    case forward
+    case output
+  }
+
+  public enum Action: String, Hashable, Sendable, Codable {
+    case accept
+    /// Silently: the sender hears nothing.
+    case drop
+    /// With an answer: a TCP reset, or ICMP port unreachable.
+    case reject
+  }
+
+  public enum Proto: String, Hashable, Sendable, Codable {
+    case tcp
+    case udp
+    case icmp
+  }
+
+  /// A chain's policy and the line that set it (nil: accept, from no line).
+  public struct Policy: Hashable, Sendable, Codable {
+    public var action: Action
+    public var line: Int
+
+    public init(action: Action, line: Int) {
+      self.action = action
+      self.line = line
+    }
+  }
+
+  /// One `allow|deny|reject` line.
+  public struct Rule: Hashable, Sendable, Codable {
+    public var chain: Chain
+    public var action: Action
+    public var proto: Proto?
+    /// Destination ports, `lo...hi` (tcp and udp only); nil: any.
+    public var portLow: Int?
+    public var portHigh: Int?
+    /// Source and destination prefixes; nil: any.
+    public var from: [IPPrefix]?
+    public var to: [IPPrefix]?
+    public var inInterface: String?
+    public var outInterface: String?
+    public var line: Int
+    /// The line as written, for reasons (`deny forward from office to db`).
+    public var text: String
+
+    public init(
+      chain: Chain, action: Action, proto: Proto? = nil, ports: ClosedRange<Int>? = nil, from: [IPPrefix]? = nil,
+      to: [IPPrefix]? = nil, inInterface: String? = nil, outInterface: String? = nil, line: Int, text: String
+    ) {
+      self.chain = chain
+      self.action = action
+      self.proto = proto
+      self.portLow = ports?.lowerBound
+      self.portHigh = ports?.upperBound
+      self.from = from
+      self.to = to
+      self.inInterface = inInterface
+      self.outInterface = outInterface
+      self.line = line
+      self.text = text
+    }
+
+    public var ports: ClosedRange<Int>? {
+      guard let l = portLow, let h = portHigh else { return nil }
+      return l...h
+    }
+  }
+
+  public var input: Policy?
+  public var forward: Policy?
+  public var output: Policy?
+  public var rules: [Rule]
+
+  public init(input: Policy? = nil, forward: Policy? = nil, output: Policy? = nil, rules: [Rule] = []) {
+    self.input = input
+    self.forward = forward
+    self.output = output
+    self.rules = rules
+  }
+
+  public func policy(_ chain: Chain) -> Policy? {
+    switch chain {
+    case .input: return input
+    case .forward: return forward
+    case .output: return output
+    }
+  }
+
+  public mutating func setPolicy(_ chain: Chain, _ policy: Policy) {
+    switch chain {
+    case .input: input = policy
+    case .forward: forward = policy
+    case .output: output = policy
+    }
+  }
+
+  /// A packet as a chain sees it (new connections only: replies never reach a decision).
+  public struct Packet: Sendable {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var proto: Proto
+    public var port: Int
+    public var inInterface: String?
+    public var outInterface: String?
+
+    public init(source: IPAddress, destination: IPAddress, proto: Proto, port: Int, inInterface: String? = nil, outInterface: String? = nil) {
+      self.source = source
+      self.destination = destination
+      self.proto = proto
+      self.port = port
+      self.inInterface = inInterface
+      self.outInterface = outInterface
+    }
+  }
+
+  /// What decided a packet: a rule, or the chain's policy (nil line: the default accept).
+  public enum Decision: Hashable, Sendable {
+    case rule(Rule)
+    case policy(Chain, Action, line: Int?)
+
+    public var action: Action {
+      switch self {
+      case .rule(let r): return r.action
+      case .policy(_, let a, _): return a
+      }
+    }
+  }
+
+  public func matches(_ r: Rule, _ p: Packet) -> Bool {
+    if let proto = r.proto, proto != p.proto { return false }
+    if let ports = r.ports, !ports.contains(p.port) { return false }
+    if let from = r.from, !from.contains(where: { $0.contains(p.source) }) { return false }
+    if let to = r.to, !to.contains(where: { $0.contains(p.destination) }) { return false }
+    if let i = r.inInterface, i != p.inInterface { return false }
+    if let o = r.outInterface, o != p.outInterface { return false }
+    return true
+  }
+
+  /// The first rule of `chain` that matches, else the policy.
+  public func decide(_ chain: Chain, _ p: Packet) -> Decision {
+    for r in rules where r.chain == chain && matches(r, p) { return .rule(r) }
+    let policy = self.policy(chain)
+    return .policy(chain, policy?.action ?? .accept, line: policy?.line)
+  }
+
+  /// Whether a chain can decide anything but accept (else no need to build it).
+  public func isTrivial(_ chain: Chain) -> Bool {
+    (policy(chain)?.action ?? .accept) == .accept && !rules.contains { $0.chain == chain }
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Matrix
+import Netlink
+import Planner
+import Predict
+import Probe
+import Realizer
+import TopologyModel
+import XCTest
+
+/// Firewalls on the real kernel: every rule form, built as nftables tables, measured equal to
+/// the model on every pair, TCP and UDP, at the ports the rules name.
+final class FirewallTests: KernelTestCase {
+  /// Brings `t` up once and probes every pair at each port, both protocols; returns the
+  /// pairs whose outcome is not the predicted one, and the outcomes seen.
+  func measurePorts(_ t: Topology, ports: [UInt16]) throws -> ([String], [Outcome: Int]) {
+    try Lifecycle.up(t, file: "test")
+    defer { XCTAssertNotNil(try? Lifecycle.down(t.name)) }
+    var differ: [String] = []
+    var seen: [Outcome: Int] = [:]
+    let model = Predictor(t)
+    try Lifecycle.withTestNetwork(t) {
+      for port in ports {
+        let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp], port: port))
+        let verdicts = set.probes.map { p in
+          model.verdict(Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto, port: Int(p.port)))
+        }
+        var measured = try ProbeEngine(set, options: .init(timeout: 1)).run().map(\.0)
+        let again = ProbeEngine.silencedErrors(measured, model: verdicts.map { ModelVerdict($0.0) })
+        for (i, o) in try ProbeEngine.reprobePaced(set, again, timeout: 1) { measured[i] = o }
+        for (i, p) in set.probes.enumerated() {
+          seen[measured[i], default: 0] += 1
+          if measured[i] != verdicts[i].0 {
+            differ.append("\(set.endpoints[Int(p.source)].name) -> \(set.endpoints[Int(p.target)].name) (\(set.address(of: p))) \(p.proto.rawValue)/\(port): predicted \(verdicts[i].0.rawValue) (\(verdicts[i].1 ?? "")), measured \(measured[i].rawValue)")
+          }
+        }
+      }
+    }
+    return (differ, seen)
+  }
+
+  func testEveryRuleFormExactlyBothFamilies() throws {
+    let t = topology("""
+      subnet office 10.71.1.0/24
+      subnet office6 fd00:71:1::/64
+      subnet servers 10.71.2.0/24
+      subnet servers6 fd00:71:2::/64
+      bridge sw1 office office6
+      bridge sw2 servers servers6
+      node gw
+        forward
+        link sw1
+        link sw2
+        deny forward from office to db
+        reject forward tcp 7000 to web
+        reject forward udp 7000-7001 in eth0 out eth1
+      node pc[1..2]
+        link sw1
+        route default via gw
+      node web
+        link sw2 10.71.2.10 fd00:71:2::10
+        route default via gw
+        firewall input drop
+        allow input tcp 80
+        allow input tcp 4444 from office,office6
+        allow input udp 7000-7001
+      node db
+        link sw2 10.71.2.20 fd00:71:2::20
+        route default via gw
+        firewall input drop
+        allow input tcp 5432 from web
+        reject input udp
+      node out
+        link sw1
+        route default via gw
+        firewall output drop
+        reject output tcp 9 to web
+        allow output tcp 80 out eth0
+        firewall forward drop
+      """)
+    let (differ, seen) = try measurePorts(t, ports: [4444, 80, 5432, 7000, 9])
+    XCTAssertEqual(differ, [])
+    for o in [Outcome.reached, .refused, .prohibited, .timedOut] { XCTAssertGreaterThan(seen[o] ?? 0, 0, "\(o) never measured: \(seen)") }
+  }
+
+  /// The table is nstopo's own: others' tables (iptables-nft from a `run` line) stay, and
+  /// the model says what it cannot see.
+  func testOwnTableBesideOthers() throws {
+    let t = topology("""
+      subnet lan 10.72.1.0/24
+      bridge sw lan
+      node a
+        link sw
+        firewall input drop
+        allow input tcp 4444
+      node b
+        link sw
+      """)
+    try Lifecycle.up(t, file: "test")
+    defer { _ = try? Lifecycle.down(t.name) }
+    let ns = KernelNames(topology: t.name).namespace(node: "a")
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    let listing = try NetworkNamespace.run(in: fd) { () throws in try Nftables.run("list ruleset", namespace: ns) }
+    XCTAssertTrue(listing.contains("table inet nstopo {"), listing)
+    XCTAssertTrue(listing.contains("tcp dport 4444 accept comment \"line 7\""), listing)
+    XCTAssertTrue(listing.contains("policy drop;"), listing)
+  }
+}

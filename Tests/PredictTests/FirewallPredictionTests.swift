@@ -1,0 +1,72 @@
+import Predict
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+/// The predictor through firewalls: output at the source, forward at every router, input at
+/// the target, first match then the policy, replies always pass; the reason names the rule.
+final class FirewallPredictionTests: XCTestCase {
+  let t: Topology = {
+    let r = TopologyLoader.load(text: """
+      topology fw
+      subnet office 10.30.1.0/24
+      subnet servers 10.30.2.0/24
+      bridge sw1 office
+      bridge sw2 servers
+      node gw
+        forward
+        link sw1
+        link sw2
+        deny forward from office to db
+        reject forward tcp 7000 to web
+      node pc[1..2]
+        link sw1
+        route default via gw
+      node web
+        link sw2 10.30.2.10
+        route default via gw
+        firewall input drop
+        allow input tcp 80
+        allow input tcp 4444 from office
+      node db
+        link sw2 10.30.2.20
+        route default via gw
+        firewall input drop
+        allow input tcp 5432 from web
+        reject input udp
+      node out
+        link sw1
+        firewall output drop
+        reject output tcp 9 to web
+      """, fileName: "fw.topo")
+    XCTAssertFalse(r.diagnostics.hasErrors, r.rendered)
+    return r.topology!
+  }()
+
+  func verdict(_ s: String, _ d: String, _ proto: TransportProtocol = .tcp, _ port: Int = 4444) -> (Outcome, String?) {
+    Predictor(t).verdict(Flow(from: s, to: d, proto: proto, port: port))
+  }
+
+  func testChainsRulesAndPolicies() {
+    XCTAssertEqual(verdict("pc1", "web").0, .reached)
+    XCTAssertEqual(verdict("pc1", "web", .tcp, 80).0, .reached)
+    XCTAssertEqual(verdict("pc1", "db").0, .timedOut)
+    XCTAssertEqual(verdict("pc1", "db").1, "dropped by gw's rule at line 10 (`deny forward from office to db`)")
+    XCTAssertEqual(verdict("web", "db").0, .timedOut)
+    XCTAssertEqual(verdict("web", "db").1, "db's input policy drops tcp/4444 from 10.30.2.10 (line 24)")
+    XCTAssertEqual(verdict("web", "db", .tcp, 5432).0, .reached)
+    XCTAssertEqual(verdict("web", "db", .udp).0, .refused)
+    XCTAssertEqual(verdict("web", "db", .udp).1, "rejected by db's rule at line 26 (`reject input udp`)")
+    XCTAssertEqual(verdict("db", "web").0, .timedOut)
+    XCTAssertEqual(verdict("gw", "web").0, .timedOut)
+    // Replies pass: db and web reach the pcs, whose way back crosses gw's forward rule.
+    XCTAssertEqual(verdict("db", "pc1").0, .reached)
+    XCTAssertEqual(verdict("web", "pc1").0, .reached)
+    // A reject at a router: the reset comes back from gw.
+    XCTAssertEqual(verdict("pc1", "web", .tcp, 7000).0, .refused)
+    // The output chain: a TCP SYN retried to the deadline, a UDP send refused at once.
+    XCTAssertEqual(verdict("out", "pc1").0, .timedOut)
+    XCTAssertEqual(verdict("out", "pc1", .udp).0, .prohibited)
+    XCTAssertEqual(verdict("out", "pc1").1, "out's output policy drops tcp/4444 from 10.30.1.4 (line 29)")
+  }
+}
