@@ -172,7 +172,11 @@ public enum DOTRenderer {
         default: return "\(r.destination)>\(r.nextHop)"
         }
       }
-      return links.joined(separator: ",") + "|" + routes.joined(separator: ",")
+      // Hosts with the same rules group; rules naming the hosts themselves differ per host.
+      let rules = n.firewall.map { f in
+        Firewall.Chain.allCases.map { "\($0):\(f.policy($0)?.action.rawValue ?? "-")" }.joined() + f.rules.map(\.text).joined(separator: ";")
+      } ?? ""
+      return links.joined(separator: ",") + "|" + routes.joined(separator: ",") + "|" + rules
     }
     func split(_ name: String) -> (String, Int)? {
       let digits = name.reversed().prefix { $0.isNumber && $0.isASCII }
@@ -225,8 +229,18 @@ public enum DOTRenderer {
     if let c = n.cpuPercent { details.append("cpu \(c)%") }
     if let r = n.chroot { details.append("chroot \(r.split(separator: "/").last.map(String.init) ?? r)") }
     for r in n.run.prefix(2) { details.append("run \(r.count > 28 ? String(r.prefix(27)) + "…" : r)") }
+    // A firewall: a shield with the rule count and the policies that refuse; the rules in the
+    // tooltip (SVG).
+    var tooltip: String?
+    var firewallLine: String?
+    if let f = n.firewall {
+      let policies = Firewall.Chain.allCases.compactMap { c in f.policy(c).flatMap { $0.action == .accept ? nil : "\(c.rawValue) \($0.action.rawValue)" } }
+      firewallLine = "firewall: \(f.rules.count) rule\(f.rules.count == 1 ? "" : "s")" + (policies.isEmpty ? "" : ", " + policies.joined(separator: ", "))
+      tooltip = (policies.map { "firewall \($0)" } + f.rules.map { "line \($0.line): \($0.text)" }).joined(separator: "\n")
+    }
     var label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>\(html(g.label))</b></td></tr>"
     for d in details { label += "<tr><td><font point-size=\"9\" color=\"#445566\">\(html(d))</font></td></tr>" }
+    if let f = firewallLine { label += "<tr><td><font point-size=\"9\" color=\"#a02828\"><b>◆</b> \(html(f))</font></td></tr>" }
     for (i, e) in t.ends(of: .node(n.name)).enumerated() {
       var addr = addressText(e)
       if g.members.count > 1 { addr = e.addresses.isEmpty ? nil : e.addresses.map { "/\($0.length)" }.joined(separator: ", ") }
@@ -243,6 +257,7 @@ public enum DOTRenderer {
     }
     var attrs = "label=\(label), shape=box, style=\(quote(style)), fillcolor=\(quote(fill)), color=\(quote(color))"
     if g.members.count > 1 { attrs += ", peripheries=2" }
+    if let tooltip { attrs += ", tooltip=\(quote(tooltip))" }
     let h = g.members.map { heatValue(overlay, $0) }
     if let worst = h.compactMap({ $0 }).max() { attrs += ", fillcolor=\(quote(heatColor(worst)))" }
     return "\(id) [\(attrs)];"

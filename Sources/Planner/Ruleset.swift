@@ -10,8 +10,14 @@ public enum Ruleset {
   /// nil when no chain refuses anything (no table needed).
   public static func text(_ f: Firewall) -> String? {
     let chains = Firewall.Chain.allCases.filter { !f.isTrivial($0) }
-    guard !chains.isEmpty else { return nil }
+    guard !chains.isEmpty || !f.masquerade.isEmpty else { return nil }
     var out = "table \(table) {\n"
+    if !f.masquerade.isEmpty {
+      out += "  chain postrouting {\n"
+      out += "    type nat hook postrouting priority srcnat; policy accept;\n"
+      for m in f.masquerade { out += "    oifname \"\(m.interface)\" masquerade comment \"line \(m.line)\"\n" }
+      out += "  }\n"
+    }
     for chain in chains {
       let policy = f.policy(chain)?.action ?? .accept
       out += "  chain \(chain.rawValue) {\n"
@@ -84,5 +90,64 @@ public enum Ruleset {
   static func set(_ prefixes: [IPPrefix]) -> String {
     let items = prefixes.map { $0.length == $0.family.width ? $0.network.description : $0.description }
     return items.count == 1 ? items[0] : "{ " + items.joined(separator: ", ") + " }"
+  }
+}
+
+extension Ruleset {
+  /// One base chain of a listing: its policy and rule lines, as nft prints them.
+  public struct ListedChain: Hashable, Sendable {
+    public var policy: String?
+    public var rules: [String]
+  }
+
+  /// A table's text (what `nft list table inet nstopo` prints, or what `text` writes) by chain:
+  /// for comparing what the kernel has with what the model builds, rule by rule, by the
+  /// `comment "line N"` each rule carries.
+  public static func parse(_ listing: String) -> [String: ListedChain] {
+    var chains: [String: ListedChain] = [:]
+    var current: String?
+    for raw in listing.split(separator: "\n") {
+      let line = raw.trimmingSpaces()
+      if line.hasPrefix("chain "), line.hasSuffix("{") {
+        current = String(line.dropFirst(6).dropLast()).trimmingSpaces()
+        chains[current!] = ListedChain(policy: nil, rules: [])
+      } else if line == "}" {
+        current = nil
+      } else if let c = current {
+        if line.hasPrefix("type ") {
+          if let rest = line.after("policy ") { chains[c]!.policy = String(rest.prefix { $0 != ";" }) }
+        } else if !line.isEmpty {
+          chains[c]!.rules.append(line)
+        }
+      }
+    }
+    return chains
+  }
+
+  /// The `line N` of a listed rule, if it carries one.
+  public static func line(of rule: String) -> Int? {
+    guard let rest = rule.after("comment \"line ") else { return nil }
+    return Int(rest.prefix { $0.isNumber })
+  }
+}
+
+extension String {
+  /// What follows the first `needle`, without Foundation.
+  func after(_ needle: String) -> Substring? {
+    var i = startIndex
+    while i < endIndex {
+      if self[i...].hasPrefix(needle) { return self[index(i, offsetBy: needle.count)...] }
+      i = index(after: i)
+    }
+    return nil
+  }
+}
+
+extension StringProtocol {
+  func trimmingSpaces() -> String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+    while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+    return String(s)
   }
 }

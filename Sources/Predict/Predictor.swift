@@ -23,10 +23,19 @@ public struct Hop: Hashable, Sendable, CustomStringConvertible {
   /// Outgoing interface and the next hop's address, or nil where the packet ends.
   public var interface: String?
   public var nextHop: IPAddress?
+  /// The source this node masqueraded the packet as, if it did.
+  public var masqueradedAs: IPAddress?
+
+  public init(node: String, interface: String? = nil, nextHop: IPAddress? = nil, masqueradedAs: IPAddress? = nil) {
+    self.node = node
+    self.interface = interface
+    self.nextHop = nextHop
+    self.masqueradedAs = masqueradedAs
+  }
 
   public var description: String {
     guard let i = interface else { return node }
-    return "\(node) (\(i)\(nextHop.map { " via \($0)" } ?? ""))"
+    return "\(node) (\(i)\(nextHop.map { " via \($0)" } ?? "")\(masqueradedAs.map { ", masquerade as \($0)" } ?? ""))"
   }
 }
 
@@ -236,7 +245,7 @@ public struct Predictor: Sendable {
     guard there.verdict == .reached, let src = there.sourceAddress else {
       return Prediction(verdict: there.verdict, reason: there.reason, path: there.path, returnPath: [])
     }
-    let back = walk(from: there.last, to: src, as: .reply(source: dst), record: record)
+    let back = walkBack(from: there.last, to: src, nats: there.nats, as: .reply(source: dst), record: record)
     if back.verdict == .reached {
       return Prediction(verdict: .reached, reason: nil, path: there.path, returnPath: back.path)
     }
@@ -251,6 +260,21 @@ public struct Predictor: Sendable {
     var sourceAddress: IPAddress?
     /// The node where the walk ended.
     var last: String = ""
+    /// Masquerades on the way, in order: the node that rewrote the source, and the source
+    /// before it. A reply to the rewritten source is translated back there.
+    var nats: [(node: String, original: IPAddress)] = []
+  }
+
+  /// The way back to `dst` through the translations `nats` made: to the last router that
+  /// masqueraded, then from it to the source it hid, and so on.
+  func walkBack(from start: String, to dst: IPAddress, nats: [(node: String, original: IPAddress)], as traffic: Traffic, record: Bool) -> Walk {
+    var w = walk(from: start, to: dst, as: traffic, record: record)
+    var rest = nats
+    while w.verdict == .reached, let n = rest.popLast(), w.last == n.node {
+      let next = walk(from: n.node, to: n.original, as: traffic, record: record)
+      w = Walk(verdict: next.verdict, reason: next.reason, path: w.path + next.path.dropFirst(), sourceAddress: w.sourceAddress, last: next.last)
+    }
+    return w
   }
 
   /// What is walking: a probe (whose errors come back to its source as ICMP), a reply from the
@@ -295,6 +319,7 @@ public struct Predictor: Sendable {
     var atSource = true
     var loop: String?
     var sourceAddress: IPAddress?
+    var nats: [(node: String, original: IPAddress)] = []
     if case .reply(let s) = traffic { sourceAddress = s }
     var ttl = 64
     let toward: String
@@ -305,7 +330,7 @@ public struct Predictor: Sendable {
     }
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
       if record && loop == nil { path.append(hop ?? Hop(node: states[node].name)) }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name)
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
@@ -317,7 +342,7 @@ public struct Predictor: Sendable {
       if traffic.silent { return stop(.timedOut, reason, hop: hop) }
       if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
       guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
-      let back = walk(from: states[node].name, to: src, as: .icmp, record: false)
+      let back = walkBack(from: states[node].name, to: src, nats: nats, as: .icmp, record: false)
       if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
       return stop(.timedOut, "\(reason); its ICMP error cannot get back to \(src): \(back.reason ?? "lost")", hop: hop)
     }
@@ -424,8 +449,16 @@ public struct Predictor: Sendable {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
       if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
-      let hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
+      var hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
       if let w = filter(atSource ? .output : .forward, out: interfaces[out].name, hop: hop) { return w }
+      // `masquerade IF` on a router: the source becomes IF's address of the family.
+      if case .probe = traffic, !atSource, states[node].firewall?.masquerades(interfaces[out].name) != nil,
+        let old = sourceAddress, let new = interfaces[out].addresses.first(where: { $0.family == dst.family })?.address, new != old
+      {
+        nats.append((name, old))
+        sourceAddress = new
+        hop.masqueradedAs = new
+      }
       let segment = interfaces[out].segment
       guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
         let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"

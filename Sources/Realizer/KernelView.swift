@@ -20,6 +20,9 @@ public struct OwnerReading: Sendable {
   public var forward: Bool?
   /// IPv6's forwarding, read where the node has IPv6 addresses.
   public var forward6: Bool?
+  /// `nft list table inet nstopo`, read where the model has a firewall: nil when there is no
+  /// such table (or it could not be read).
+  public var firewall: String?
 
   func link(_ name: String) -> LinkInfo? { links.first { $0.name == name } }
 }
@@ -56,11 +59,45 @@ public struct KernelReading: Sendable {
     for route in mk.subtracting(kk).sorted() { out.append("\(name) lacks the route \(route) that the model has") }
     for route in kk.subtracting(mk).sorted() { out.append("\(name) has a route \(route) that the model does not") }
     if let f = r.forward, f != m.forward { out.append("forwarding is \(f ? "on" : "off") in \(name) (the model says \(m.forward ? "on" : "off"))") }
+    out += firewallDifferences(model: m, reading: r)
     if let f = r.forward6, f != m.forward { out.append("IPv6 forwarding is \(f ? "on" : "off") in \(name) (the model says \(m.forward ? "on" : "off"))") }
     return out
   }
 
   /// Differences for the endpoint named `name` (a node, or `host`).
+  /// nstopo's table against the model's rules: missing or extra rules, by their line, and
+  /// changed policies. Other tables are none of nstopo's business.
+  func firewallDifferences(model m: Node, reading r: OwnerReading) -> [String] {
+    guard let f = m.firewall, let want = Ruleset.text(f) else { return [] }
+    guard let have = r.firewall else { return ["\(m.name) lacks nstopo's nftables table (table \(Ruleset.table))"] }
+    var out: [String] = []
+    let w = Ruleset.parse(want)
+    let h = Ruleset.parse(have)
+    for (chain, wc) in w.sorted(by: { $0.key < $1.key }) {
+      guard let hc = h[chain] else {
+        out.append("\(m.name)'s table lacks its \(chain) chain")
+        continue
+      }
+      if let p = wc.policy, p != hc.policy { out.append("\(m.name)'s \(chain) policy is \(hc.policy ?? "none") (the model says \(p))") }
+      let wantLines = wc.rules.compactMap(Ruleset.line(of:))
+      var haveLines = hc.rules.compactMap(Ruleset.line(of:))
+      for l in wantLines {
+        if let i = haveLines.firstIndex(of: l) {
+          haveLines.remove(at: i)
+        } else if let rule = f.rules.first(where: { $0.line == l }) {
+          out.append("\(m.name) lacks the rule of line \(l) (`\(rule.text)`) that the model has")
+        } else {
+          out.append("\(m.name) lacks the \(chain) rule of line \(l) that the model has")
+        }
+      }
+      let uncommented = hc.rules.filter { Ruleset.line(of: $0) == nil && !wc.rules.contains($0) }
+      for rule in uncommented + haveLines.map({ "a second rule of line \($0)" }) {
+        out.append("\(m.name)'s \(chain) chain has a rule the model does not: \(rule)")
+      }
+    }
+    return out
+  }
+
   public func differences(from model: Topology, forEndpoint name: String) -> [String] {
     differences(from: model, for: name == "host" ? .host : .node(name))
   }
@@ -92,6 +129,9 @@ public enum KernelView {
         }
       }
       if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
+        if case .node(let n) = owner, plan.topology.node(named: n)?.firewall != nil {
+          r.firewall = try? NetworkNamespace.run(in: fd) { () throws in try Nftables.run("list table \(Ruleset.table)", namespace: ns) }
+        }
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
         if r.addresses.contains(where: { $0.address.family == .ipv6 }) {
           r.forward6 = try? Sysctl.forwarding(namespaceFD: fd, name: ns, family: .ipv6)

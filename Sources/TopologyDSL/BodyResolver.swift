@@ -52,6 +52,21 @@ extension Resolver {
       case .firewall(let k, let chain, let action):
         var f = node.firewall ?? Firewall()
         if resolvePolicy(k, chain, action, into: &f, node: entry) { node.firewall = f }
+      case .masquerade(let k, let itf):
+        let mine = (segments.ends[me] ?? []).map(\.end.interface)
+        guard mine.contains(itf.text) else {
+          error("'\(entry.name)' has no interface '\(itf.text)'", at: itf,
+            hint: Suggest.didYouMean(itf.text, among: mine) ?? (mine.isEmpty ? "'\(entry.name)' has no link" : "its interfaces: \(mine.joined(separator: ", "))"),
+            note: entry.note)
+          continue
+        }
+        var f = node.firewall ?? Firewall()
+        if let first = f.masquerades(itf.text) {
+          warning("'\(itf.text)' is already masqueraded", at: k, note: "first on line \(first.line)")
+          continue
+        }
+        f.masquerade.append(Firewall.Masquerade(interface: itf.text, line: k.line))
+        node.firewall = f
       case .rule(let k, let words):
         var f = node.firewall ?? Firewall()
         if let rule = resolveRule(k, words, node: entry, segments: segments) {

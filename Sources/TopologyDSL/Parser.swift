@@ -118,6 +118,8 @@ struct Parser {
     case "firewall":
       guard expectCount(line, 3, usage: "firewall input|forward|output accept|drop|reject") else { return nil }
       return .firewall(keyword: head, chain: t[1], action: t[2])
+    case "masquerade":
+      return expectCount(line, 2, usage: "masquerade IFNAME") ? .masquerade(keyword: head, interface: t[1]) : nil
     case "allow", "deny", "reject":
       guard t.count >= 2 else {
         diagnostics.append(

@@ -42,6 +42,8 @@ enum BodyLine: Sendable {
   /// `allow|deny|reject CHAIN [PROTO [PORTS]] [from SIDES] [to SIDES] [in IF] [out IF]`; its
   /// words are read by the resolver. Not range-expanded: a side's ranges name its members.
   case rule(keyword: Token, words: [Token])
+  /// `masquerade IF`.
+  case masquerade(keyword: Token, interface: Token)
 }
 
 /// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]]`.
@@ -80,6 +82,7 @@ extension BodyLine {
     case .run(let k, let c): return [k, c]
     case .firewall(let k, let c, let a): return [k, c, a]
     case .rule(let k, let w): return [k] + w
+    case .masquerade(let k, let i): return [k, i]
     }
   }
 
@@ -94,11 +97,12 @@ extension BodyLine {
     case .run(let k, let c): return .run(keyword: k, command: f(c))
     case .firewall(let k, let c, let a): return .firewall(keyword: k, chain: f(c), action: f(a))
     case .rule(let k, let w): return .rule(keyword: k, words: w.map(f))
+    case .masquerade(let k, let i): return .masquerade(keyword: k, interface: f(i))
     }
   }
 }
 
 enum Keywords {
   static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
-  static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject"]
+  static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject", "masquerade"]
 }

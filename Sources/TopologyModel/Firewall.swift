@@ -74,17 +74,44 @@ public struct Firewall: Hashable, Sendable, Codable {
     }
   }
 
+  /// `masquerade IF`: what leaves through IF takes IF's address as its source (and the
+  /// replies are translated back).
+  public struct Masquerade: Hashable, Sendable, Codable {
+    public var interface: String
+    public var line: Int
+
+    public init(interface: String, line: Int) {
+      self.interface = interface
+      self.line = line
+    }
+  }
+
   public var input: Policy?
   public var forward: Policy?
   public var output: Policy?
   public var rules: [Rule]
+  public var masquerade: [Masquerade]
 
-  public init(input: Policy? = nil, forward: Policy? = nil, output: Policy? = nil, rules: [Rule] = []) {
+  public init(input: Policy? = nil, forward: Policy? = nil, output: Policy? = nil, rules: [Rule] = [], masquerade: [Masquerade] = []) {
     self.input = input
     self.forward = forward
     self.output = output
     self.rules = rules
+    self.masquerade = masquerade
   }
+
+  /// Documents from before NAT have no `masquerade`.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    input = try c.decodeIfPresent(Policy.self, forKey: .input)
+    forward = try c.decodeIfPresent(Policy.self, forKey: .forward)
+    output = try c.decodeIfPresent(Policy.self, forKey: .output)
+    rules = try c.decodeIfPresent([Rule].self, forKey: .rules) ?? []
+    masquerade = try c.decodeIfPresent([Masquerade].self, forKey: .masquerade) ?? []
+  }
+
+  /// Whether what leaves through `interface` is masqueraded, and by which line.
+  public func masquerades(_ interface: String) -> Masquerade? { masquerade.first { $0.interface == interface } }
 
   public func policy(_ chain: Chain) -> Policy? {
     switch chain {

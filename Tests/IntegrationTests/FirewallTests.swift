@@ -106,4 +106,72 @@ final class FirewallTests: KernelTestCase {
     XCTAssertTrue(listing.contains("tcp dport 4444 accept comment \"line 7\""), listing)
     XCTAssertTrue(listing.contains("policy drop;"), listing)
   }
+
+  /// Masquerade: the office reaches an ISP that has no route back to it, because gw rewrites
+  /// the source; the ISP cannot start a connection inward. Exact, TCP and UDP.
+  func testMasqueradeExactly() throws {
+    let t = topology("""
+      subnet wan 100.64.73.0/24
+      subnet office 10.73.1.0/24
+      subnet servers 10.73.2.0/24
+      bridge sw0 wan
+      bridge sw1 office
+      bridge sw2 servers
+      node gw
+        forward
+        link sw0 100.64.73.1
+        link sw1
+        link sw2
+        masquerade eth0
+        deny forward from office to db
+      node pc[1..2]
+        link sw1
+        route default via gw
+      node db
+        link sw2
+        route default via gw
+        firewall input drop
+        reject input udp
+      node isp
+        link sw0 100.64.73.2
+      """)
+    let (differ, _) = try measurePorts(t, ports: [4444])
+    XCTAssertEqual(differ, [])
+    let p = Predictor(t)
+    XCTAssertEqual(p.verdict(Flow(from: "pc1", to: "isp")).0, .reached)
+    XCTAssertEqual(p.verdict(Flow(from: "isp", to: "pc1")).0, .noRoute)
+    XCTAssertTrue(p.predict(Flow(from: "pc1", to: "isp")).path.description.contains("masquerade as 100.64.73.1"))
+  }
+
+  /// A rule added and a policy changed by hand are drift; others' tables are not.
+  func testHandEditsAreDrift() throws {
+    let t = topology("""
+      subnet lan 10.74.1.0/24
+      bridge sw lan
+      node a
+        link sw
+        firewall input drop
+        allow input tcp 4444
+      node b
+        link sw
+      """)
+    try Lifecycle.up(t, file: "test")
+    defer { _ = try? Lifecycle.down(t.name) }
+    let plan = Planner.plan(t)
+    XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), [])
+    let ns = KernelNames(topology: t.name).namespace(node: "a")
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    try NetworkNamespace.run(in: fd) { () throws in
+      try Nftables.run("add rule inet nstopo input tcp dport 22 accept", namespace: ns)
+      try Nftables.run("add table ip other\nadd chain ip other c { type filter hook input priority 10; policy accept; }", namespace: ns)
+    }
+    XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), ["a's input chain has a rule the model does not: tcp dport 22 accept"])
+    try NetworkNamespace.run(in: fd) { () throws in
+      try Nftables.run("flush table inet nstopo\nadd chain inet nstopo input { policy accept; }", namespace: ns)
+    }
+    XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), [
+      "a's input policy is accept (the model says drop)", "a lacks the rule of line 7 (`allow input tcp 4444`) that the model has",
+    ])
+  }
 }

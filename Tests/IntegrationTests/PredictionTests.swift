@@ -14,7 +14,7 @@ final class PredictionTests: KernelTestCase {
     let rootfs = NSTemporaryDirectory() + "nstt-rootfs-\(getpid())"
     _ = try Rootfs.build(at: rootfs)
     defer { try? FileManager.default.removeItem(atPath: rootfs) }
-    // star-1000 is left to `make bench`; showcase's iptables line is a firewall, not modelled.
+    // star-1000 is left to `make bench`.
     for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack"] {
       let t = try example(name, rootfs: rootfs)
       try Lifecycle.up(t, file: name)

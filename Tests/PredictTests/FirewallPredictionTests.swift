@@ -69,4 +69,39 @@ final class FirewallPredictionTests: XCTestCase {
     XCTAssertEqual(verdict("out", "pc1", .udp).0, .prohibited)
     XCTAssertEqual(verdict("out", "pc1").1, "out's output policy drops tcp/4444 from 10.30.1.4 (line 29)")
   }
+
+  /// Masquerade: the source becomes the router's, the reply is translated back there.
+  func testMasquerade() {
+    let r = TopologyLoader.load(text: """
+      topology nat
+      subnet wan 100.64.30.0/24
+      subnet office 10.30.1.0/24
+      bridge sw0 wan
+      bridge sw1 office
+      node gw
+        forward
+        link sw0 100.64.30.1
+        link sw1
+        masquerade eth0
+        masquerade eth9
+      node pc
+        link sw1
+        route default via gw
+      node isp
+        link sw0 100.64.30.2
+        firewall input drop
+        allow input from 100.64.30.1
+      """, fileName: "nat.topo")
+    XCTAssertEqual(r.diagnostics.map(\.message), ["'gw' has no interface 'eth9'"])
+    var t = r.topology ?? Topology(name: "x")
+    if t.nodes.isEmpty {
+      let ok = TopologyLoader.load(text: r.renderer.lines.filter { !$0.contains("eth9") }.joined(separator: "\n"), fileName: "nat.topo")
+      t = ok.topology!
+    }
+    let p = Predictor(t)
+    // isp only accepts gw's address: the pc reaches it as gw.
+    XCTAssertEqual(p.verdict(Flow(from: "pc", to: "isp")).0, .reached)
+    XCTAssertEqual(p.predict(Flow(from: "pc", to: "isp")).path.map(\.description), ["pc (eth0 via 10.30.1.1)", "gw (eth0, masquerade as 100.64.30.1)", "isp"])
+    XCTAssertEqual(p.verdict(Flow(from: "isp", to: "pc")).0, .noRoute)
+  }
 }
