@@ -37,6 +37,16 @@ public struct ProbeSet: Sendable {
   /// The address `p` goes to.
   public func address(of p: ProbeSpec) -> IPAddress { addressTable[Int(p.addressIndex)] }
 
+  /// The probes at `indices`, in that order, with their landings; no unaddressed pairs.
+  public func subset(_ indices: [Int]) -> ProbeSet {
+    var one = self
+    one.probes = indices.map { probes[$0] }
+    one.unaddressed = []
+    one.landings = [:]
+    for (k, i) in indices.enumerated() { if let l = landings[i] { one.landings[k] = l } }
+    return one
+  }
+
   /// Adds a probe to `address` (any address: a route's target need not be the target's own).
   public mutating func append(source: Int32, target: Int32, address: IPAddress, proto: TransportProtocol, port: UInt16) {
     probes.append(ProbeSpec(source: source, target: target, addressIndex: intern(address), proto: proto, port: port))
@@ -49,6 +59,9 @@ public struct ProbeSet: Sendable {
     addressIndex[a] = i
     return i
   }
+  /// Probes a `dnat` sends elsewhere, by index: the endpoint and port they land on, where
+  /// the listener must be (set by `test` from the model).
+  public var landings: [Int: (target: Int32, port: UInt16)] = [:]
   /// Pairs with no address to probe, reported as `notProbed`.
   public var unaddressed: [(source: Int32, target: Int32, proto: TransportProtocol, port: UInt16)]
   /// Host ends: the root-namespace interfaces and their addresses, for SO_BINDTODEVICE.

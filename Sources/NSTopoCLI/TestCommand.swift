@@ -111,9 +111,19 @@ struct Test: ParsableCommand {
     }
     let names = KernelNames(topology: topology.name)
     let protocols = probeOptions.protocols
-    let set = ProbeSet(
+    var set = ProbeSet(
       topology: topology, namespace: names.namespace(node:),
       options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses, families: probeOptions.families))
+    // Where a `dnat` sends a probe, nstopo listens: the model says where.
+    if topology.nodes.contains(where: { !($0.firewall?.dnat.isEmpty ?? true) }) {
+      let model = Predictor(topology, probeTimeout: timeout)
+      let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
+      for (i, p) in set.probes.enumerated() {
+        let flow = Flow(
+          from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto, port: Int(p.port))
+        if let l = model.landing(flow), let t = index[l.node] { set.landings[i] = (t, UInt16(l.port)) }
+      }
+    }
     let engine = ProbeEngine(set, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight))
     let start = Date()
     let results: [(Outcome, Double?)]

@@ -10,8 +10,20 @@ public enum Ruleset {
   /// nil when no chain refuses anything (no table needed).
   public static func text(_ f: Firewall) -> String? {
     let chains = Firewall.Chain.allCases.filter { !f.isTrivial($0) }
-    guard !chains.isEmpty || !f.masquerade.isEmpty else { return nil }
+    guard !chains.isEmpty || !f.masquerade.isEmpty || !f.dnat.isEmpty else { return nil }
     var out = "table \(table) {\n"
+    if !f.dnat.isEmpty {
+      out += "  chain prerouting {\n"
+      out += "    type nat hook prerouting priority dstnat; policy accept;\n"
+      for d in f.dnat {
+        for a in d.to {
+          let (nf, key) = a.family == .ipv4 ? ("ipv4", "ip") : ("ipv6", "ip6")
+          let target = a.family == .ipv4 || d.toPort == nil ? "\(a)" : "[\(a)]"
+          out += "    meta nfproto \(nf) fib daddr type local \(d.proto.rawValue) dport \(d.port) dnat \(key) to \(target)\(d.toPort.map { ":\($0)" } ?? "") comment \"line \(d.line)\"\n"
+        }
+      }
+      out += "  }\n"
+    }
     if !f.masquerade.isEmpty {
       out += "  chain postrouting {\n"
       out += "    type nat hook postrouting priority srcnat; policy accept;\n"

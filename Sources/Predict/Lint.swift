@@ -83,9 +83,11 @@ public enum Lint {
       }
       // Worth naming the family when the two have both.
       let both = mine.count == 2 && p.primaryAddress(of: pair.target, family: .ipv4) != nil && p.primaryAddress(of: pair.target, family: .ipv6) != nil
-      guard let address = targets.first(where: { (pair.outcome == .reach) != (p.verdict(from: pair.source, to: pair.target, address: $0).0 == .reached) })
+      // At the line's protocol and port (the probe port when it names none).
+      func flow(_ a: IPAddress) -> Flow { Flow(from: pair.source, to: pair.target, address: a, proto: pair.proto, port: pair.port ?? 4444) }
+      guard let address = targets.first(where: { (pair.outcome == .reach) != (p.verdict(flow($0)).0 == .reached) })
       else { return true }
-      let x = p.predict(from: pair.source, to: pair.target, address: address)
+      let x = p.predict(flow(address))
       let message: String
       let hint: String?
       if pair.outcome == .reach && !x.reached {

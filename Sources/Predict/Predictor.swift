@@ -13,6 +13,18 @@ public struct Prediction: Hashable, Sendable {
   public var path: [Hop]
   /// The nodes the reply visits, target first (when the forward path arrives).
   public var returnPath: [Hop]
+  /// Where a `dnat` sent the probe: the node and port it lands on (nstopo listens there).
+  public var landedNode: String?
+  public var landedPort: Int?
+
+  public init(verdict: Verdict, reason: String?, path: [Hop], returnPath: [Hop], landedNode: String? = nil, landedPort: Int? = nil) {
+    self.verdict = verdict
+    self.reason = reason
+    self.path = path
+    self.returnPath = returnPath
+    self.landedNode = landedNode
+    self.landedPort = landedPort
+  }
 
   public var reached: Bool { verdict == .reached }
 }
@@ -230,6 +242,17 @@ public struct Predictor: Sendable {
     return (p.verdict, p.reason)
   }
 
+  /// Where a `dnat` makes the probe of `flow` land, when its forward way gets there: the
+  /// node and the port, for the listener `test` opens there.
+  public func landing(_ flow: Flow) -> (node: String, port: Int)? {
+    guard topology.nodes.contains(where: { !($0.firewall?.dnat.isEmpty ?? true) }),
+      let dst = flow.address ?? primaryAddress(of: flow.target)
+    else { return nil }
+    let there = walk(from: flow.source, to: dst, as: .probe(flow.proto), port: flow.port, record: false)
+    guard there.verdict == .reached, let d = there.dnat else { return nil }
+    return (there.last, d.port)
+  }
+
   /// Seconds after which the kernel gives up resolving a neighbour and reports host
   /// unreachable: `mcast_solicit` (3) probes `retrans_time_ms` (1000) apart, the defaults of a
   /// new namespace.
@@ -245,9 +268,16 @@ public struct Predictor: Sendable {
     guard there.verdict == .reached, let src = there.sourceAddress else {
       return Prediction(verdict: there.verdict, reason: there.reason, path: there.path, returnPath: [])
     }
-    let back = walkBack(from: there.last, to: src, nats: there.nats, as: .reply(source: dst), record: record)
+    let landed = there.dnat?.address ?? dst
+    let back = walkBack(from: there.last, to: src, nats: there.nats, as: .reply(source: landed), record: record || there.dnat != nil)
+    // A reply to a translated probe is translated back only where the translation was made.
+    if back.verdict == .reached, let d = there.dnat, d.node != there.last, !back.path.contains(where: { $0.node == d.node }) {
+      return Prediction(verdict: .timedOut, reason: "the reply from \(there.last) bypasses \(d.node), which translated the destination", path: there.path, returnPath: back.path)
+    }
     if back.verdict == .reached {
-      return Prediction(verdict: .reached, reason: nil, path: there.path, returnPath: back.path)
+      return Prediction(
+        verdict: .reached, reason: nil, path: there.path, returnPath: back.path, landedNode: there.dnat.map { _ in there.last },
+        landedPort: there.dnat?.port)
     }
     // A reply that cannot get back looks like silence to the source.
     return Prediction(verdict: .timedOut, reason: back.reason, path: there.path, returnPath: back.path)
@@ -263,6 +293,8 @@ public struct Predictor: Sendable {
     /// Masquerades on the way, in order: the node that rewrote the source, and the source
     /// before it. A reply to the rewritten source is translated back there.
     var nats: [(node: String, original: IPAddress)] = []
+    /// A `dnat` on the way: the node that translated, and where the probe landed.
+    var dnat: (node: String, address: IPAddress, port: Int)?
   }
 
   /// The way back to `dst` through the translations `nats` made: to the last router that
@@ -308,7 +340,10 @@ public struct Predictor: Sendable {
   /// owner on the segment, or any node there with that address (Linux answers ARP for all of
   /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
   /// error, which counts only if it can get back to the probe's source.
-  func walk(from start: String, to dst: IPAddress, as traffic: Traffic, port: Int = 4444, record: Bool = true) -> Walk {
+  func walk(from start: String, to target: IPAddress, as traffic: Traffic, port probePort: Int = 4444, record: Bool = true) -> Walk {
+    var dst = target
+    var port = probePort
+    var dnat: (node: String, address: IPAddress, port: Int)?
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
@@ -330,7 +365,7 @@ public struct Predictor: Sendable {
     }
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
       if record && loop == nil { path.append(hop ?? Hop(node: states[node].name)) }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats)
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
@@ -386,6 +421,15 @@ public struct Predictor: Sendable {
         loop = (trail[k...] + [node]).map { states[$0].name }.joined(separator: " -> ")
         // The path shows the loop once, closed at the node it came back to.
         if record { path.append(Hop(node: name)) }
+      }
+      // `dnat` on arrival: the destination (and port) become the rule's, then routing goes on.
+      if !atSource, dnat == nil, case .probe(let proto) = traffic, states[node].local.contains(dst),
+        let d = states[node].firewall?.dnat.first(where: { $0.port == port && $0.proto.rawValue == proto.rawValue }),
+        let to = d.to.first(where: { $0.family == dst.family })
+      {
+        dst = to
+        port = d.toPort ?? port
+        dnat = (name, to, port)
       }
       if states[node].local.contains(dst) {
         if !atSource, let w = filter(.input, out: nil) { return w }

@@ -26,9 +26,7 @@ extension ProbeEngine {
       if shouldStop() { throw Cancelled() }
       let start = monotonicSeconds()
       let batch = bySource.values.compactMap { $0.count > r ? $0[r] : nil }.sorted()
-      var one = set
-      one.probes = batch.map { set.probes[$0] }
-      one.unaddressed = []
+      let one = set.subset(batch)
       let outcomes = try ProbeEngine(one, options: Options(timeout: timeout)).run(shouldStop: shouldStop)
       for (k, i) in batch.enumerated() { result[i] = outcomes[k].0 }
       // A second from the start of one round to the next: the routers' budgets refill.
@@ -54,9 +52,7 @@ extension ProbeEngine {
     _ set: ProbeSet, _ indices: [Int], timeout: Double, limit: Int = 10_000, shouldStop: () -> Bool = { false }
   ) throws -> [Int: Outcome] {
     guard !indices.isEmpty, indices.count <= limit else { return [:] }
-    var one = set
-    one.probes = indices.map { set.probes[$0] }
-    one.unaddressed = []
+    let one = set.subset(indices)
     let outcomes = try ProbeEngine(one, options: Options(timeout: timeout, maxInFlight: 64)).run(shouldStop: shouldStop)
     var result: [Int: Outcome] = [:]
     for (k, i) in indices.enumerated() { result[i] = outcomes[k].0 }

@@ -114,9 +114,16 @@ public final class ProbeEngine {
     }
     var mode: [Key: Bool] = [:]
     defer { _ = nstopo_setns_net(shared.rootFD) }
-    for p in set.probes {
-      let key = Key(target: p.target, proto: p.proto, port: p.port)
+    // Where each probe lands: its target, or where a `dnat` sends it.
+    func key(_ i: Int) -> Key {
+      let p = set.probes[i]
+      if let l = set.landings[i] { return Key(target: l.target, proto: p.proto, port: l.port) }
+      return Key(target: p.target, proto: p.proto, port: p.port)
+    }
+    for i in set.probes.indices {
+      let key = key(i)
       if mode[key] != nil { continue }
+      let p = (target: key.target, proto: key.proto, port: key.port)
       let e = set.endpoints[Int(p.target)]
       // TCP in a node listens on every address. UDP binds each address, so that a reply leaves
       // from the address it was sent to (a connected UDP prober drops anything else). The host
@@ -160,7 +167,7 @@ public final class ProbeEngine {
       }
       mode[key] = isService
     }
-    return set.probes.map { mode[Key(target: $0.target, proto: $0.proto, port: $0.port)] == true }
+    return set.probes.indices.map { mode[key($0)] == true }
   }
 
   /// Soft RLIMIT_NOFILE up to the hard limit; returns the new soft limit.

@@ -52,6 +52,16 @@ extension Resolver {
       case .firewall(let k, let chain, let action):
         var f = node.firewall ?? Firewall()
         if resolvePolicy(k, chain, action, into: &f, node: entry) { node.firewall = f }
+      case .dnat(let k, let p, let port, let to):
+        if let d = resolveDnat(k, p, port, to, node: entry, segments: segments) {
+          var f = node.firewall ?? Firewall()
+          if let first = f.dnat.first(where: { $0.proto == d.proto && $0.port == d.port }) {
+            error("\(d.proto.rawValue)/\(d.port) is already translated", at: port, note: "first on line \(first.line)")
+            continue
+          }
+          f.dnat.append(d)
+          node.firewall = f
+        }
       case .masquerade(let k, let itf):
         let mine = (segments.ends[me] ?? []).map(\.end.interface)
         guard mine.contains(itf.text) else {

@@ -101,8 +101,57 @@ extension Resolver {
     return Firewall.Rule(chain: chain, action: action, proto: proto, ports: ports, from: from, to: to, inInterface: inIF, outInterface: outIF, line: k.line, text: text)
   }
 
+  /// `dnat tcp|udp PORT to NODE|ADDRESS[:PORT]` (an IPv6 address with a port: `[fd00::10]:80`).
+  mutating func resolveDnat(_ k: Token, _ p: Token, _ port: Token, _ to: Token, node entry: NodeEntry, segments: Segments) -> Firewall.Dnat? {
+    guard let proto = Firewall.Proto(rawValue: p.text), proto != .icmp else {
+      error("dnat takes tcp or udp, not '\(p.text)'", at: p, hint: Suggest.didYouMean(p.text, among: ["tcp", "udp"]) ?? "dnat tcp|udp PORT to NODE|ADDRESS[:PORT]", note: entry.note)
+      return nil
+    }
+    guard let ports = portRange(port, note: entry.note) else { return nil }
+    guard ports.count == 1 else {
+      error("dnat takes one port, not a range", at: port, note: entry.note)
+      return nil
+    }
+    // Split off `:PORT`: after `]` for IPv6, after the only colon otherwise.
+    var host = to.text
+    var toPort: Int?
+    var portText: String?
+    if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+      let rest = host[host.index(after: close)...]
+      if rest.hasPrefix(":") { portText = String(rest.dropFirst()) }
+      host = String(host[host.index(after: host.startIndex)..<close])
+    } else if host.filter({ $0 == ":" }).count == 1, let c = host.firstIndex(of: ":") {
+      portText = String(host[host.index(after: c)...])
+      host = String(host[..<c])
+    }
+    if let pt = portText {
+      guard let r = portRange(to.with(text: pt), note: entry.note), r.count == 1 else { return nil }
+      toPort = r.lowerBound
+    }
+    var addresses: [IPAddress] = []
+    var toNode: String?
+    if let a = IPAddress(host) {
+      addresses = [a]
+    } else if nodeIndex[host] != nil {
+      toNode = host
+      for f in IPAddress.Family.allCases {
+        if let a = (segments.ends[.node(host)] ?? []).lazy.compactMap({ $0.end.address(f)?.address }).first { addresses.append(a) }
+      }
+      if addresses.isEmpty {
+        error("dnat to '\(host)', which has no address", at: to, hint: "link '\(host)' to a subnet, or give an address", note: entry.note)
+        return nil
+      }
+    } else {
+      error("unknown node '\(host)'", at: to,
+        hint: suggester.didYouMean(host, at: to) { nodes.map(\.name) } ?? "dnat to a node, an address, NODE:PORT or ADDRESS:PORT", note: entry.note)
+      return nil
+    }
+    let text = [k, p, port, Token("to", line: k.line, column: 0), to].map(\.text).joined(separator: " ")
+    return Firewall.Dnat(proto: proto, port: ports.lowerBound, to: addresses, toPort: toPort, toNode: toNode, line: k.line, text: text)
+  }
+
   /// `80` or `8000-8100`.
-  private mutating func portRange(_ t: Token, note: String?) -> ClosedRange<Int>? {
+  mutating func portRange(_ t: Token, note: String?) -> ClosedRange<Int>? {
     let parts = t.text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
     let values = parts.map { p -> Int? in p.allSatisfy(\.isASCIIDigit) && !p.isEmpty && p.count <= 5 ? Int(p) : nil }
     guard parts.count <= 2, values.allSatisfy({ $0 != nil && (1...65535).contains($0!) }) else {

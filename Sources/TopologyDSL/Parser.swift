@@ -118,6 +118,13 @@ struct Parser {
     case "firewall":
       guard expectCount(line, 3, usage: "firewall input|forward|output accept|drop|reject") else { return nil }
       return .firewall(keyword: head, chain: t[1], action: t[2])
+    case "dnat":
+      guard expectCount(line, 5, usage: "dnat tcp|udp PORT to NODE|ADDRESS[:PORT]") else { return nil }
+      guard t[3].text == "to" else {
+        diagnostics.append(Diagnostic(.error, "expected 'to', found '\(t[3].text)'", at: t[3], hint: "usage: dnat tcp|udp PORT to NODE|ADDRESS[:PORT]"))
+        return nil
+      }
+      return .dnat(keyword: head, proto: t[1], port: t[2], to: t[4])
     case "masquerade":
       return expectCount(line, 2, usage: "masquerade IFNAME") ? .masquerade(keyword: head, interface: t[1]) : nil
     case "allow", "deny", "reject":

@@ -44,6 +44,8 @@ enum BodyLine: Sendable {
   case rule(keyword: Token, words: [Token])
   /// `masquerade IF`.
   case masquerade(keyword: Token, interface: Token)
+  /// `dnat tcp|udp PORT to NODE|ADDRESS[:PORT]`.
+  case dnat(keyword: Token, proto: Token, port: Token, to: Token)
 }
 
 /// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]]`.
@@ -83,6 +85,7 @@ extension BodyLine {
     case .firewall(let k, let c, let a): return [k, c, a]
     case .rule(let k, let w): return [k] + w
     case .masquerade(let k, let i): return [k, i]
+    case .dnat(let k, let p, let n, let t): return [k, p, n, t]
     }
   }
 
@@ -98,11 +101,12 @@ extension BodyLine {
     case .firewall(let k, let c, let a): return .firewall(keyword: k, chain: f(c), action: f(a))
     case .rule(let k, let w): return .rule(keyword: k, words: w.map(f))
     case .masquerade(let k, let i): return .masquerade(keyword: k, interface: f(i))
+    case .dnat(let k, let p, let n, let t): return .dnat(keyword: k, proto: f(p), port: f(n), to: f(t))
     }
   }
 }
 
 enum Keywords {
   static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
-  static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject", "masquerade"]
+  static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject", "masquerade", "dnat"]
 }

@@ -86,18 +86,53 @@ public struct Firewall: Hashable, Sendable, Codable {
     }
   }
 
+  /// `dnat tcp|udp PORT to NODE|ADDRESS[:PORT]`: what arrives for any address of this node
+  /// at PORT goes to the target instead (its address of the packet's family).
+  public struct Dnat: Hashable, Sendable, Codable {
+    public var proto: Proto
+    public var port: Int
+    /// One per family the target has.
+    public var to: [IPAddress]
+    public var toPort: Int?
+    /// The node the file named, if it named one.
+    public var toNode: String?
+    public var line: Int
+    public var text: String
+
+    public init(proto: Proto, port: Int, to: [IPAddress], toPort: Int?, toNode: String?, line: Int, text: String) {
+      self.proto = proto
+      self.port = port
+      self.to = to
+      self.toPort = toPort
+      self.toNode = toNode
+      self.line = line
+      self.text = text
+    }
+
+    /// `web:80`, or the address.
+    public var targetText: String {
+      let t = toNode ?? to.first.map(\.description) ?? "?"
+      return toPort.map { "\(t):\($0)" } ?? t
+    }
+  }
+
   public var input: Policy?
   public var forward: Policy?
   public var output: Policy?
   public var rules: [Rule]
   public var masquerade: [Masquerade]
+  public var dnat: [Dnat]
 
-  public init(input: Policy? = nil, forward: Policy? = nil, output: Policy? = nil, rules: [Rule] = [], masquerade: [Masquerade] = []) {
+  public init(
+    input: Policy? = nil, forward: Policy? = nil, output: Policy? = nil, rules: [Rule] = [], masquerade: [Masquerade] = [],
+    dnat: [Dnat] = []
+  ) {
     self.input = input
     self.forward = forward
     self.output = output
     self.rules = rules
     self.masquerade = masquerade
+    self.dnat = dnat
   }
 
   /// Documents from before NAT have no `masquerade`.
@@ -108,6 +143,7 @@ public struct Firewall: Hashable, Sendable, Codable {
     output = try c.decodeIfPresent(Policy.self, forKey: .output)
     rules = try c.decodeIfPresent([Rule].self, forKey: .rules) ?? []
     masquerade = try c.decodeIfPresent([Masquerade].self, forKey: .masquerade) ?? []
+    dnat = try c.decodeIfPresent([Dnat].self, forKey: .dnat) ?? []
   }
 
   /// Whether what leaves through `interface` is masqueraded, and by which line.

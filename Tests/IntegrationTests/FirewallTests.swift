@@ -21,7 +21,13 @@ final class FirewallTests: KernelTestCase {
     let model = Predictor(t)
     try Lifecycle.withTestNetwork(t) {
       for port in ports {
-        let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp], port: port))
+        var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp], port: port))
+        // As `nstopo test` does: listeners where a dnat lands.
+        let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
+        for (i, p) in set.probes.enumerated() {
+          let f = Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto, port: Int(p.port))
+          if let l = model.landing(f), let t = index[l.node] { set.landings[i] = (t, UInt16(l.port)) }
+        }
         let verdicts = set.probes.map { p in
           model.verdict(Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto, port: Int(p.port)))
         }
@@ -173,5 +179,13 @@ final class FirewallTests: KernelTestCase {
     XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), [
       "a's input policy is accept (the model says drop)", "a lacks the rule of line 7 (`allow input tcp 4444`) that the model has",
     ])
+  }
+
+  /// The reference file of issue 16: every pair, TCP and UDP, at the probe port and the
+  /// ports its rules name, exactly as the model predicts; the verdicts the issue states.
+  func testReferenceFirewallExactly() throws {
+    let t = try example("firewall", rootfs: "/")
+    let (differ, _) = try measurePorts(t, ports: [4444, 80, 5432, 8080])
+    XCTAssertEqual(differ, [])
   }
 }

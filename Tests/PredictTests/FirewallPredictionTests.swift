@@ -1,3 +1,4 @@
+import Foundation
 import Predict
 import TopologyDSL
 import TopologyModel
@@ -103,5 +104,39 @@ final class FirewallPredictionTests: XCTestCase {
     XCTAssertEqual(p.verdict(Flow(from: "pc", to: "isp")).0, .reached)
     XCTAssertEqual(p.predict(Flow(from: "pc", to: "isp")).path.map(\.description), ["pc (eth0 via 10.30.1.1)", "gw (eth0, masquerade as 100.64.30.1)", "isp"])
     XCTAssertEqual(p.verdict(Flow(from: "isp", to: "pc")).0, .noRoute)
+  }
+}
+
+/// `topologies/firewall.topo`, the reference of issue 16: the verdicts and reasons it states.
+final class ReferenceFirewallTests: XCTestCase {
+  func testReferenceVerdicts() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("topologies/firewall.topo").path
+    let r = TopologyLoader.load(text: try String(contentsOfFile: path, encoding: .utf8), fileName: "firewall.topo")
+    XCTAssertFalse(r.diagnostics.hasErrors, r.rendered)
+    let p = Predictor(r.topology!)
+    func v(_ s: String, _ d: String, _ proto: TransportProtocol = .tcp, _ port: Int = 4444) -> Outcome { p.verdict(Flow(from: s, to: d, proto: proto, port: port)).0 }
+    for pc in ["pc1", "pc2", "pc3"] { XCTAssertEqual(v(pc, "isp"), .reached, pc) }
+    XCTAssertNotEqual(v("isp", "pc1"), .reached)
+    XCTAssertEqual(v("isp", "gw", .tcp, 8080), .reached)
+    XCTAssertEqual(p.landing(Flow(from: "isp", to: "gw", proto: .tcp, port: 8080))?.node, "web")
+    XCTAssertEqual(p.landing(Flow(from: "isp", to: "gw", proto: .tcp, port: 8080))?.port, 80)
+    XCTAssertEqual(v("pc1", "db"), .timedOut)
+    XCTAssertEqual(p.verdict(Flow(from: "pc1", to: "db")).1, "dropped by gw's rule at line 15 (`deny forward from office to db`)")
+    XCTAssertEqual(v("web", "db", .tcp, 5432), .reached)
+    XCTAssertEqual(v("pc1", "web", .tcp, 80), .reached)
+    XCTAssertEqual(v("db", "web"), .timedOut)
+    // On 4444/tcp, besides the expectations.
+    XCTAssertEqual(v("db", "pc1"), .reached)
+    XCTAssertEqual(v("web", "pc1"), .reached)
+    XCTAssertEqual(v("gw", "web"), .timedOut)
+    XCTAssertEqual(v("gw", "db"), .timedOut)
+    XCTAssertEqual(v("web", "db"), .timedOut)
+    XCTAssertEqual(p.verdict(Flow(from: "web", to: "db")).1, "db's input policy drops tcp/4444 from 10.30.2.10 (line 28)")
+    for n in ["pc1", "pc2", "pc3", "web", "db", "isp"] { XCTAssertEqual(v(n, "gw"), .reached, n) }
+    for n in ["db", "web", "pc1", "pc2", "pc3"] { XCTAssertEqual(v(n, "isp"), .reached, n) }
+    // UDP: db rejects, gw drops the office's before db.
+    XCTAssertEqual(v("web", "db", .udp), .refused)
+    XCTAssertEqual(v("pc1", "db", .udp), .timedOut)
   }
 }
