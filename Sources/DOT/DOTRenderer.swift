@@ -237,6 +237,9 @@ public enum DOTRenderer {
       let policies = Firewall.Chain.allCases.compactMap { c in f.policy(c).flatMap { $0.action == .accept ? nil : "\(c.rawValue) \($0.action.rawValue)" } }
       firewallLine = "firewall: \(f.rules.count) rule\(f.rules.count == 1 ? "" : "s")" + (policies.isEmpty ? "" : ", " + policies.joined(separator: ", "))
       tooltip = (policies.map { "firewall \($0)" } + f.rules.map { "line \($0.line): \($0.text)" }).joined(separator: "\n")
+      if f.rules.isEmpty && policies.isEmpty { firewallLine = nil }
+      for m in f.masquerade { details.append("masquerade \(m.interface)") }
+      for d in f.dnat { details.append("dnat \(d.proto.rawValue) \(d.port) → \(d.targetText)") }
     }
     var label = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\"><tr><td><b>\(html(g.label))</b></td></tr>"
     for d in details { label += "<tr><td><font point-size=\"9\" color=\"#445566\">\(html(d))</font></td></tr>" }

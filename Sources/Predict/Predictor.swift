@@ -405,8 +405,9 @@ public struct Predictor: Sendable {
       // fails at once with EPERM (measured).
       case (.drop, .output): return stop(proto == .tcp ? .timedOut : .prohibited, why, hop: hop)
       case (.drop, _): return stop(.timedOut, why, hop: hop)
-      // Rejected on the way out: the reset or port unreachable comes to the socket itself.
-      case (.reject, .output): return stop(.refused, why, hop: hop)
+      // Rejected on the way out: TCP gets the reset itself (refused); a UDP send fails with
+      // EPERM at once, as for a drop (measured).
+      case (.reject, .output): return stop(proto == .tcp ? .refused : .prohibited, why, hop: hop)
       // Rejected further on: a TCP reset, or ICMP port unreachable (a hard error for UDP too),
       // which counts only if it gets back.
       case (.reject, _): return error(.refused, why, hop: hop, hard: true)
@@ -430,6 +431,11 @@ public struct Predictor: Sendable {
         dst = to
         port = d.toPort ?? port
         dnat = (name, to, port)
+      }
+      // A dnat can send a packet back to its source, which IPv4 drops as a martian (a local
+      // source address arriving from outside).
+      if !atSource, dnat != nil, dst.family == .ipv4, let s = sourceAddress, states[node].local.contains(s) {
+        return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address (dnat sent it back)")
       }
       if states[node].local.contains(dst) {
         if !atSource, let w = filter(.input, out: nil) { return w }

@@ -188,4 +188,79 @@ final class FirewallTests: KernelTestCase {
     let (differ, _) = try measurePorts(t, ports: [4444, 80, 5432, 8080])
     XCTAssertEqual(differ, [])
   }
+
+  /// Seeded random small topologies with random rules, policies, masquerade and dnat:
+  /// prediction = measurement on every pair, TCP and UDP (NSTOPO_SEED replays another seed).
+  func testSeededRandomFirewallsExactly() throws {
+    var rng = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["NSTOPO_SEED"].flatMap { UInt64($0) } ?? 16))
+    var failures: [String] = []
+    var pairs = 0
+    var seen: [Outcome: Int] = [:]
+    for k in 0..<40 {
+      let text = RandomFirewall.text(&rng, index: k)
+      guard let t = validTopology(text) else {
+        XCTFail("topology \(k) is invalid:\n\(text)")
+        continue
+      }
+      let (differ, classes) = try measurePorts(t, ports: [4444, 8080])
+      pairs += classes.values.reduce(0, +)
+      for (o, n) in classes { seen[o, default: 0] += n }
+      failures += differ.map { "topology \(k): \($0)" }
+      if !differ.isEmpty, let dir = ProcessInfo.processInfo.environment["NSTOPO_DUMP_RANDOM"] {
+        try? "topology fw\(k)\n\(text)".write(toFile: "\(dir)/fw\(k).topo", atomically: true, encoding: .utf8)
+      }
+    }
+    XCTAssertEqual(failures, [], "\(pairs) probes")
+    for o in [Outcome.reached, .refused, .timedOut] { XCTAssertGreaterThan(seen[o] ?? 0, 0, "\(o) never measured") }
+    print("exact truth, random firewalls: 40 topologies, \(pairs) probes (\(seen.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), \(failures.count) differ")
+  }
+}
+
+/// A router between an office LAN, a server LAN and a WAN, two office hosts, a server and an
+/// ISP, each with a random mix of policies and rules (every action, tcp/udp/any, the probe
+/// ports or others, sides as nodes, subnets and CIDRs, interfaces), masquerade and dnat on the
+/// router.
+enum RandomFirewall {
+  static func text(_ rng: inout SplitMix, index k: Int) -> String {
+    let b = 100 + k % 100
+    var lines = [
+      "subnet wan 100.64.\(b).0/24", "subnet office 10.\(b).1.0/24", "subnet servers 10.\(b).2.0/24",
+      "bridge sw0 wan", "bridge sw1 office", "bridge sw2 servers",
+    ]
+    let sides = ["office", "servers", "wan", "pc1", "pc2", "srv", "gw", "isp", "10.\(b).1.0/25", "10.\(b).2.0/24"]
+    func pick<T>(_ a: [T]) -> T { a[rng.below(a.count)] }
+    func rule(_ chains: [String], interfaces: [String]) -> String {
+      var w = [pick(["allow", "deny", "reject"]), pick(chains)]
+      let proto = pick(["tcp", "udp", "", ""])
+      if !proto.isEmpty {
+        w.append(proto)
+        if rng.chance(60) { w.append(pick(["4444", "8080", "80", "4000-5000"])) }
+      }
+      if rng.chance(50) { w += ["from", pick(sides)] }
+      if rng.chance(40) { w += ["to", pick(sides)] }
+      if w[1] != "output" && rng.chance(20) { w += ["in", pick(interfaces)] }
+      if w[1] != "input" && rng.chance(20) { w += ["out", pick(interfaces)] }
+      return "  " + w.joined(separator: " ")
+    }
+    func firewall(_ chains: [String], interfaces: [String]) -> [String] {
+      var out: [String] = []
+      for c in chains where rng.chance(30) { out.append("  firewall \(c) \(pick(["drop", "reject", "accept"]))") }
+      for _ in 0..<rng.below(4) { out.append(rule(chains, interfaces: interfaces)) }
+      return out
+    }
+    lines += ["node gw", "  forward", "  link sw0 100.64.\(b).1", "  link sw1", "  link sw2"]
+    lines += firewall(["input", "forward", "output"], interfaces: ["eth0", "eth1", "eth2"])
+    if rng.chance(60) { lines.append("  masquerade eth0") }
+    if rng.chance(50) { lines.append("  dnat \(pick(["tcp", "udp"])) 8080 to srv\(rng.chance(50) ? ":4444" : "")") }
+    for h in ["pc1", "pc2"] {
+      lines += ["node \(h)", "  link sw1", "  route default via gw"]
+      lines += firewall(["input", "output"], interfaces: ["eth0"])
+    }
+    lines += ["node srv", "  link sw2", "  route default via gw"]
+    lines += firewall(["input", "output"], interfaces: ["eth0"])
+    lines += ["node isp", "  link sw0 100.64.\(b).2"]
+    if rng.chance(40) { lines.append("  route 10.\(b).0.0/16 via gw") }
+    lines += firewall(["input", "output"], interfaces: ["eth0"])
+    return lines.joined(separator: "\n") + "\n"
+  }
 }
