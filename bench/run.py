@@ -65,9 +65,14 @@ def timed(cmd, check=True, **kw):
         return wall, (int(rss[-1]) / 1024 if rss and rss[-1].isdigit() else 0.0), r.stdout
 
 
-def star(path, name, n, dual=False):
+RULES = "  firewall input drop\n  allow input tcp 4444\n  allow input udp 4444\n  allow input icmp\n  deny input tcp 22\n  reject input tcp 23\n"
+
+
+def star(path, name, n, dual=False, rules=False):
     with open(path, "w") as f:
-        if dual:
+        if rules:
+            f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n%s" % (name, n, RULES))
+        elif dual:
             f.write("topology %s\nsubnet lan 10.222.0.0/16\nsubnet lan6 fd00:222::/64\nbridge sw lan lan6\nnode h[1..%d]\n  link sw\n" % (name, n))
         else:
             f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n" % (name, n))
@@ -143,15 +148,21 @@ def main():
         dual_name = "nsbd%d" % n
         dual_path = os.path.join(tmp, "star-ds-%d.topo" % n)
         star(dual_path, dual_name, n, dual=True)
+        rules_name = "nsbr%d" % n
+        rules_path = os.path.join(tmp, "star-fw-%d.topo" % n)
+        star(rules_path, rules_name, n, rules=True)
         for run in range(runs):
             order = ["nstopo", "baseline"] if run % 2 == 0 else ["baseline", "nstopo"]
             if n == 1000 and not args.quick:
-                order = order + ["dual"] if run % 2 == 0 else ["dual"] + order
+                order = order + ["dual", "rules"] if run % 2 == 0 else ["rules", "dual"] + order
             for tool in order:
                 # Whatever is brought up is taken down, also when a step fails or the run is
                 # interrupted (a killed run once left the baseline's 101 namespaces behind).
-                if tool in ("nstopo", "dual"):
-                    p, nm = (path, name) if tool == "nstopo" else (dual_path, dual_name)
+                if tool in ("nstopo", "rules"):
+                    w, m, _ = timed([NSTOPO, "predict", path if tool == "nstopo" else rules_path, "--no-color"])
+                    figs.add((n, "predict", tool), w)
+                if tool in ("nstopo", "dual", "rules"):
+                    p, nm = {"nstopo": (path, name), "dual": (dual_path, dual_name), "rules": (rules_path, rules_name)}[tool]
                     w, m, _ = timed([NSTOPO, "up", p])
                     try:
                         figs.add((n, "up", tool), w)
@@ -163,7 +174,7 @@ def main():
                         figs.add((n, "test pairs/s", tool), pairs / w)
                         summary = [l for l in out.splitlines() if " pairs" in l and " reached" in l]
                         if summary and ("%d reached" % pairs) not in summary[-1]:
-                            notes.append("star-%d%s run %d: %s" % (n, " dual-stack" if tool == "dual" else "", run + 1, summary[-1]))
+                            notes.append("star-%d %s run %d: %s" % (n, tool, run + 1, summary[-1]))
                     finally:
                         w, m, _ = timed([NSTOPO, "down", nm])
                     figs.add((n, "down", tool), w)
@@ -249,6 +260,15 @@ def main():
         lines.append("| %s | test probes/s | %s | %s (IPv4 only) | %s |" % (t, fmt(figs.get((1000, "test pairs/s", "dual")), "", 0), fmt(figs.get((1000, "test pairs/s", v4)), "", 0),
                      ratio(figs.get((1000, "test pairs/s", "dual")), figs.get((1000, "test pairs/s", v4)))))
         lines.append("| %s | peak RSS up / test | %s / %s | | |" % (t, fmt(figs.get((1000, "up rss", "dual")), "MB", 1), fmt(figs.get((1000, "test rss", "dual")), "MB", 1)))
+    if figs.get((1000, "up", "rules")):
+        t = "star-1000, 5 rules a host"
+        v4 = "nstopo"
+        lines.append("| %s | up (wall) | %s | %s (no rules) | %s |" % (t, fmt(figs.get((1000, "up", "rules"))), fmt(figs.get((1000, "up", v4))),
+                     ratio(figs.get((1000, "up", "rules")), figs.get((1000, "up", v4)))))
+        lines.append("| %s | predict, 999000 pairs | %s | %s (no rules) | %s |" % (t, fmt(figs.get((1000, "predict", "rules"))), fmt(figs.get((1000, "predict", v4))),
+                     ratio(figs.get((1000, "predict", "rules")), figs.get((1000, "predict", v4)))))
+        lines.append("| %s | test pairs/s | %s | %s (no rules) | %s |" % (t, fmt(figs.get((1000, "test pairs/s", "rules")), "", 0), fmt(figs.get((1000, "test pairs/s", v4)), "", 0),
+                     ratio(figs.get((1000, "test pairs/s", "rules")), figs.get((1000, "test pairs/s", v4)))))
     if not args.quick:
         for k in ("up", "test", "down"):
             lines.append("| leaf-spine-102 | %s | %s | – | |" % (k, fmt(figs.get(("leaf-spine-102", k, "nstopo")))))

@@ -62,7 +62,13 @@ public enum Planner {
     // exceeded): theirs are not rate-limited. So does every node with IPv6, which answers a
     // packet it has no route for (or a reject route) even without forwarding. IPv4-only
     // hosts and the bridge namespace keep the default.
-    let routers = Set(topology.nodes.filter(\.forward).map { names.namespace(node: $0.name) }).union(ipv6)
+    // A node that rejects answers with ICMP port unreachable: unlimited too (behind a
+    // masquerade, every source shares one address, and one per-address budget).
+    let rejecting = topology.nodes.filter { n in
+      guard let f = n.firewall else { return false }
+      return f.rules.contains { $0.action == .reject } || Firewall.Chain.allCases.contains { f.policy($0)?.action == .reject }
+    }
+    let routers = Set((topology.nodes.filter(\.forward) + rejecting).map { names.namespace(node: $0.name) }).union(ipv6)
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns)))
