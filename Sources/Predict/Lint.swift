@@ -70,23 +70,27 @@ public enum Lint {
     // 100-byte `expect * -> *` over thousands of nodes costs the budget, not the square.
     // Grouped by cause, over lines: where several lines fail for one reason, one finding.
     var byCause: [String: (message: String, hint: String?, lines: [Int], count: Int)] = [:]
+    // Each endpoint's first address of each family, once: the pairs ask for them.
+    var primaries: [String: (IPAddress?, IPAddress?)] = [:]
+    for e in endpoints { primaries[e] = (p.primaryAddress(of: e, family: .ipv4), p.primaryAddress(of: e, family: .ipv6)) }
     var causeOrder: [String] = []
     ExpectationIndex(t.expectations).forEachPair { pair in
       spent += 1
       if spent > budget { return false }
       // The verdict alone first (no paths recorded); the full walk only for a finding. Each
       // family the line speaks of: its own, or every one both ends have.
-      let mine = Set(addresses[pair.source]?.map(\.family) ?? [])
-      let targets = IPAddress.Family.allCases.compactMap { f -> IPAddress? in
-        guard pair.family == nil || pair.family == f, mine.isEmpty || mine.contains(f) else { return nil }
-        return p.primaryAddress(of: pair.target, family: f)
-      }
+      let (s4, s6) = primaries[pair.source] ?? (nil, nil)
+      let (t4, t6) = primaries[pair.target] ?? (nil, nil)
+      let anyFamily = s4 == nil && s6 == nil
       // Worth naming the family when the two have both.
-      let both = mine.count == 2 && p.primaryAddress(of: pair.target, family: .ipv4) != nil && p.primaryAddress(of: pair.target, family: .ipv6) != nil
+      let both = s4 != nil && s6 != nil && t4 != nil && t6 != nil
       // At the line's protocol and port (the probe port when it names none).
       func flow(_ a: IPAddress) -> Flow { Flow(from: pair.source, to: pair.target, address: a, proto: pair.proto, port: pair.port ?? 4444) }
-      guard let address = targets.first(where: { (pair.outcome == .reach) != (p.verdict(flow($0)).0 == .reached) })
-      else { return true }
+      func contradicts(_ a: IPAddress?, _ f: IPAddress.Family, sourceHas: Bool) -> IPAddress? {
+        guard let a, pair.family == nil || pair.family == f, anyFamily || sourceHas else { return nil }
+        return (pair.outcome == .reach) != (p.verdict(flow(a)).0 == .reached) ? a : nil
+      }
+      guard let address = contradicts(t4, .ipv4, sourceHas: s4 != nil) ?? contradicts(t6, .ipv6, sourceHas: s6 != nil) else { return true }
       let x = p.predict(flow(address))
       let message: String
       let hint: String?
