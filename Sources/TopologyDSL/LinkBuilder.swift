@@ -346,42 +346,50 @@ struct LinkBuilder {
       blocksInUse[s] = b
       return b
     }
+    // Pools that have nothing left (their cursor would pass 2^128 in `::/0`).
+    var full: Set<Int> = []
+    var fullBlocks: Set<Int> = []
     func nextHost(_ s: Int) -> IPAddress? {
+      guard !full.contains(s) else { return nil }
       let prefix = resolver.subnets[s].prefix
       var v = cursor[s] ?? prefix.network.integer + 1
-      // IPv4's last address is the broadcast; IPv6 has none.
-      let last = prefix.family == .ipv4 ? prefix.last.integer : prefix.last.integer + 1
-      while v < last {
+      // The last host, inclusive: IPv4's last address is the broadcast; IPv6 has none.
+      let top = prefix.family == .ipv4 ? prefix.last.integer - 1 : prefix.last.integer
+      while v <= top {
         let a = IPAddress(prefix.family, integer: v)
         if free(a, s) {
-          cursor[s] = v + 1
+          if v == top { full.insert(s) } else { cursor[s] = v + 1 }
           return a
         }
+        if v == top { break }
         v += 1
       }
-      cursor[s] = v
+      full.insert(s)
       return nil
     }
     func nextBlock(_ s: Int) -> (IPAddress, IPAddress)? {
+      guard !fullBlocks.contains(s) else { return nil }
       let subnet = resolver.subnets[s]
       let prefix = subnet.prefix
       let size = UInt128(1) << UInt128(prefix.family.width - subnet.carve)
       var block = blockCursor[s] ?? prefix.network.integer
       let last = prefix.last.integer
-      while block + size - 1 <= last {
+      while block <= last && last - block >= size - 1 {
         let first = subnet.carve == prefix.family.width - 1 ? block : block + 1
         // A block is taken when an address in it is: checked against the addresses in use,
         // not address by address (an IPv6 /64 block has 2^64 of them).
         let taken = size <= 4
-          ? (block..<(block + size)).contains { !free(IPAddress(prefix.family, integer: $0), s) }
+          ? (block...(block + (size - 1))).contains { !free(IPAddress(prefix.family, integer: $0), s) }
           : takenBlocks(s, size).contains((block - prefix.network.integer) / size)
-        block += size
+        let (next, over) = block.addingReportingOverflow(size)
         if !taken {
-          blockCursor[s] = block
+          if over { fullBlocks.insert(s) } else { blockCursor[s] = next }
           return (IPAddress(prefix.family, integer: first), IPAddress(prefix.family, integer: first + 1))
         }
+        if over { break }
+        block = next
       }
-      blockCursor[s] = block
+      fullBlocks.insert(s)
       return nil
     }
 

@@ -263,4 +263,19 @@ final class DualStackLanguageTests: XCTestCase {
 
       """#)
   }
+
+  /// A pool as wide as the family: the cursors never pass 2^128 (found by the fuzzer).
+  func testWholeFamilyPools() {
+    let t = model("""
+      subnet all ::/0
+      bridge s all
+      node a
+        link s
+      node b
+        link s
+      """)
+    XCTAssertEqual(address(t, "a", "eth0"), "::1/0")
+    XCTAssertEqual(address(t, "b", "eth0"), "::2/0")
+    XCTAssertTrue(load("subnet office ::/0 10.20.1.0/24\nsubnet p ::/0 /127\nnode a\n  link b p\nnode b\n").diagnostics.hasErrors)
+  }
 }
