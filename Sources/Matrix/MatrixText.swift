@@ -72,6 +72,18 @@ public enum MatrixText {
     } else {
       out += subnetTable(r, topology: topology)
     }
+    if !r.landed.isEmpty {
+      // A dnat answers from elsewhere: say where, for the pairs it reached.
+      let through = r.landed.sorted { $0.key < $1.key }.filter { r.pairs[$0.key].outcome.reached }
+      if !through.isEmpty {
+        out += "\nreached through a dnat (\(through.count)):\n"
+        for (i, l) in through.prefix(maxListed) {
+          let p = r.pairs[i]
+          out += "  \(p.source) -> \(p.target) \(p.proto.rawValue)/\(p.port): reached via dnat to \(l)\n"
+        }
+        if through.count > maxListed { out += "  ... and \(through.count - maxListed) more (see --json)\n" }
+      }
+    }
     let mismatches = r.mismatches
     if !mismatches.isEmpty {
       out += "\nmismatches (\(mismatches.count)):\n"
@@ -85,9 +97,10 @@ public enum MatrixText {
     }
     let surprises = r.surprises
     if !surprises.isEmpty {
-      out += "\nmeasured differs from the model where the expectation holds (\(surprises.count)): a `run` firewall or a kernel surprise\n"
+      out += "\nmeasured differs from the model where the expectation holds (\(surprises.count)): something the model cannot see\n"
       for s in surprises.prefix(10) {
         out += "  ! \(s.source) -> \(s.target) \(s.proto.rawValue)/\(s.port): declared \(s.declared!.rawValue), predicted \(s.predicted!.rawValue), measured \(s.outcome.rawValue)\n"
+        if let r = s.reason { out += "      \(r)\n" }
       }
       if surprises.count > 10 { out += "  ... and \(surprises.count - 10) more\n" }
     }

@@ -39,8 +39,8 @@ extension PairResult {
   /// - not reached as predicted: the model's reason;
   /// - where the model and the measurement disagree and it matters (a failed pair, or a declared
   ///   one the model gets wrong), the walk of what the kernel has (`kernel`, asked only then)
-  ///   says whether the kernel was changed by hand, something outside routing drops it, or the
-  ///   model is wrong.
+  ///   says whether the kernel was changed by hand, something outside the model drops it (the
+  ///   walk's reason, when reached, names rules outside nstopo's table), or the model is wrong.
   /// - both blocked, by different outcomes: both are said, the model's and the measured one;
   /// - `exact`: the pair is also held to the model's outcome.
   public func merged(model: ModelVerdict, declaredOnly: Bool, exact: Bool = false, kernel: () -> ModelVerdict) -> PairResult {
@@ -60,7 +60,8 @@ extension PairResult {
       if !measured, !k.reached, let r = k.reason {
         p.reason = "in the kernel: \(r) (the model disagrees: changed by hand?)"
       } else if !measured {
-        p.reason = "the routes allow it: a firewall (`run` line) or something outside routing drops it"
+        // A reached kernel walk's reason, if any, names what the model could not see.
+        p.reason = "the routes and nstopo's rules allow it: \(k.reason ?? "a firewall in a `run` line or something outside the model drops it")"
       } else {
         p.reason = "the model predicts \(model.outcome.rawValue)\(model.reason.map { ": \($0)" } ?? ""), yet the kernel delivers it"
       }

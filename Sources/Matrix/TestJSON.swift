@@ -16,6 +16,7 @@ public enum TestJSON {
       if let x = p.exactly { f.append("\"exactly\":\"\(x.rawValue)\"") }
       if let e = p.expected { f.append("\"expected\":\"\(e.rawValue)\"") }
       if let fam = p.family { f.append("\"family\":\"\(fam.rawValue)\"") }
+      if let l = r.landed[i] { f.append("\"landed\":\(string(l))") }
       if let l = p.latencyMs { f.append("\"latencyMs\":\(l)") }
       if let l = p.line { f.append("\"line\":\(l)") }
       f.append("\"outcome\":\"\(p.outcome.rawValue)\"")

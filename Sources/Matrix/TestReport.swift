@@ -121,6 +121,8 @@ public struct TestReport: Codable, Sendable {
   public var pairs: [PairResult]
   /// Most sockets open at once during the run.
   public var peakInFlight: Int
+  /// Pairs (by index) whose probe a `dnat` sent elsewhere: where it landed, `web:80`.
+  public var landed: [Int: String] = [:]
 
   /// Lazy, like the counts below: a million pairs must not be copied to be counted.
   public var mismatches: LazyFilterSequence<[PairResult]> { pairs.lazy.filter { $0.holds == false } }
@@ -167,6 +169,7 @@ public struct TestReport: Codable, Sendable {
             ? "\(t) has no address" : "\(t) has no address of a family \(s) has"))
     }
     self.pairs = pairs
+    for (i, l) in set.landings { landed[i] = "\(set.endpoints[Int(l.target)].name):\(l.port)" }
   }
 
   /// The families probed, IPv4 first.

@@ -13,11 +13,26 @@ func predictedOutcomes(_ t: Topology, _ set: ProbeSet, timeout: Double = 1.0) ->
 extension Predictor {
   /// What this model says of probe `i` of `set`, as the report takes it.
   func modelVerdict(_ set: ProbeSet, _ i: Int) -> ModelVerdict {
-    let probe = set.probes[i]
-    let (v, reason) = verdict(
-      Flow(from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: set.address(of: probe),
-        proto: probe.proto, port: Int(probe.port)))
+    let (v, reason) = verdict(Self.flow(set, i))
     return ModelVerdict(v, reason)
+  }
+
+  /// Where a `dnat` makes each probe of `set` land, when the topology has any (`test` listens
+  /// there; the report says "via dnat to web:80").
+  func placeLandings(_ set: inout ProbeSet) {
+    guard hasDnat else { return }
+    let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
+    for i in set.probes.indices {
+      if let l = landing(Self.flow(set, i)), let t = index[l.node] { set.landings[i] = (t, UInt16(l.port)) }
+    }
+  }
+
+  /// Probe `i` of `set` as a question to the predictor.
+  static func flow(_ set: ProbeSet, _ i: Int) -> Flow {
+    let probe = set.probes[i]
+    return Flow(
+      from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: set.address(of: probe),
+      proto: probe.proto, port: Int(probe.port))
   }
 }
 
@@ -43,7 +58,8 @@ struct Predict: ParsableCommand {
     try NSTopoCLI.run {
       let t = try TopologyFile.require(file)
       let protocols = probeOptions.protocols
-      let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
+      var set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
+      Predictor(t).placeLandings(&set)
       let report = TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print("predicted from the model of \(t.name) (nothing was probed)")

@@ -115,15 +115,7 @@ struct Test: ParsableCommand {
       topology: topology, namespace: names.namespace(node:),
       options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses, families: probeOptions.families))
     // Where a `dnat` sends a probe, nstopo listens: the model says where.
-    if topology.nodes.contains(where: { !($0.firewall?.dnat.isEmpty ?? true) }) {
-      let model = Predictor(topology, probeTimeout: timeout)
-      let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
-      for (i, p) in set.probes.enumerated() {
-        let flow = Flow(
-          from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto, port: Int(p.port))
-        if let l = model.landing(flow), let t = index[l.node] { set.landings[i] = (t, UInt16(l.port)) }
-      }
-    }
+    Predictor(topology, probeTimeout: timeout).placeLandings(&set)
     let engine = ProbeEngine(set, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight))
     let start = Date()
     let results: [(Outcome, Double?)]
@@ -169,11 +161,20 @@ struct Test: ParsableCommand {
       protocols: protocols, peakInFlight: engine.peakInFlight)
     lap("report")
     // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
-    var kernel: Predictor?
+    var kernel: (reading: KernelReading, walk: Predictor)?
     report.merge(model: model, declaredOnly: declaredOnly, exact: exact) { i in
       // The model and the kernel disagree: walk what the kernel has.
-      if kernel == nil { kernel = Predictor(KernelView.read(Planner.plan(topology)).topology, probeTimeout: timeout) }
-      return kernel!.modelVerdict(set, i)
+      if kernel == nil {
+        let reading = KernelView.read(Planner.plan(topology))
+        kernel = (reading, Predictor(reading.topology, probeTimeout: timeout))
+      }
+      var v = kernel!.walk.modelVerdict(set, i)
+      // Reached in the kernel's tables, blocked in fact: name the rules nstopo does not own.
+      if v.reached {
+        let p = kernel!.walk.predict(Predictor.flow(set, i))
+        v.reason = kernel!.reading.outsideRules(along: (p.path + p.returnPath).map(\.node))
+      }
+      return v
     }
     lap("predict")
     return report

@@ -11,7 +11,7 @@ struct Why: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Explain, hop by hop, whether SRC reaches DST and where it stops.",
     discussion: """
-      First the walk predicted from the model (forward, then the way back), then, when the topology is up, the same walk over what the kernel has (addresses, routes and forwarding read through netlink), and where they disagree. With --probe, the pair is also probed once with a real socket, which catches what both walks miss.
+      First the walk predicted from the model (forward, then the way back), each hop as typed steps (route, filter, nat, session, deliver), then, when the topology is up, the same walk over what the kernel has (addresses, routes, forwarding and nstopo's nftables table, read back), and where they disagree. With --probe, the pair is also probed once with a real socket, which catches what both walks miss. --json - writes it all as JSON to stdout instead.
       """)
 
   @Argument(help: "A topology file, or the name of a topology that is up.")
@@ -38,6 +38,9 @@ struct Why: ParsableCommand {
   @Option(help: "Seconds the probe may take (with --probe).")
   var timeout = 1.0
 
+  @Option(help: "Write the walks as JSON to this file (- for stdout, instead of the text).")
+  var json: String?
+
   func validate() throws {
     if TransportProtocol(rawValue: proto) == nil { throw ValidationError("unknown protocol '\(proto)': use tcp or udp") }
     if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
@@ -56,45 +59,103 @@ struct Why: ParsableCommand {
         guard let v = IPAddress(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
       }
+      if let json, json != "-", !FileManager.default.createFile(atPath: json, contents: nil) {
+        throw Failure("cannot write \(json)", code: Exit.cannotCreate)
+      }
       let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
-      let model = Predictor(t, probeTimeout: timeout).predict(flow)
-      let shown = dst ?? Predictor(t).addresses(of: target).first
-      print("\(source) -> \(target)\(shown.map { " (\($0))" } ?? "") \(proto)/\(port)")
-      print("model:  " + describe(model))
+      var out = WhyOutput(
+        topology: name, source: source, target: target, address: dst ?? Predictor(t).addresses(of: target).first, proto: proto,
+        port: Int(port), model: Predictor(t, probeTimeout: timeout).predict(flow))
+      let text = json != "-"
+      defer { if let json { try? emit(out, to: json) } }
+      if text {
+        print("\(source) -> \(target)\(out.address.map { " (\($0))" } ?? "") \(proto)/\(port)")
+        print("model:  " + describe(out.model))
+        print(steps(out.model), terminator: "")
+      }
       guard StateStore.document(name) != nil, geteuid() == 0 else {
-        print("kernel: not checked (\(geteuid() == 0 ? "the topology is not up" : "needs root"))")
+        out.kernelNotChecked = geteuid() == 0 ? "the topology is not up" : "needs root"
+        if text { print("kernel: not checked (\(out.kernelNotChecked!))") }
         if probe { throw Failure("--probe needs \(geteuid() == 0 ? "the topology up" : "root")", code: geteuid() == 0 ? Exit.noInput : Exit.noPermission) }
-        return model.reached ? Exit.ok : Exit.mismatch
+        return out.model.reached ? Exit.ok : Exit.mismatch
       }
       let plan = Planner.plan(t)
       try requireDescriptors(namespaces: plan.namespaces.count, for: "why")
       let reading = KernelView.read(plan)
       let kernel = Predictor(reading.topology, probeTimeout: timeout).predict(flow)
-      print("kernel: " + describe(kernel))
-      let nodes = (model.path + model.returnPath + kernel.path + kernel.returnPath).map(\.node)
+      out.kernel = kernel
+      if text {
+        print("kernel: " + describe(kernel))
+        if kernel.path.map(\.steps) != out.model.path.map(\.steps) || kernel.returnPath.map(\.steps) != out.model.returnPath.map(\.steps) {
+          print(steps(kernel), terminator: "")
+        }
+      }
+      let nodes = (out.model.path + out.model.returnPath + kernel.path + kernel.returnPath).map(\.node)
       var seen = Set<String>()
-      var diffs: [String] = []
       for n in nodes where seen.insert(n).inserted {
         // Sentences that do not name their node get it in front.
-        diffs += reading.differences(from: t, forEndpoint: n).map { $0.hasPrefix("\(n) ") || $0.contains(" in \(n) ") ? $0 : "\(n): \($0)" }
+        out.differences += reading.differences(from: t, forEndpoint: n).map { $0.hasPrefix("\(n) ") || $0.contains(" in \(n) ") ? $0 : "\(n): \($0)" }
       }
-      if diffs.isEmpty {
-        print(model.verdict == kernel.verdict ? "the kernel agrees with the model" : "the kernel differs from the model")
-      } else {
-        print("the kernel differs from the model (changed by hand?):")
-        for d in diffs { print("  - \(d)") }
+      out.outside = reading.outsideRules(along: nodes)
+      if text {
+        if out.differences.isEmpty {
+          print(out.model.verdict == kernel.verdict ? "the kernel agrees with the model" : "the kernel differs from the model")
+        } else {
+          print("the kernel differs from the model (changed by hand?):")
+          for d in out.differences { print("  - \(d)") }
+        }
+        if let o = out.outside { print("note: \(o) (the model cannot see them)") }
       }
       guard probe else { return kernel.reached ? Exit.ok : Exit.mismatch }
       // One real probe: the walks read the tables, the probe asks the kernel itself.
-      let measured = try measure(t, names: plan.names, flow: flow, address: shown)
-      print("probe:  \(measured.rawValue)")
-      if measured != kernel.verdict {
-        print("the probe differs from the walk of the kernel's tables (\(kernel.verdict.rawValue)): something outside routing, e.g. a firewall in a `run` line, decides")
-      } else if measured != model.verdict {
-        print("the probe agrees with the kernel's tables, not with the model (\(model.verdict.rawValue))")
+      let measured = try measure(t, names: plan.names, flow: flow, address: out.address)
+      out.probe = measured
+      if text {
+        print("probe:  \(measured.rawValue)")
+        if measured != kernel.verdict {
+          print("the probe differs from the walk of the kernel's tables (\(kernel.verdict.rawValue)): \(out.outside ?? "something outside the model, e.g. a firewall in a `run` line,") decides")
+        } else if measured != out.model.verdict {
+          print("the probe agrees with the kernel's tables, not with the model (\(out.model.verdict.rawValue))")
+        }
       }
       return measured.reached ? Exit.ok : Exit.mismatch
     }
+  }
+
+  func emit(_ out: WhyOutput, to path: String) throws {
+    let text = try encodeJSON(out) + "\n"
+    if path == "-" {
+      print(text, terminator: "")
+    } else {
+      do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.cannotCreate)
+      }
+    }
+  }
+
+  /// Each hop's steps, one a line, under the one-line walk:
+  /// `        gw   filter   forward: line 15 drops (`deny forward from office to db`)`.
+  func steps(_ p: Prediction) -> String {
+    let hops = p.path + p.returnPath
+    guard hops.contains(where: { !$0.steps.isEmpty }) else { return "" }
+    let width = hops.map(\.node.count).max() ?? 0
+    var out = ""
+    func list(_ hs: [Hop]) {
+      for h in hs {
+        let name = h.node + String(repeating: " ", count: width - h.node.count)
+        if h.steps.isEmpty { out += "        \(name)\n" }
+        for (k, step) in h.steps.enumerated() {
+          let type = step.type + String(repeating: " ", count: max(0, 8 - step.type.count))
+          out += "        \(k == 0 ? name : String(repeating: " ", count: width))  \(type)\(step)\n"
+        }
+      }
+    }
+    list(p.path)
+    if !p.returnPath.isEmpty {
+      out += "        back:\n"
+      list(p.returnPath)
+    }
+    return out
   }
 
   /// Probes the one pair as `test` would, with the test network (permanent neighbours) in place.
@@ -129,5 +190,47 @@ struct Why: ParsableCommand {
       s += "\n        stops: \(p.reason ?? p.verdict.rawValue) (\(p.verdict.rawValue))"
     }
     return s
+  }
+}
+
+/// `why --json` (format 1): the flow, the model's walk, the kernel's (when up, as root),
+/// their differences, and the probe's outcome (with --probe).
+struct WhyOutput: Encodable {
+  var format = 1
+  var kind = "why"
+  var topology: String
+  var source: String
+  var target: String
+  var address: IPAddress?
+  var proto: String
+  var port: Int
+  var model: Prediction
+  var kernel: Prediction?
+  var kernelNotChecked: String?
+  var differences: [String] = []
+  var outside: String?
+  var probe: Outcome?
+
+  enum CodingKeys: String, CodingKey {
+    case format, kind, topology, source, target, address, family, proto, port, model, kernel, kernelNotChecked, differences, outside, probe
+  }
+
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(format, forKey: .format)
+    try c.encode(kind, forKey: .kind)
+    try c.encode(topology, forKey: .topology)
+    try c.encode(source, forKey: .source)
+    try c.encode(target, forKey: .target)
+    try c.encodeIfPresent(address?.description, forKey: .address)
+    try c.encodeIfPresent(address?.family.rawValue, forKey: .family)
+    try c.encode(proto, forKey: .proto)
+    try c.encode(port, forKey: .port)
+    try c.encode(model, forKey: .model)
+    try c.encodeIfPresent(kernel, forKey: .kernel)
+    try c.encodeIfPresent(kernelNotChecked, forKey: .kernelNotChecked)
+    try c.encode(differences, forKey: .differences)
+    try c.encodeIfPresent(outside, forKey: .outside)
+    try c.encodeIfPresent(probe?.rawValue, forKey: .probe)
   }
 }

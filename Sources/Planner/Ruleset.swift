@@ -136,6 +136,41 @@ extension Ruleset {
     return chains
   }
 
+  /// The firewall that a listing of nstopo's table enforces, in the model's terms: the model's
+  /// rules whose `line N` a chain still has, in the kernel's order, with the kernel's policies
+  /// and NAT. What the walk of the kernel (`why`, `test`) filters with. nil: no table. A rule
+  /// without nstopo's comment (added by hand) has no meaning here; `differences` names it.
+  public static func readBack(_ listing: String?, model f: Firewall) -> Firewall? {
+    guard let listing else { return nil }
+    let chains = parse(listing)
+    var out = Firewall()
+    func lines(_ chain: String) -> [Int] {
+      var seen = Set<Int>()
+      return (chains[chain]?.rules ?? []).compactMap(line(of:)).filter { seen.insert($0).inserted }
+    }
+    for chain in Firewall.Chain.allCases {
+      guard let listed = chains[chain.rawValue] else { continue }
+      let have = lines(chain.rawValue)
+      let declared = f.policy(chain)
+      for l in have {
+        if let r = f.rules.first(where: { $0.chain == chain && $0.line == l }) { out.rules.append(r) }
+      }
+      // A reject policy is a drop policy behind catch-all rejects that carry its line.
+      if listed.policy == "drop" {
+        let reject = declared?.action == .reject && have.contains(declared!.line)
+        let line = declared.map { $0.action == .accept ? 0 : $0.line } ?? 0
+        out.setPolicy(chain, .init(action: reject ? .reject : .drop, line: line))
+      } else if let d = declared, d.action == .accept {
+        out.setPolicy(chain, d)
+      }
+    }
+    let masquerades = lines("postrouting")
+    out.masquerade = f.masquerade.filter { masquerades.contains($0.line) }
+    let dnats = lines("prerouting")
+    out.dnat = f.dnat.filter { dnats.contains($0.line) }
+    return out
+  }
+
   /// The `line N` of a listed rule, if it carries one.
   public static func line(of rule: String) -> Int? {
     guard let rest = rule.after("comment \"line ") else { return nil }

@@ -37,12 +37,15 @@ public struct Hop: Hashable, Sendable, CustomStringConvertible {
   public var nextHop: IPAddress?
   /// The source this node masqueraded the packet as, if it did.
   public var masqueradedAs: IPAddress?
+  /// What the node did with it, in order (recorded walks only).
+  public var steps: [HopStep]
 
-  public init(node: String, interface: String? = nil, nextHop: IPAddress? = nil, masqueradedAs: IPAddress? = nil) {
+  public init(node: String, interface: String? = nil, nextHop: IPAddress? = nil, masqueradedAs: IPAddress? = nil, steps: [HopStep] = []) {
     self.node = node
     self.interface = interface
     self.nextHop = nextHop
     self.masqueradedAs = masqueradedAs
+    self.steps = steps
   }
 
   public var description: String {
@@ -101,7 +104,19 @@ public struct Predictor: Sendable {
     var gateway: IPAddress?
     var kind: Kind
 
-    enum Kind: Sendable { case connected, gateway, blackhole, unreachable, prohibit }
+    enum Kind: Sendable {
+      case connected, gateway, blackhole, unreachable, prohibit
+
+      var step: HopStep.RouteKind {
+        switch self {
+        case .connected: return .connected
+        case .gateway: return .gateway
+        case .blackhole: return .blackhole
+        case .unreachable: return .unreachable
+        case .prohibit: return .prohibit
+        }
+      }
+    }
   }
 
   let topology: Topology
@@ -144,6 +159,8 @@ public struct Predictor: Sendable {
     }
   }
   var subnetNames: [(IPPrefix, String)] = []
+  /// Whether any node has a `dnat` (else no probe lands elsewhere).
+  public private(set) var hasDnat = false
 
   public init(_ t: Topology, probeTimeout: Double = 1.0) {
     topology = t
@@ -196,6 +213,7 @@ public struct Predictor: Sendable {
     }
     for i in interfaces.indices { interfaces[i].endpoint = endpointIndex[interfaces[i].owner] ?? -1 }
     subnetNames = t.subnets.map { ($0.prefix, $0.name) }
+    hasDnat = t.nodes.contains { !($0.firewall?.dnat.isEmpty ?? true) }
   }
 
   /// Addresses of an endpoint of `family` (nil: IPv4 ones, then IPv6 ones), in link order
@@ -245,8 +263,7 @@ public struct Predictor: Sendable {
   /// Where a `dnat` makes the probe of `flow` land, when its forward way gets there: the
   /// node and the port, for the listener `test` opens there.
   public func landing(_ flow: Flow) -> (node: String, port: Int)? {
-    guard topology.nodes.contains(where: { !($0.firewall?.dnat.isEmpty ?? true) }),
-      let dst = flow.address ?? primaryAddress(of: flow.target)
+    guard hasDnat, let dst = flow.address ?? primaryAddress(of: flow.target)
     else { return nil }
     let there = walk(from: flow.source, to: dst, as: .probe(flow.proto), port: flow.port, record: false)
     guard there.verdict == .reached, let d = there.dnat else { return nil }
@@ -275,6 +292,11 @@ public struct Predictor: Sendable {
       return Prediction(verdict: .timedOut, reason: "the reply from \(there.last) bypasses \(d.node), which translated the destination", path: there.path, returnPath: back.path)
     }
     if back.verdict == .reached {
+      var back = back
+      // The dnat's node turns the reply's source back into the address the probe was sent to.
+      if record, let d = there.dnat, let k = back.path.firstIndex(where: { $0.node == d.node }) {
+        back.path[k].steps.append(.untranslate(field: .source, from: d.address, to: dst))
+      }
       return Prediction(
         verdict: .reached, reason: nil, path: there.path, returnPath: back.path, landedNode: there.dnat.map { _ in there.last },
         landedPort: there.dnat?.port)
@@ -302,9 +324,29 @@ public struct Predictor: Sendable {
   func walkBack(from start: String, to dst: IPAddress, nats: [(node: String, original: IPAddress)], as traffic: Traffic, record: Bool) -> Walk {
     var w = walk(from: start, to: dst, as: traffic, record: record)
     var rest = nats
+    var target = dst
     while w.verdict == .reached, let n = rest.popLast(), w.last == n.node {
       let next = walk(from: n.node, to: n.original, as: traffic, record: record)
-      w = Walk(verdict: next.verdict, reason: next.reason, path: w.path + next.path.dropFirst(), sourceAddress: w.sourceAddress, last: next.last)
+      var path = w.path
+      // One hop at the translating node: the rewrite (before routing), then how it goes on.
+      if record, var here = path.popLast(), let first = next.path.first {
+        let forwardChain = endpointIndex[n.node].flatMap { states[$0].firewall }.map { !$0.isTrivial(.forward) } ?? false
+        here.steps.removeAll {
+          switch $0 {
+          case .deliver, .session: return true
+          default: return false
+          }
+        }
+        here.steps.append(.untranslate(field: .destination, from: target, to: n.original))
+        if forwardChain { here.steps.append(.session(chain: .forward)) }
+        here.steps += first.steps.filter { if case .session = $0 { return false } else { return true } }
+        here.interface = first.interface
+        here.nextHop = first.nextHop
+        path.append(here)
+      }
+      path += next.path.dropFirst()
+      target = n.original
+      w = Walk(verdict: next.verdict, reason: next.reason, path: path, sourceAddress: w.sourceAddress, last: next.last)
     }
     return w
   }
@@ -355,6 +397,8 @@ public struct Predictor: Sendable {
     var loop: String?
     var sourceAddress: IPAddress?
     var nats: [(node: String, original: IPAddress)] = []
+    // What the current node did with the packet (recorded walks only).
+    var steps: [HopStep] = []
     if case .reply(let s) = traffic { sourceAddress = s }
     var ttl = 64
     let toward: String
@@ -364,7 +408,11 @@ public struct Predictor: Sendable {
     case .icmp: toward = "with the error for"
     }
     func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
-      if record && loop == nil { path.append(hop ?? Hop(node: states[node].name)) }
+      if record && loop == nil {
+        var h = hop ?? Hop(node: states[node].name)
+        h.steps = steps
+        path.append(h)
+      }
       return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
@@ -386,11 +434,17 @@ public struct Predictor: Sendable {
     /// A chain of this node's firewall on the probe: nil when it accepts, else where it ends.
     /// Replies and ICMP errors are part of an accepted connection: every chain lets them pass.
     func filter(_ chain: Firewall.Chain, out: String?, hop: Hop? = nil) -> Walk? {
-      guard case .probe(let proto) = traffic, let fw = states[node].firewall, let src = sourceAddress else { return nil }
+      guard let fw = states[node].firewall else { return nil }
+      guard case .probe(let proto) = traffic, let src = sourceAddress else {
+        if record && !fw.isTrivial(chain) { steps.append(.session(chain: chain)) }
+        return nil
+      }
       let packet = Firewall.Packet(
         source: src, destination: dst, proto: proto == .tcp ? .tcp : .udp, port: port,
         inInterface: chain == .output ? nil : inInterface, outInterface: out)
       let decision = fw.decide(chain, packet)
+      // A chain that accepts everything is not built (`Ruleset`): no step.
+      if record && !fw.isTrivial(chain) { steps.append(.filter(chain: chain, decision: decision)) }
       let name = states[node].name
       let why: String
       switch decision {
@@ -428,6 +482,7 @@ public struct Predictor: Sendable {
         let d = states[node].firewall?.dnat.first(where: { $0.port == port && $0.proto.rawValue == proto.rawValue }),
         let to = d.to.first(where: { $0.family == dst.family })
       {
+        if record { steps.append(.dnat(from: dst, fromPort: port, to: to, toPort: d.toPort ?? port, line: d.line)) }
         dst = to
         port = d.toPort ?? port
         dnat = (name, to, port)
@@ -439,6 +494,9 @@ public struct Predictor: Sendable {
       }
       if states[node].local.contains(dst) {
         if !atSource, let w = filter(.input, out: nil) { return w }
+        if record {
+          if case .probe = traffic { steps.append(.deliver(address: dst, port: port)) } else { steps.append(.deliver(address: dst, port: nil)) }
+        }
         return stop(.reached, nil)
       }
       // Only a packet that left this node can come back with its address as the source; it
@@ -454,6 +512,9 @@ public struct Predictor: Sendable {
           // in silence. Only a route it would forward by stops at the forwarding switch.
           if dst.family == .ipv6 {
             let route = states[node].table.route(to: dst)
+            if record, let r = route, r.kind == .prohibit || r.kind == .unreachable {
+              steps.append(.route(prefix: r.prefix, kind: r.kind.step, interface: nil, via: nil))
+            }
             switch route?.kind {
             case .prohibit?:
               return error(.prohibited, "\(name) has a prohibit route for \(route!.prefix) (\(toward) \(dst)), forwarding off or not", hard: true)
@@ -479,6 +540,12 @@ public struct Predictor: Sendable {
         return atSource && !traffic.silent ? stop(.noRoute, why) : error(.noRoute, why)
       }
       switch route.kind {
+      case .blackhole, .unreachable, .prohibit:
+        if record { steps.append(.route(prefix: route.prefix, kind: route.kind.step, interface: nil, via: nil)) }
+      case .connected, .gateway:
+        break
+      }
+      switch route.kind {
       case .blackhole:
         let why = "\(name) blackholes \(route.prefix) (\(toward) \(dst))"
         return stop(atSource && !traffic.silent ? .noRoute : .timedOut, why)
@@ -499,6 +566,7 @@ public struct Predictor: Sendable {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
       if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
+      if record { steps.append(.route(prefix: route.prefix, kind: route.kind.step, interface: interfaces[out].name, via: route.gateway)) }
       var hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
       if let w = filter(atSource ? .output : .forward, out: interfaces[out].name, hop: hop) { return w }
       // `masquerade IF` on a router: the source becomes IF's address of the family.
@@ -508,6 +576,7 @@ public struct Predictor: Sendable {
         nats.append((name, old))
         sourceAddress = new
         hop.masqueradedAs = new
+        if record { steps.append(.masquerade(interface: interfaces[out].name, from: old, to: new)) }
       }
       let segment = interfaces[out].segment
       guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
@@ -523,7 +592,11 @@ public struct Predictor: Sendable {
         return error(.hostUnreachable, why, hop: hop)
       }
       // Around a loop, the path shows it once.
-      if record && loop == nil { path.append(hop) }
+      if record && loop == nil {
+        hop.steps = steps
+        path.append(hop)
+      }
+      steps = []
       node = interfaces[owner].endpoint
       inInterface = interfaces[owner].name
       atSource = false

@@ -23,6 +23,9 @@ public struct OwnerReading: Sendable {
   /// `nft list table inet nstopo`, read where the model has a firewall: nil when there is no
   /// such table (or it could not be read).
   public var firewall: String?
+  /// Tables in its namespace that are not nstopo's (`nft list tables`): rules the model
+  /// cannot see, from a `run` line or a hand edit (`table ip filter`).
+  public var otherTables: [String] = []
 
   func link(_ name: String) -> LinkInfo? { links.first { $0.name == name } }
 }
@@ -98,6 +101,18 @@ public struct KernelReading: Sendable {
     return out
   }
 
+  /// "rules outside nstopo's table in db (table ip filter): a `run` line?" for the nodes of a
+  /// walk that have others' tables; nil when none has.
+  public func outsideRules(along nodes: [String]) -> String? {
+    var seen = Set<String>()
+    let found = nodes.filter { seen.insert($0).inserted }.compactMap { n -> String? in
+      guard let r = owners[.node(n)], !r.otherTables.isEmpty else { return nil }
+      return "\(n) (\(r.otherTables.joined(separator: ", ")))"
+    }
+    guard !found.isEmpty else { return nil }
+    return "rules outside nstopo's table in \(found.joined(separator: ", ")): a `run` line?"
+  }
+
   public func differences(from model: Topology, forEndpoint name: String) -> [String] {
     differences(from: model, for: name == "host" ? .host : .node(name))
   }
@@ -129,8 +144,12 @@ public enum KernelView {
         }
       }
       if r.present, let ns, let fd = try? NetworkNamespace.open(ns) {
-        if case .node(let n) = owner, plan.topology.node(named: n)?.firewall != nil {
-          r.firewall = try? NetworkNamespace.run(in: fd) { () throws in try Nftables.run("list table \(Ruleset.table)", namespace: ns) }
+        try? NetworkNamespace.run(in: fd) { () throws in
+          let tables = try Nftables.run("list tables", namespace: ns).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+          r.otherTables = tables.filter { !$0.isEmpty && $0 != "table \(Ruleset.table)" }
+          if case .node(let n) = owner, plan.topology.node(named: n)?.firewall != nil, tables.contains("table \(Ruleset.table)") {
+            r.firewall = try Nftables.run("list table \(Ruleset.table)", namespace: ns)
+          }
         }
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)
         if r.addresses.contains(where: { $0.address.family == .ipv6 }) {
@@ -159,6 +178,10 @@ public enum KernelView {
       let r = owners[.node(t.nodes[i].name)]
       t.nodes[i].routes = (r?.routes ?? []).filter { $0.gateway != nil || $0.kind != .unicast }.compactMap(route)
       t.nodes[i].forward = r?.forward ?? false
+      // The kernel's walk filters with what nstopo's table still has.
+      if let f = t.nodes[i].firewall, Ruleset.text(f) != nil {
+        t.nodes[i].firewall = Ruleset.readBack(r?.firewall, model: f)
+      }
     }
     return KernelReading(topology: t, owners: owners)
   }

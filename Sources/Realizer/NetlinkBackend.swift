@@ -257,7 +257,7 @@ public final class NetlinkBackend: KernelBackend {
     case .setBridgeNetfilter(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
     case .loadFirewall(let ns, let ruleset):
-      try handle(ns).withNamespaceFD { fd in
+      _ = try handle(ns).withNamespaceFD { fd in
         try NetworkNamespace.run(in: fd) { () throws in try Nftables.run(ruleset, namespace: ns) }
       }
     }

@@ -211,7 +211,8 @@ public struct Firewall: Hashable, Sendable, Codable {
   public func decide(_ chain: Chain, _ p: Packet) -> Decision {
     for r in rules where r.chain == chain && matches(r, p) { return .rule(r) }
     let policy = self.policy(chain)
-    return .policy(chain, policy?.action ?? .accept, line: policy?.line)
+    // Line 0: a policy read back from the kernel that no line of the file set.
+    return .policy(chain, policy?.action ?? .accept, line: policy.flatMap { $0.line > 0 ? $0.line : nil })
   }
 
   /// Whether a chain can decide anything but accept (else no need to build it).

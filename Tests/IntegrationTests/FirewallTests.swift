@@ -173,7 +173,7 @@ final class FirewallTests: KernelTestCase {
       try Nftables.run("add table ip other\nadd chain ip other c { type filter hook input priority 10; policy accept; }", namespace: ns)
     }
     XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), ["a's input chain has a rule the model does not: tcp dport 22 accept"])
-    try NetworkNamespace.run(in: fd) { () throws in
+    _ = try NetworkNamespace.run(in: fd) { () throws in
       try Nftables.run("flush table inet nstopo\nadd chain inet nstopo input { policy accept; }", namespace: ns)
     }
     XCTAssertEqual(KernelView.read(plan).differences(from: t, for: .node("a")), [
@@ -213,6 +213,143 @@ final class FirewallTests: KernelTestCase {
     XCTAssertEqual(failures, [], "\(pairs) probes")
     for o in [Outcome.reached, .refused, .timedOut] { XCTAssertGreaterThan(seen[o] ?? 0, 0, "\(o) never measured") }
     print("exact truth, random firewalls: 40 topologies, \(pairs) probes (\(seen.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), \(failures.count) differ")
+  }
+
+  /// `why` walks the kernel's tables too: nstopo's rules read back. A rule deleted by hand is
+  /// drift, and the kernel's walk stops where the kernel does; `--json -` has the typed steps.
+  func testWhyWalksTheRulesReadBack() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet lan 10.75.1.0/24
+      bridge sw lan
+      node a
+        link sw
+      node b
+        link sw
+        firewall input drop
+        allow input tcp 4444 from a
+      """)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    (code, out, err) = try runNstopo(binary, ["why", name, "a", "b", "--json", "-"])
+    XCTAssertEqual(code, 0, err)
+    var doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+    XCTAssertEqual(doc["format"] as? Int, 1)
+    XCTAssertEqual(doc["kind"] as? String, "why")
+    XCTAssertEqual(doc["family"] as? String, "ipv4")
+    var kernel = try XCTUnwrap(doc["kernel"] as? [String: Any], out)
+    XCTAssertEqual(kernel["verdict"] as? String, "reached")
+    let steps = try XCTUnwrap((kernel["path"] as? [[String: Any]])?.last?["steps"] as? [[String: Any]], out)
+    XCTAssertEqual(steps.map { $0["type"] as? String }, ["filter", "deliver"])
+    XCTAssertEqual(steps.first?["line"] as? Int, 9)
+    XCTAssertEqual(steps.first?["action"] as? String, "accept")
+    XCTAssertEqual(steps.first?["chain"] as? String, "input")
+    // The allow rule deleted by hand: the kernel's walk meets the policy.
+    let ns = KernelNames(topology: name).namespace(node: "b")
+    let fd = try NetworkNamespace.open(ns)
+    defer { close(fd) }
+    _ = try NetworkNamespace.run(in: fd) { () throws in
+      try Nftables.run("flush chain inet nstopo input\nadd rule inet nstopo input ct state established,related accept", namespace: ns)
+    }
+    (code, out, err) = try runNstopo(binary, ["why", name, "a", "b", "--probe"])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("model:  a (eth0) -> b; back: b -> a; reached"), out)
+    XCTAssertTrue(out.contains("stops: b's input policy drops tcp/4444 from 10.75.1.1 (line 8) (timed-out)"), out)
+    XCTAssertTrue(out.contains("b lacks the rule of line 9 (`allow input tcp 4444 from a`) that the model has"), out)
+    XCTAssertTrue(out.contains("probe:  timed-out"), out)
+    (code, out, err) = try runNstopo(binary, ["why", name, "a", "b", "--json", "-"])
+    doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+    kernel = try XCTUnwrap(doc["kernel"] as? [String: Any], out)
+    XCTAssertEqual(kernel["verdict"] as? String, "timed-out")
+    XCTAssertEqual((doc["differences"] as? [String])?.count, 1, out)
+    XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
+  }
+
+  /// Rules outside nstopo's table (iptables from a `run` line) are invisible to the model:
+  /// `test` and `why` say where they are.
+  func testRulesOutsideTheModelAreNamed() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet lan 10.77.1.0/24
+      bridge sw lan
+      node a
+        link sw
+      node c
+        link sw
+        run iptables -I INPUT -p tcp --dport 4444 -j DROP
+      """)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    (code, out, err) = try runNstopo(binary, ["test", name])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("a -> c tcp/4444 (10.77.1.2): predicted reach (no expect line), measured timed-out"), out)
+    XCTAssertTrue(out.contains("the routes and nstopo's rules allow it: rules outside nstopo's table in c (table ip filter): a `run` line?"), out)
+    (code, out, err) = try runNstopo(binary, ["why", name, "a", "c", "--probe"])
+    XCTAssertTrue(out.contains("note: rules outside nstopo's table in c (table ip filter): a `run` line? (the model cannot see them)"), out)
+    XCTAssertTrue(out.contains("the probe differs from the walk of the kernel's tables (reached): rules outside nstopo's table in c"), out)
+  }
+
+  /// A `dnat` to a `run` service in a chrooted node with its own rules: the service answers
+  /// (nstopo does not listen where a service holds the port) and `test` says where the probe
+  /// landed. Masquerade: the peer the ISP sees is the router.
+  func testDnatToAServiceInAChrootedNodeAndTheMasqueradedPeer() throws {
+    let root = try rootfs()
+    let t = topology("""
+      subnet wan 100.64.78.0/24
+      subnet servers 10.78.2.0/24
+      bridge sw0 wan
+      bridge sw2 servers
+      node gw
+        forward
+        link sw0 100.64.78.1
+        link sw2
+        masquerade eth0
+        dnat tcp 8080 to web:80
+      node web
+        chroot \(root)
+        link sw2 10.78.2.10
+        route default via gw
+        firewall input drop
+        allow input tcp 80
+        allow input tcp 4444 from gw
+        run nc -lk -p 80
+      node isp
+        link sw0 100.64.78.2
+      expect isp -> gw tcp 8080 reach
+      expect isp -> web blocked
+      expect web -> isp reach
+      """)
+    let name = t.name
+    // In-process: a `run` service must not hold the test's pipe to a child `nstopo up`.
+    try Lifecycle.up(t, file: "test")
+    var (code, out, err) = (Int32(0), "", "")
+    usleep(200_000)
+    for port in ["4444", "8080", "80"] {
+      (code, out, err) = try runNstopo(binary, ["test", name, "--port", port, "--exact"])
+      XCTAssertEqual(code, 0, "port \(port): " + out + err)
+    }
+    (code, out, err) = try runNstopo(binary, ["test", name, "--port", "8080"])
+    XCTAssertTrue(out.contains("isp -> gw tcp/8080: reached via dnat to web:80"), out)
+    // The service is the chrooted nc (busybox, from the rootfs), not nstopo's echo.
+    (code, out, err) = try runNstopo(binary, ["exec", name, "web", "--", "ls", "/bin/busybox"])
+    XCTAssertEqual(code, 0, err)
+    // The ISP sees the router's address as the peer: gw masquerades web.
+    let listener = try listen(in: KernelNames(topology: name).namespace(node: "isp"), port: 5000)
+    defer { close(listener) }
+    XCTAssertEqual(try connectErrno(from: KernelNames(topology: name).namespace(node: "web"), to: "100.64.78.2", port: 5000), 0)
+    var peer = sockaddr_in()
+    var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+    // Bounded: the connection is queued if the connect succeeded, else give up after 2 s.
+    var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+    XCTAssertEqual(poll(&pfd, 1, 2000), 1, "no connection arrived at the ISP")
+    guard pfd.revents & Int16(POLLIN) != 0 else { return }
+    let conn = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &size) } }
+    XCTAssertGreaterThanOrEqual(conn, 0)
+    if conn >= 0 { close(conn) }
+    XCTAssertEqual(IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)).description, "100.64.78.1")
   }
 }
 

@@ -7,14 +7,6 @@ import TopologyModel
 import XCTest
 
 final class NodeTests: KernelTestCase {
-  /// A busybox rootfs shared by the tests of this class, removed at the end.
-  func rootfs() throws -> String {
-    let path = NSTemporaryDirectory() + "nstt-rootfs-\(getpid())-\(KernelTestCase.counter)"
-    _ = try Rootfs.build(at: path)
-    addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-  }
-
   func testCPUCapsAreEnforcedByTheCgroup() throws {
     let busy = "run sh -c 'while :; do :; done'"
     let t = topology("node c20\n  cpu 20%\n  \(busy)\nnode c50\n  cpu 50%\n  \(busy)\nnode free\n  \(busy)\n")

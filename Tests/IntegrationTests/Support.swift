@@ -107,6 +107,14 @@ class KernelTestCase: XCTestCase {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
   }
 
+  /// A busybox rootfs for this test, removed at its end.
+  func rootfs() throws -> String {
+    let path = NSTemporaryDirectory() + "nstt-rootfs-\(getpid())-\(KernelTestCase.counter)"
+    _ = try Rootfs.build(at: path)
+    addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+  }
+
   /// Writes `text` to a temporary .topo file.
   func tempFile(_ name: String, _ text: String) throws -> String {
     let path = NSTemporaryDirectory() + "\(name).topo"

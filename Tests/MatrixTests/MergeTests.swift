@@ -51,7 +51,7 @@ final class MergeTests: XCTestCase {
     let m = pair(outcome: .timedOut, declared: .blocked).merged(model: reached, declaredOnly: false) { self.reached }
     XCTAssertEqual(m.holds, true)
     XCTAssertEqual(m.predicted, .reached)
-    XCTAssertEqual(m.reason, "the routes allow it: a firewall (`run` line) or something outside routing drops it")
+    XCTAssertEqual(m.reason, "the routes and nstopo's rules allow it: a firewall in a `run` line or something outside the model drops it")
     var report = TestReport(
       topology: Topology(name: "t"), set: ProbeSet(topology: Topology(name: "t"), namespace: { $0 }, options: .init()),
       results: [], seconds: 0, timeout: 1, protocols: [.tcp], peakInFlight: 0)

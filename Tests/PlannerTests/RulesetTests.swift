@@ -46,4 +46,37 @@ final class RulesetTests: XCTestCase {
       """)
   }
 
+  /// What the kernel still has, in the model's terms: the rules by their line comments, the
+  /// kernel's policies (a reject policy is drop plus its catch-alls), the NAT rules.
+  func testReadBack() throws {
+    let t = model("""
+      subnet lan 10.0.1.0/24
+      bridge sw lan
+      node a
+        link sw
+        firewall input reject
+        allow input tcp 80 from b
+        reject input udp 53
+        masquerade eth0
+        dnat tcp 8080 to b:80
+      node b
+        link sw
+      """)
+    let f = t.node(named: "a")!.firewall!
+    let listing = Ruleset.text(f)!
+    XCTAssertEqual(Ruleset.readBack(listing, model: f), f)
+    XCTAssertNil(Ruleset.readBack(nil, model: f))
+    // A rule deleted, a policy changed to accept, a rule added by hand (without a line).
+    let edited = listing.replacingOccurrences(of: "    udp dport 53 reject with icmpx type port-unreachable comment \"line 7\"\n", with: "")
+      .replacingOccurrences(of: "policy drop;", with: "policy accept;")
+      .replacingOccurrences(of: "    ct state established,related accept\n", with: "    ct state established,related accept\n    tcp dport 22 accept\n")
+    let back = try XCTUnwrap(Ruleset.readBack(edited, model: f))
+    XCTAssertEqual(back.rules.map(\.line), [6])
+    XCTAssertNil(back.input)
+    XCTAssertEqual(back.masquerade, f.masquerade)
+    XCTAssertEqual(back.dnat, f.dnat)
+    // The policy dropped instead of rejecting: drop, at the policy's line.
+    let dropping = listing.replacingOccurrences(of: "comment \"line 5\"", with: "")
+    XCTAssertEqual(Ruleset.readBack(dropping, model: f)?.input, Firewall.Policy(action: .drop, line: 5))
+  }
 }

@@ -139,4 +139,48 @@ final class ReferenceFirewallTests: XCTestCase {
     XCTAssertEqual(v("web", "db", .udp), .refused)
     XCTAssertEqual(v("pc1", "db", .udp), .timedOut)
   }
+
+  func reference() throws -> Predictor {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("topologies/firewall.topo").path
+    return Predictor(TopologyLoader.load(text: try String(contentsOfFile: path, encoding: .utf8), fileName: "firewall.topo").topology!)
+  }
+
+  /// `why`'s typed steps, hop by hop: routes, filters by rule and policy, NAT both ways,
+  /// the session a reply passes as, the delivery.
+  func testTypedSteps() throws {
+    let p = try reference()
+    func steps(_ f: Flow) -> [[String]] {
+      let w = p.predict(f)
+      return (w.path + [Hop(node: "|")] + w.returnPath).map { [$0.node] + $0.steps.map { "\($0.type) \($0)" } }
+    }
+    XCTAssertEqual(steps(Flow(from: "isp", to: "gw", proto: .tcp, port: 8080)), [
+      ["isp", "route 100.64.30.0/24 dev eth0 (connected)"],
+      ["gw", "nat dnat 100.64.30.1:8080 -> 10.30.2.10:80 (line 14)", "route 10.30.2.0/24 dev eth2 (connected)", "filter forward: policy accept"],
+      ["web", "filter input: line 23 accepts (`allow input tcp 80`)", "deliver to 10.30.2.10:80"],
+      ["|"],
+      ["web", "route default via 10.30.2.1 dev eth0"],
+      ["gw", "route 100.64.30.0/24 dev eth0 (connected)", "session forward: part of the probe's connection, passes",
+        "nat reply source 10.30.2.10 -> 100.64.30.1 (translated back)"],
+      ["isp", "deliver to 100.64.30.2"],
+    ])
+    XCTAssertEqual(steps(Flow(from: "pc1", to: "isp")), [
+      ["pc1", "route default via 10.30.1.1 dev eth0"],
+      ["gw", "route 100.64.30.0/24 dev eth0 (connected)", "filter forward: policy accept", "nat masquerade out eth0: source 10.30.1.2 -> 100.64.30.1"],
+      ["isp", "deliver to 100.64.30.2:4444"],
+      ["|"],
+      ["isp", "route 100.64.30.0/24 dev eth0 (connected)"],
+      ["gw", "nat reply destination 100.64.30.1 -> 10.30.1.2 (translated back)", "session forward: part of the probe's connection, passes",
+        "route 10.30.1.0/24 dev eth1 (connected)"],
+      ["pc1", "deliver to 10.30.1.2"],
+    ])
+    XCTAssertEqual(steps(Flow(from: "pc1", to: "db")), [
+      ["pc1", "route default via 10.30.1.1 dev eth0"],
+      ["gw", "route 10.30.2.0/24 dev eth2 (connected)", "filter forward: line 15 drops (`deny forward from office to db`)"],
+      ["|"],
+    ])
+    XCTAssertEqual(steps(Flow(from: "web", to: "db")).dropLast().last, ["db", "filter input: policy drop (line 28)"])
+    // A verdict alone records nothing (a million pairs allocate no steps).
+    XCTAssertEqual(p.verdict(Flow(from: "pc1", to: "db")).1, "dropped by gw's rule at line 15 (`deny forward from office to db`)")
+  }
 }
