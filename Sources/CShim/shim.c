@@ -353,6 +353,19 @@ static size_t format_pid(pid_t pid, char *buf) {
   return n;
 }
 
+/* Every descriptor above stdio closes at exec, so a service holds none of nstopo's own
+   (a pipe on nstopo's stdout, say, that `nstopo up | cat` waits on). The error pipe
+   stays open until exec: it is already close-on-exec. */
+static void close_inherited(void) {
+#ifdef CLOSE_RANGE_CLOEXEC
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+#endif
+  for (int i = 3; i < 65536; i++) {
+    int flags = fcntl(i, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(i, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
 static void exec_search(const struct nstopo_spawn_spec *s) {
   const char *file = s->argv[0];
   for (const char *p = file; *p; p++) {
@@ -431,6 +444,7 @@ pid_t nstopo_spawn(const struct nstopo_spawn_spec *s, char *error, size_t error_
     if (s->stdin_fd >= 0 && dup2(s->stdin_fd, 0) < 0) child_fail(fd, STEP_DUP, 0);
     if (s->stdout_fd >= 0 && dup2(s->stdout_fd, 1) < 0) child_fail(fd, STEP_DUP, 1);
     if (s->stderr_fd >= 0 && dup2(s->stderr_fd, 2) < 0) child_fail(fd, STEP_DUP, 2);
+    close_inherited();
     exec_search(s);
     child_fail(fd, STEP_EXEC, 0);
   }

@@ -112,6 +112,37 @@ final class NodeTests: KernelTestCase {
     XCTAssertEqual(leftovers(t.name), [])
   }
 
+  /// `nstopo up FILE | cat` ends: a service started by `up` holds none of nstopo's
+  /// descriptors, so the pipe closes when nstopo exits (it used to wait on the service).
+  func testUpThroughAPipeEndsWhileItsServicesRun() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, "topology \(name)\nnode a\n  run sleep 1000\n  run sh -c 'exec sleep 1000'\n")
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    let output = path + ".out"
+    defer { unlink(output) }
+    // cat writes to a file, so a hung pipe cannot hold this test's own pipes.
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "'\(binary)' up '\(path)' 2>&1 | cat > '\(output)'"]
+    p.standardInput = FileHandle.nullDevice
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = Date().addingTimeInterval(20)
+    while p.isRunning && Date() < deadline { usleep(20_000) }
+    let ended = !p.isRunning
+    if !ended { p.terminate() }
+    let out = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    XCTAssertTrue(ended, "`up | cat` did not end in 20 s: \(out)")
+    XCTAssertTrue(out.contains(name), out)
+    let pids = try CgroupSystem.detect().pids(KernelNames(topology: name).cgroup(node: "a"))
+    XCTAssertGreaterThanOrEqual(pids.count, 2, "both services still run after nstopo ended")
+    for pid in pids {
+      let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+      XCTAssertEqual(Set(fds), ["0", "1", "2"], "service \(pid) holds only stdio")
+    }
+  }
+
   func testAOneShotRunLineThatSucceedsIsFine() throws {
     let t = topology("node a\n  run true\n  run sleep 1000\n")
     try Lifecycle.up(t, file: "test")
