@@ -167,6 +167,9 @@ public struct Predictor: Sendable {
     self.probeTimeout = probeTimeout
     let l2 = L2Segments(t.links)
     let segments = l2.count
+    byOwner.reserveCapacity(t.nodes.count + 1)
+    interfaces.reserveCapacity(2 * t.links.count)
+    endpointIndex.reserveCapacity(t.nodes.count + 1)
     // In link order: an endpoint's first interface with an address is its primary address.
     for (i, link) in t.links.enumerated() {
       let segment = l2.ofLink[i]

@@ -246,6 +246,7 @@ struct LinkBuilder {
       }
     }
     var next: [Owner: Int] = [:]
+    next.reserveCapacity(pending.count)
     func fresh(_ owner: Owner) -> String {
       var n = next[owner, default: 0]
       while used[owner]?["eth\(n)"] != nil { n += 1 }
