@@ -14,6 +14,10 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/rtnl.h>
+#include <netlink/route/tc.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/qdisc/netem.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>

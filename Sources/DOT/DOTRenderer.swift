@@ -114,11 +114,21 @@ public enum DOTRenderer {
         count = 1
       }
       var attrs: [String] = []
-      if count > 1 {
-        attrs.append("label=\(quote("×\(count)"))")
-        attrs.append("penwidth=2")
+      // The label: the group's count, the link's shaping and MTU, and a cross when it is down.
+      var words: [String] = []
+      if count > 1 { words.append("×\(count)") }
+      if !link.isUp { words.append("✕ down") }
+      if !link.properties.shapingText.isEmpty { words.append(link.properties.shapingText) }
+      if let m = link.properties.mtu { words.append("mtu \(m)") }
+      if !words.isEmpty { attrs.append("label=\(quote(words.joined(separator: " ")))") }
+      if count > 1 { attrs.append("penwidth=2") }
+      if !link.isUp {
+        attrs.append("style=dashed")
+        attrs.append("color=\"#9b9b9b\"")
+        attrs.append("fontcolor=\"#9b9b9b\"")
+      } else if link.bridge == nil {
+        attrs.append("color=\"#8a5a00\"")
       }
-      if link.bridge == nil { attrs.append("color=\"#8a5a00\"") }
       out += "  \(a) -- \(b)\(attrs.isEmpty ? "" : " [\(attrs.joined(separator: ", "))]");\n"
     }
 
@@ -164,7 +174,7 @@ public enum DOTRenderer {
       let links = ends.map { e -> String in
         let link = t.links.first { $0.a == e || $0.b == e }!
         let other = link.a == e ? link.b : link.a
-        return "\(e.interface)>\(other.owner)"
+        return "\(e.interface)>\(other.owner)\(link.isUp ? "" : " down") \(link.properties.text)"
       }
       let routes = n.routes.map { r -> String in
         switch r.nextHop {

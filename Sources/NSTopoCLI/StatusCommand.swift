@@ -71,7 +71,10 @@ struct Status: ParsableCommand {
       var table = [["NODE", "NAMESPACE", "INTERFACES", "ROUTES", "CPU", "PROCESSES"]]
       for n in nodes {
         let ifs = n.interfaces.filter { $0.name != "lo" }.map { i in
-          "\(i.name)\(i.up ? "" : "(down)") \(i.addresses.joined(separator: ","))".trimmingCharacters(in: .whitespaces)
+          var words = ["\(i.name)\(i.up ? "" : "(down)")", i.addresses.joined(separator: ",")]
+          if let m = i.mtu, m != 1500, i.name != "lo" { words.append("mtu \(m)") }
+          if let s = i.shaping { words.append(s) }
+          return words.filter { !$0.isEmpty }.joined(separator: " ")
         }
         let routes = n.routes.filter { $0.contains("via") || $0.hasPrefix("default") || $0.hasPrefix("blackhole") || $0.hasPrefix("unreachable") || $0.hasPrefix("prohibit") }
         var cpu: [String] = []

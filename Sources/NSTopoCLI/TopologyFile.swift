@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Netlink
 import Predict
 import Realizer
 import TopologyDSL
@@ -16,10 +17,13 @@ enum TopologyFile {
       throw Failure("\(path): no such file", code: Exit.noInput)
     }
     let absolute = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+    // Finding out about netem needs a scratch namespace, so root; without it, no check.
+    var netem: (@Sendable () -> Bool)?
+    if geteuid() == 0 { netem = { @Sendable in Netem.isAvailable() } }
     let options = LoadOptions(
       cpuCount: ProcessInfo.processInfo.activeProcessorCount,
       pathExists: { FileManager.default.fileExists(atPath: $0) },
-      directory: absolute)
+      directory: absolute, netemAvailable: netem)
     let result = Validation.load(bytes: [UInt8](data), fileName: path, options: options)
     if !quiet && !result.diagnostics.isEmpty { printError(result.rendered) }
     return (result.topology, result)

@@ -54,6 +54,8 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     throw Failure(e.description, code: Exit.kernel)
   } catch let e as PreflightError {
     throw Failure(e.description, code: Exit.alreadyUp)
+  } catch let e as MissingKernelFeature {
+    throw Failure(e.description, code: Exit.unavailable)
   } catch let e as UpError where e.realize.underlying is Interrupted {
     throw Failure("interrupted at step \(e.realize.index + 1) of \(e.realize.count); " + (e.stateKept ? "run `nstopo down` to finish the cleanup" : "everything was rolled back"), code: Exit.interrupted)
   } catch let e as UpError {

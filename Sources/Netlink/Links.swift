@@ -14,6 +14,7 @@ public struct LinkInfo: Hashable, Sendable {
   public var operstate: UInt8
   /// The device's root qdisc ("noop" until linkwatch activates the device).
   public var qdisc: String?
+  public var mtu: Int
 
   /// Carries traffic: operationally up, with its real qdisc in place.
   public var isReady: Bool { operstate == 6 && qdisc != "noop" }
@@ -44,7 +45,7 @@ extension NetlinkSocket {
   /// PEER address PMAC netns PEERNS`: the peer is born in its namespace, never moved.
   public func addVeth(
     name: String, mac: [UInt8], master: Int32?, peerName: String, peerMAC: [UInt8],
-    peerNamespaceFD: Int32?
+    peerNamespaceFD: Int32?, mtu: Int? = nil, up: Bool = true
   ) throws(NetlinkError) {
     let link = rtnl_link_veth_alloc()!
     defer { rtnl_link_put(link) }
@@ -55,7 +56,11 @@ extension NetlinkSocket {
     defer { nl_addr_put(a) }
     rtnl_link_set_addr(link, a)
     if let m = master { rtnl_link_set_master(link, m) }
-    rtnl_link_set_flags(link, UInt32(IFF_UP.rawValue))
+    if up { rtnl_link_set_flags(link, UInt32(IFF_UP.rawValue)) }
+    if let mtu {
+      rtnl_link_set_mtu(link, UInt32(mtu))
+      rtnl_link_set_mtu(peer, UInt32(mtu))
+    }
     rtnl_link_set_name(peer, peerName)
     let p = NLAddress.mac(peerMAC)
     defer { nl_addr_put(p) }
@@ -131,5 +136,6 @@ extension LinkInfo {
     alias = rtnl_link_get_ifalias(link).map { String(cString: $0) }
     operstate = rtnl_link_get_operstate(link)
     qdisc = rtnl_link_get_qdisc(link).map { String(cString: $0) }
+    mtu = Int(rtnl_link_get_mtu(link))
   }
 }

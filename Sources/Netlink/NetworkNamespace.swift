@@ -138,6 +138,15 @@ public enum NetworkNamespace {
   /// thread's namespace. Synchronous on purpose: an `await` could resume on another thread.
   /// Traps if the original namespace cannot be restored, since every later call would act in
   /// the wrong namespace.
+  /// Runs `body` in a new namespace that has no name and ends with it (nothing refers to it
+  /// once the thread is back and `body`'s sockets are closed). Equivalent to `unshare -n`.
+  public static func scratch<T>(_ body: () throws -> T) throws -> T {
+    try withSavedNamespace {
+      try valueOrErrno("unshare(CLONE_NEWNET)", "a scratch namespace") { nstopo_unshare_net() }
+      return try body()
+    }
+  }
+
   public static func run<T>(in fd: Int32, _ body: () throws -> T) throws -> T {
     try withSavedNamespace {
       try valueOrErrno("setns", "fd \(fd)") { nstopo_setns_net(fd) }

@@ -178,6 +178,8 @@ extension NetworkStep {
     case .setICMPRateLimit: return "set-icmp-ratelimit"
     case .setBridgeNetfilter: return "set-bridge-netfilter"
     case .loadFirewall: return "load-firewall"
+    case .setShaping: return "set-shaping"
+    case .clearShaping: return "clear-shaping"
     }
   }
 }

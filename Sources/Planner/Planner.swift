@@ -111,8 +111,15 @@ public enum Planner {
           Step.Veth(
             ns: names.namespace(of: local.owner), name: local.interface, mac: localMAC, master: master,
             peerNamespace: names.namespace(of: peer.owner), peerName: peer.interface, peerMAC: peerMAC,
-            alias: local.owner == .host ? names.hostAlias : nil)))
-      steps.append(.setLinkUp(ns: names.namespace(of: peer.owner), name: peer.interface))
+            alias: local.owner == .host ? names.hostAlias : nil, mtu: link.properties.mtu, up: !local.down)))
+      // An end that is down (a `link … down` line) is left down.
+      if !peer.down { steps.append(.setLinkUp(ns: names.namespace(of: peer.owner), name: peer.interface)) }
+      // Both directions: each end shapes what it sends.
+      if let shaping = Shaping(link.properties) {
+        for end in [local, peer] {
+          steps.append(.setShaping(ns: names.namespace(of: end.owner), link: end.interface, shaping: shaping))
+        }
+      }
     }
 
     for link in topology.links {
@@ -129,9 +136,12 @@ public enum Planner {
       }
     }
 
+    // A route whose gateway is only behind a link that is down is held back: the kernel
+    // refuses it ("Nexthop has invalid gateway"); a change that brings the link up adds it.
+    let connected = topology.allLinksUp ? [:] : topology.upPrefixes()
     for node in topology.nodes {
       let ns = names.namespace(node: node.name)
-      for r in node.routes {
+      for r in node.routes where topology.allLinksUp || r.isLive(connected: connected[.node(node.name)] ?? []) {
         let kr: Step.KernelRoute
         switch r.nextHop {
         case .gateway(let gw, _): kr = Step.KernelRoute(destination: r.destination, gateway: gw, kind: .unicast)

@@ -22,9 +22,11 @@ extension NetworkStep {
     case .createVeth(let v):
       var s = "\(ip(v.ns)) link add \(v.name) address \(v.mac)"
       if let m = v.master { s += " master \(m)" }
-      s += " up"
+      if let m = v.mtu { s += " mtu \(m)" }
+      if v.up { s += " up" }
       if let a = v.alias { s += " alias \(a)" }
       s += " type veth peer name \(v.peerName) address \(v.peerMAC)"
+      if let m = v.mtu { s += " mtu \(m)" }
       if let p = v.peerNamespace { s += " netns \(p)" }
       return s
     case .deleteLink(let ns, let name): return "\(ip(ns)) link del \(name)"
@@ -47,6 +49,11 @@ extension NetworkStep {
       return on
         ? "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=6168 net.ipv6.icmp.ratemask=0-1,3-127 net.ipv6.icmp.ratelimit=1000"
         : "ip netns exec \(ns) sysctl -w net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratemask= net.ipv6.icmp.ratelimit=0"
+    case .setShaping(let ns, let link, let shaping):
+      let tc = ns.map { "tc -n \($0)" } ?? "tc"
+      return shaping.tcArguments.map { "\(tc) qdisc replace dev \(link) \($0)" }.joined(separator: " && ")
+    case .clearShaping(let ns, let link):
+      return "\(ns.map { "tc -n \($0)" } ?? "tc") qdisc del dev \(link) root"
     case .loadFirewall(let ns, let ruleset):
       return "ip netns exec \(ns) nft -f - <<'EOF'\n\(ruleset)EOF"
     case .setIPv6(let ns, let on):

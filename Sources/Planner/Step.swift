@@ -29,6 +29,8 @@ public enum Step: Hashable, Sendable {
   public static func setICMPRateLimit(ns: String, enabled: Bool) -> Step { .network(.setICMPRateLimit(ns: ns, enabled: enabled)) }
   public static func setBridgeNetfilter(ns: String, enabled: Bool) -> Step { .network(.setBridgeNetfilter(ns: ns, enabled: enabled)) }
   public static func loadFirewall(ns: String, ruleset: String) -> Step { .network(.loadFirewall(ns: ns, ruleset: ruleset)) }
+  public static func setShaping(ns: String?, link: String, shaping: Shaping) -> Step { .network(.setShaping(ns: ns, link: link, shaping: shaping)) }
+  public static func clearShaping(ns: String?, link: String) -> Step { .network(.clearShaping(ns: ns, link: link)) }
   public static func createCgroup(path: String, cpuPercent: Int?) -> Step { .node(.createCgroup(path: path, cpuPercent: cpuPercent)) }
   public static func deleteCgroup(path: String) -> Step { .node(.deleteCgroup(path: path)) }
   public static func startProcesses(_ l: [Launch]) -> Step { .node(.startProcesses(l)) }
@@ -94,6 +96,10 @@ public enum NetworkStep: Hashable, Sendable {
   /// A node's `table inet nstopo`, in one transaction (libnftables). Its inverse is the
   /// namespace's deletion: nothing else holds it.
   case loadFirewall(ns: String, ruleset: String)
+  /// A link end's egress qdiscs (tbf, netem as its child), replacing what was there.
+  case setShaping(ns: String?, link: String, shaping: Shaping)
+  /// Back to the device's default qdisc.
+  case clearShaping(ns: String?, link: String)
 }
 
 /// A node runtime operation: cgroups and the processes in them.
@@ -129,6 +135,10 @@ extension Step {
     public var peerMAC: MACAddress
     /// Alias for the local end (set on root-namespace ends, see `KernelNames.hostAlias`).
     public var alias: String?
+    /// Both ends' MTU (nil: the kernel's default, 1500).
+    public var mtu: Int? = nil
+    /// Whether the local end is created up (a link declared `down` is not).
+    public var up = true
   }
 
   /// A route as the kernel takes it.
@@ -203,6 +213,7 @@ extension NetworkStep {
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
     case .setForwarding(let ns, _), .setIPv6(let ns, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
     case .loadFirewall(let ns, _): return ns
+    case .setShaping(let ns, _, _), .clearShaping(let ns, _): return ns
     }
   }
 
@@ -230,7 +241,8 @@ extension NetworkStep {
     case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
     case .setICMPRateLimit(let ns, let on): return .setICMPRateLimit(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
-    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .loadFirewall: return nil
+    case .setShaping(let ns, let link, _): return .clearShaping(ns: ns, link: link)
+    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .loadFirewall, .clearShaping: return nil
     }
   }
 }

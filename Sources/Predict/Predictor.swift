@@ -83,6 +83,10 @@ public struct Predictor: Sendable {
     var segment: Int
     /// Index of its owner in `states` (every owner of an interface is an endpoint).
     var endpoint = -1
+    /// Administratively down: no connected route, nothing sent or received.
+    var down = false
+    /// Why it carries nothing, when it does not: "r1's link to r2 (eth2) is down".
+    var downNote: String?
   }
 
   /// What a walk needs of one endpoint, by index: a walk hashes a name once, not at every hop.
@@ -126,6 +130,8 @@ public struct Predictor: Sendable {
   var owners: [[IPAddress: Int]] = []
   /// Per segment: its interfaces.
   var segmentMembers: [[Int]] = []
+  /// The addresses of interfaces on links that are down, for the sentence that says so.
+  var downOwners: [IPAddress: Int] = [:]
   /// The probe's deadline in seconds: a neighbour nobody owns is reported only after
   /// `neighbourGiveUp`, so a shorter deadline sees silence.
   public var probeTimeout = 1.0
@@ -166,24 +172,34 @@ public struct Predictor: Sendable {
     topology = t
     self.probeTimeout = probeTimeout
     let l2 = L2Segments(t.links)
-    let segments = l2.count
+    var segments = l2.count
     byOwner.reserveCapacity(t.nodes.count + 1)
     interfaces.reserveCapacity(2 * t.links.count)
     endpointIndex.reserveCapacity(t.nodes.count + 1)
     // In link order: an endpoint's first interface with an address is its primary address.
+    // The ends of a link that is down are each alone on a segment of their own: nothing
+    // crosses it, and nobody beyond it answers for their addresses.
     for (i, link) in t.links.enumerated() {
-      let segment = l2.ofLink[i]
-      for end in [link.a, link.b] {
+      for (end, other) in [(link.a, link.b), (link.b, link.a)] {
         if case .bridge = end.owner { continue }
         let owner = end.owner.description
+        var itf = Interface(owner: owner, name: end.interface, addresses: end.addresses, segment: l2.ofLink[i], down: end.down)
+        if !link.isUp {
+          itf.segment = segments
+          segments += 1
+          let downEnd = end.down ? end : other
+          let downOther = end.down ? other : end
+          itf.downNote = "\(downEnd.owner)'s link to \(downOther.owner) (\(downEnd.interface)) is down"
+        }
         byOwner[owner, default: []].append(interfaces.count)
-        interfaces.append(Interface(owner: owner, name: end.interface, addresses: end.addresses, segment: segment))
+        interfaces.append(itf)
       }
     }
     owners = [[IPAddress: Int]](repeating: [:], count: segments)
     segmentMembers = [[Int]](repeating: [], count: segments)
     for (i, itf) in interfaces.enumerated() {
       for a in itf.addresses { owners[itf.segment][a.address] = i }
+      if itf.downNote != nil { for a in itf.addresses { downOwners[a.address] = i } }
       segmentMembers[itf.segment].append(i)
     }
     let endpoints: [(String, Node?)] = t.nodes.map { ($0.name, $0) } + (t.hasHost ? [("host", nil)] : [])
@@ -191,14 +207,19 @@ public struct Predictor: Sendable {
     for (name, node) in endpoints {
       var table: [RouteEntry] = []
       var local = Set<IPAddress>()
+      var connected: [IPPrefix] = []
       let mine = byOwner[name] ?? []
       for i in mine {
         for a in interfaces[i].addresses {
-          table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
+          // A down interface keeps its addresses, local to the node, but no connected route.
           local.insert(a.address)
+          guard !interfaces[i].down else { continue }
+          table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
+          connected.append(a.prefix)
         }
       }
-      for r in node?.routes ?? [] {
+      // The kernel holds a route via a gateway only while the gateway is on an up interface.
+      for r in node?.routes ?? [] where r.isLive(connected: connected) {
         switch r.nextHop {
         case .gateway(let gw, _): table.append(RouteEntry(prefix: r.destination, interface: nil, gateway: gw, kind: .gateway))
         case .blackhole: table.append(RouteEntry(prefix: r.destination, interface: nil, gateway: nil, kind: .blackhole))
@@ -538,8 +559,8 @@ public struct Predictor: Sendable {
         ttl -= 1
       }
       guard let route = states[node].table.route(to: dst) else {
-        if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology") }
-        let why = "\(name) has no route \(toward) \(describe(dst))"
+        if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology\(downNote(node, dst))") }
+        let why = "\(name) has no route \(toward) \(describe(dst))\(downNote(node, dst))"
         return atSource && !traffic.silent ? stop(.noRoute, why) : error(.noRoute, why)
       }
       switch route.kind {
@@ -565,7 +586,7 @@ public struct Predictor: Sendable {
         break
       }
       let nextHop = route.gateway ?? dst
-      guard let out = route.interface ?? states[node].interfaces.first(where: { interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
+      guard let out = route.interface ?? states[node].interfaces.first(where: { !interfaces[$0].down && interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
       if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
@@ -585,6 +606,7 @@ public struct Predictor: Sendable {
       guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
         let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"
         var why = "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (\(lookup) fails)"
+        if let note = interfaces[out].downNote ?? downInterface(owning: nextHop)?.downNote { why += ": \(note)" }
         // The kernel reports it once it gives up resolving, after `neighbourGiveUp` seconds.
         guard probeTimeout > Self.neighbourGiveUp else {
           if !traffic.silent { why += "; the kernel gives up after \(Int(Self.neighbourGiveUp)) s, after the probe's deadline" }
@@ -605,6 +627,30 @@ public struct Predictor: Sendable {
       atSource = false
     }
     return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)
+  }
+
+  /// "; r1's link to r2 (eth2) is down" when a link of `node` that is down is why it has no
+  /// route to `dst`: the link's prefix holds `dst`, or a route of the node's that the kernel
+  /// dropped with it covers `dst`. Empty otherwise.
+  func downNote(_ node: Int, _ dst: IPAddress) -> String {
+    let mine = states[node].interfaces.filter { interfaces[$0].down }
+    guard !mine.isEmpty else { return "" }
+    for i in mine where interfaces[i].addresses.contains(where: { $0.prefix.contains(dst) }) {
+      return interfaces[i].downNote.map { "; \($0)" } ?? ""
+    }
+    guard let model = topology.node(named: states[node].name) else { return "" }
+    for r in model.routes where r.destination.contains(dst) {
+      guard case .gateway(let gw, _) = r.nextHop else { continue }
+      for i in mine where interfaces[i].addresses.contains(where: { $0.prefix.contains(gw) }) {
+        return interfaces[i].downNote.map { "; \($0) (its route \(r.text) is gone with it)" } ?? ""
+      }
+    }
+    return ""
+  }
+
+  /// The interface with `address` on a link that is down, if any: who would have answered.
+  func downInterface(owning address: IPAddress) -> Interface? {
+    downOwners.isEmpty ? nil : downOwners[address].map { interfaces[$0] }
   }
 
   /// An interface on `segment` of a node that has `address` on another interface: Linux

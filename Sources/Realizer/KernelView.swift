@@ -26,8 +26,25 @@ public struct OwnerReading: Sendable {
   /// Tables in its namespace that are not nstopo's (`nft list tables`): rules the model
   /// cannot see, from a `run` line or a hand edit (`table ip filter`).
   public var otherTables: [String] = []
+  /// Its tbf and netem qdiscs, by ifindex (`tc qdisc show`).
+  public var qdiscs: [Int32: [QdiscInfo]] = [:]
 
   func link(_ name: String) -> LinkInfo? { links.first { $0.name == name } }
+
+  /// The shaping on interface `name` as the model writes it (no MTU).
+  func shaping(_ name: String) -> LinkProperties {
+    var p = LinkProperties()
+    guard let l = link(name) else { return p }
+    for q in qdiscs[l.index] ?? [] {
+      if q.kind == "tbf" { p.rate = q.rate }
+      if q.kind == "netem" {
+        p.delay = q.delay
+        p.jitter = q.jitter
+        p.loss = q.loss
+      }
+    }
+    return p
+  }
 }
 
 /// The topology as the kernel has it now, read once: the declared links (the cables) with the
@@ -38,6 +55,14 @@ public struct OwnerReading: Sendable {
 public struct KernelReading: Sendable {
   public var topology: Topology
   public var owners: [Owner: OwnerReading]
+  /// The bridge namespace (its ports are the bridges' link ends), when there are bridges.
+  public var bridges: OwnerReading?
+
+  /// Who holds `end`'s interface in the kernel: its owner, or the bridge namespace.
+  func reading(of end: LinkEnd) -> OwnerReading? {
+    if case .bridge = end.owner { return bridges }
+    return owners[end.owner]
+  }
 
   /// Differences between the model and the kernel for one owner, one sentence each.
   public func differences(from model: Topology, for owner: Owner) -> [String] {
@@ -45,19 +70,34 @@ public struct KernelReading: Sendable {
     if !r.present { return ["namespace \(r.namespace ?? "root") is missing"] }
     if !r.readable { return ["cannot read \(r.namespace ?? "the root namespace") through netlink"] }
     var out: [String] = []
-    for end in model.ends(of: owner) {
+    for link in model.links where link.a.owner == owner || link.b.owner == owner {
+      let (end, other) = link.a.owner == owner ? (link.a, link.b) : (link.b, link.a)
       guard let l = r.link(end.interface) else {
         out.append("interface \(end.interface) is missing")
         continue
       }
-      if !l.isUp { out.append("interface \(end.interface) is down") }
+      let named = "\(owner)'s link to \(other.owner) (\(end.interface))"
+      if l.isUp == end.down { out.append("\(named) is \(l.isUp ? "up" : "down") (the model has it \(end.down ? "down" : "up"))") }
+      // A bridge's port is read from the bridge namespace and reported with its node.
+      if case .bridge(let b) = other.owner, let port = bridges?.link(other.interface), port.isUp == other.down {
+        out.append("\(b)'s port \(other.interface) for \(owner) is \(port.isUp ? "up" : "down") (the model has it \(other.down ? "down" : "up"))")
+      }
+      let mtu = link.properties.mtu ?? 1500
+      if l.mtu != mtu { out.append("\(end.interface) has MTU \(l.mtu) (the model says \(mtu))") }
+      let want = link.properties.shapingText
+      let have = r.shaping(end.interface).shapingText
+      if want != have {
+        out.append(have.isEmpty ? "\(end.interface) is not shaped (the model says \(want))" : "\(end.interface) is shaped to \(have) (the model says \(want.isEmpty ? "none" : want))")
+      }
       for a in end.addresses where !r.addresses.contains(where: { $0.ifindex == l.index && $0.address == a }) {
         out.append("address \(a) on \(end.interface) is missing")
       }
     }
     if r.namespace != nil, let lo = r.link("lo"), !lo.isUp { out.append("loopback is down") }
     guard case .node(let name) = owner, let m = model.node(named: name), let k = topology.node(named: name) else { return out }
-    let mk = Set(m.routes.map(\.text))
+    // Routes held back while their link is down are not expected in the kernel.
+    let connected = model.allLinksUp ? [] : model.upPrefixes()[owner] ?? []
+    let mk = Set(m.routes.filter { model.allLinksUp || $0.isLive(connected: connected) }.map(\.text))
     let kk = Set(k.routes.map(\.text))
     for route in mk.subtracting(kk).sorted() { out.append("\(name) lacks the route \(route) that the model has") }
     for route in kk.subtracting(mk).sorted() { out.append("\(name) has a route \(route) that the model does not") }
@@ -126,14 +166,27 @@ public enum KernelView {
     let backend = try? NetlinkBackend()
     var all: [Owner] = t.nodes.map { .node($0.name) }
     if t.hasHost { all.append(.host) }
+    var bridges: OwnerReading?
+    if !t.bridges.isEmpty {
+      let ns = plan.names.bridgeNamespace
+      var r = OwnerReading(owner: .bridge(ns), namespace: ns, present: NetworkNamespace.exists(ns), readable: false)
+      if r.present, let s = try? backend?.socket(ns), let l = try? s.links(), let q = try? s.qdiscs() {
+        r.readable = true
+        r.links = l
+        r.qdiscs = q
+      }
+      bridges = r
+    }
     for owner in all {
       let ns = plan.names.namespace(of: owner)
       var r = OwnerReading(owner: owner, namespace: ns, present: ns.map(NetworkNamespace.exists) ?? true, readable: false)
       if r.present, let backend, let s = try? backend.socket(ns), let l = try? s.links(), let a = try? s.addresses(family: nil),
-        let routes = try? s.routes(), let routes6 = try? (a.contains { $0.address.family == .ipv6 } ? s.routes(family: .ipv6) : [])
+        let routes = try? s.routes(), let routes6 = try? (a.contains { $0.address.family == .ipv6 } ? s.routes(family: .ipv6) : []),
+        let q = try? s.qdiscs()
       {
         r.readable = true
         r.links = l
+        r.qdiscs = q
         // Link-local IPv6 addresses are the kernel's own, not the topology's.
         let linkLocal = IPPrefix("fe80::/10")!
         r.addresses = a.filter { !linkLocal.contains($0.address.address) }
@@ -159,19 +212,34 @@ public enum KernelView {
       }
       owners[owner] = r
     }
-    // The kernel's addresses on the declared cables: one per family, none on a link that is
-    // down or gone.
+    let reading = KernelReading(topology: t, owners: owners, bridges: bridges)
+    // The declared cables as the kernel has them: each end up or down (a missing one is down,
+    // without addresses), its addresses (one per family; a down interface keeps its IPv4
+    // ones), and the link's MTU and shaping as end a has them.
     for k in t.links.indices {
       for isA in [true, false] {
-        let end = isA ? t.links[k].a : t.links[k].b
-        if case .bridge = end.owner { continue }
-        var addresses: [InterfaceAddress] = []
-        if let r = owners[end.owner], let l = r.link(end.interface), l.isUp {
-          for f in IPAddress.Family.allCases {
-            if let a = r.addresses.first(where: { $0.ifindex == l.index && $0.address.family == f }) { addresses.append(a.address) }
+        var end = isA ? t.links[k].a : t.links[k].b
+        let r = reading.reading(of: end)
+        let l = r?.link(end.interface)
+        end.down = !(l?.isUp ?? false)
+        if case .bridge = end.owner {
+        } else {
+          var addresses: [InterfaceAddress] = []
+          if let r, let l {
+            for f in IPAddress.Family.allCases {
+              if let a = r.addresses.first(where: { $0.ifindex == l.index && $0.address.family == f }) { addresses.append(a.address) }
+            }
           }
+          end.addresses = addresses
         }
-        if isA { t.links[k].a.addresses = addresses } else { t.links[k].b.addresses = addresses }
+        if isA {
+          var p = r?.shaping(end.interface) ?? LinkProperties()
+          if let m = l?.mtu, m != 1500 || t.links[k].properties.mtu != nil { p.mtu = m }
+          t.links[k].properties = p
+          t.links[k].a = end
+        } else {
+          t.links[k].b = end
+        }
       }
     }
     for i in t.nodes.indices {
@@ -183,7 +251,7 @@ public enum KernelView {
         t.nodes[i].firewall = Ruleset.readBack(r?.firewall, model: f)
       }
     }
-    return KernelReading(topology: t, owners: owners)
+    return KernelReading(topology: t, owners: owners, bridges: bridges)
   }
 
   /// A kernel route as the model writes routes; nil for kinds the model has no word for.

@@ -43,6 +43,7 @@ public enum Lifecycle {
     shouldStop: () -> Bool = { false }
   ) throws -> UpReport {
     let start = monotonicSeconds()
+    if let missing = Preflight.missingNetem(topology) { throw missing }
     let plan = Planner.plan(topology, staticNeighbours: staticNeighbours)
     // A socket per namespace stays open while it is built.
     if let message = Descriptors.shortfall(plan.namespaces.count + 64, for: "up of \(plan.namespaces.count) namespaces") {

@@ -226,7 +226,7 @@ public final class NetlinkBackend: KernelBackend {
       try handle(v.peerNamespace).withNamespaceFD { peerFD in
         try node.socket.addVeth(
           name: v.name, mac: v.mac.bytes, master: master, peerName: v.peerName, peerMAC: v.peerMAC.bytes,
-          peerNamespaceFD: peerFD)
+          peerNamespaceFD: peerFD, mtu: v.mtu, up: v.up)
       }
       if let alias = v.alias { try handle(v.ns).socket.setAlias(v.name, alias) }
     case .deleteLink(let ns, let name):
@@ -256,6 +256,10 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).withNamespaceFD { try Sysctl.setICMPRateLimit(on, namespaceFD: $0, name: ns) }
     case .setBridgeNetfilter(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
+    case .setShaping(let ns, let link, let shaping):
+      try handle(ns).socket.setShaping(ifindex: try ifindex(ns, link), shaping, label: "\(link) in \(ns ?? "the root namespace")")
+    case .clearShaping(let ns, let link):
+      try handle(ns).socket.clearShaping(ifindex: try ifindex(ns, link), label: "\(link) in \(ns ?? "the root namespace")")
     case .loadFirewall(let ns, let ruleset):
       _ = try handle(ns).withNamespaceFD { fd in
         try NetworkNamespace.run(in: fd) { () throws in try Nftables.run(ruleset, namespace: ns) }
@@ -283,7 +287,7 @@ public final class NetlinkBackend: KernelBackend {
       pending = pending.filter { ns in
         guard let s = try? socket(ns), let links = try? s.links() else { return false }
         let ours = links.filter { $0.kind == "veth" && (ns != nil || rootLinks.contains($0.name)) }
-        let waiting = ours.filter { !$0.isReady }
+        let waiting = ours.filter { $0.isUp && !$0.isReady }
         notReady += waiting.map { "\($0.name) in \(ns ?? "the root namespace")" }
         guard waiting.isEmpty else { return true }
         guard ipv6.contains(ns), let addresses = try? s.addresses(family: .ipv6) else { return false }

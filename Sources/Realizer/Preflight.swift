@@ -57,3 +57,27 @@ public enum Preflight {
     return problems
   }
 }
+
+/// The kernel lacks a feature the topology needs: `up` refuses before creating anything.
+public struct MissingKernelFeature: Error, CustomStringConvertible {
+  /// Each link that needs it, with what it asks for (`r1:eth1 -- r2:eth0: delay 20ms loss 1%`).
+  public var links: [String]
+
+  public var description: String {
+    """
+    this kernel has no netem (the sch_netem qdisc, CONFIG_NET_SCH_NETEM), which \(links.count == 1 ? "this link needs" : "these links need"); nothing was created:
+    \(links.prefix(10).map { "  - \($0)" }.joined(separator: "\n"))\(links.count > 10 ? "\n  - and \(links.count - 10) more" : "")
+      rate, mtu and down work without it; delay, jitter and loss need netem: load the running kernel's sch_netem module (`modprobe sch_netem`) or use a kernel built with CONFIG_NET_SCH_NETEM
+    """
+  }
+}
+
+extension Preflight {
+  /// The links that need netem when this kernel has none (nil when none is missing). Asks
+  /// the kernel only when a link needs it.
+  public static func missingNetem(_ t: Topology, available: () -> Bool = Netem.isAvailable) -> MissingKernelFeature? {
+    let needing = t.links.filter { $0.properties.needsNetem }
+    guard !needing.isEmpty, !available() else { return nil }
+    return MissingKernelFeature(links: needing.map { "\($0.a.owner):\($0.a.interface) -- \($0.b.owner):\($0.b.interface): \($0.properties.netemWords.joined(separator: " "))" })
+  }
+}

@@ -11,6 +11,9 @@ public struct NodeStatus: Codable, Sendable {
     public var up: Bool
     public var addresses: [String]
     public var mac: String
+    public var mtu: Int?
+    /// Its qdiscs of nstopo's kinds, as `tc` writes them (`10mbit 20ms 1%`); nil: none.
+    public var shaping: String?
   }
 
   public var node: String
@@ -68,7 +71,9 @@ public enum Readback {
     let names = Set(model.ends(of: owner).map(\.interface))
     for l in r.links where r.namespace != nil || names.contains(l.name) {
       let a = r.addresses.filter { $0.ifindex == l.index }.map(\.address.description).sorted()
-      s.interfaces.append(NodeStatus.Interface(name: l.name, up: l.isUp, addresses: a, mac: hex(l.mac)))
+      let shaping = r.shaping(l.name).shapingText
+      s.interfaces.append(
+        NodeStatus.Interface(name: l.name, up: l.isUp, addresses: a, mac: hex(l.mac), mtu: l.mtu, shaping: shaping.isEmpty ? nil : shaping))
     }
     if case .node = owner {
       s.routes = r.routes.map { k in
@@ -94,7 +99,7 @@ public enum Readback {
         let ports = links.filter { $0.master == l.index }.count
         let expected = plan.topology.links.filter { $0.bridge == b.name }.count
         if ports != expected { s.drift.append("bridge \(b.name) has \(ports) ports, expected \(expected)") }
-        s.interfaces.append(NodeStatus.Interface(name: b.name, up: l.isUp, addresses: [], mac: hex(l.mac)))
+        s.interfaces.append(NodeStatus.Interface(name: b.name, up: l.isUp, addresses: [], mac: hex(l.mac), mtu: l.mtu))
       }
     } else {
       s.drift.append("cannot read \(ns) through netlink")

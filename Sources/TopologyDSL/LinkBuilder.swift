@@ -27,6 +27,7 @@ struct LinkBuilder {
     var pools: [Int] = []
     var token: Token
     var note: String?
+    var tail = LinkTail(properties: LinkProperties())
 
     init(a: End, b: End, token: Token, note: String? = nil) {
       self.a = a
@@ -42,19 +43,44 @@ struct LinkBuilder {
     var pending: [Pending] = []
     for line in resolver.lines {
       switch line {
-      case .body(let node, _, let target, let args, let note):
-        if let p = classifyBody(node: node, target: target, args: args, note: note) { pending.append(p) }
+      case .body(let node, _, let target, let args, let properties, let note):
+        let tail = resolver.linkProperties(properties, note: note)
+        if var p = classifyBody(node: node, target: target, args: args, note: note), let tail {
+          p.tail = tail
+          pending.append(p)
+        }
       case .general(let g):
-        if let p = classifyGeneral(g) { pending.append(p) }
+        let tail = resolver.linkProperties(g.properties, note: nil)
+        if var p = classifyGeneral(g), let tail {
+          p.tail = tail
+          pending.append(p)
+        }
       }
     }
     assignNames(&pending)
     assignAddresses(&pending)
+    // The kernel takes IPv6 off an interface whose MTU is below 1280 (RFC 8200's minimum).
+    for p in pending {
+      guard let mtu = p.tail.properties.mtu, mtu < 1280, let t = p.tail.mtu,
+        p.a.address(.ipv6) != nil || p.b.address(.ipv6) != nil
+      else { continue }
+      resolver.error("MTU \(mtu) is below IPv6's minimum of 1280, and this link has IPv6 addresses", at: t,
+        hint: "use mtu 1280 or more (the kernel takes IPv6 off a smaller interface)", note: p.note)
+    }
+    // Asked once, and only of a file that needs it.
+    if let ask = resolver.options.netemAvailable, pending.contains(where: { $0.tail.netem != nil }), !ask() {
+      for p in pending {
+        guard let t = p.tail.netem else { continue }
+        resolver.warning("this kernel has no netem: `\(p.tail.properties.netemWords.joined(separator: " "))` cannot be built here", at: t,
+          hint: "`up` refuses this file on this machine; rate, mtu and down work without netem (load the kernel's sch_netem module to get it)",
+          note: p.note)
+      }
+    }
     links = pending.map { p in
       Link(
-        a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", addresses: p.a.addresses.map(\.address)),
-        b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", addresses: p.b.addresses.map(\.address)),
-        subnets: (p.lans + p.pools).map { resolver.subnets[$0].name })
+        a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", addresses: p.a.addresses.map(\.address), down: p.tail.down),
+        b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", addresses: p.b.addresses.map(\.address), down: p.tail.down),
+        subnets: (p.lans + p.pools).map { resolver.subnets[$0].name }, properties: p.tail.properties)
     }
   }
 
@@ -149,7 +175,8 @@ struct LinkBuilder {
           if secondOfFamily(resolver.subnets[si].prefix.family, s, seen: &seen, note: note) { return nil }
         } else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) } ?? "give an address or a subnet name", note: note)
+            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) }
+              ?? Suggest.didYouMean(s.text, among: Keywords.linkProperties) ?? "give an address or a subnet name", note: note)
           return nil
         }
       }
@@ -166,7 +193,8 @@ struct LinkBuilder {
         }
         guard let si = resolver.subnetIndex[s.text] else {
           resolver.error("unknown subnet '\(s.text)'", at: s,
-            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) } ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
+            hint: resolver.suggester.didYouMean(s.text, at: s) { resolver.subnets.map(\.name) }
+              ?? Suggest.didYouMean(s.text, among: Keywords.linkProperties) ?? "declare it: `subnet \(s.text) 10.255.0.0/16`", note: note)
           return nil
         }
         if let owner = resolver.subnets[si].bridge {

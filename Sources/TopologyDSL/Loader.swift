@@ -8,11 +8,18 @@ public struct LoadOptions: Sendable {
   public var pathExists: (@Sendable (String) -> Bool)?
   /// Folder that relative `chroot` paths are resolved against (the topology file's folder).
   public var directory: String
+  /// Whether this kernel has netem, asked only when a link needs it (a delay, a jitter or a
+  /// loss); nil skips the check.
+  public var netemAvailable: (@Sendable () -> Bool)?
 
-  public init(cpuCount: Int? = nil, pathExists: (@Sendable (String) -> Bool)? = nil, directory: String = "") {
+  public init(
+    cpuCount: Int? = nil, pathExists: (@Sendable (String) -> Bool)? = nil, directory: String = "",
+    netemAvailable: (@Sendable () -> Bool)? = nil
+  ) {
     self.cpuCount = cpuCount
     self.pathExists = pathExists
     self.directory = directory
+    self.netemAvailable = netemAvailable
   }
 }
 

@@ -84,8 +84,12 @@ struct Parser {
     case "forward":
       return expectCount(line, 1, usage: "forward") ? .forward(head) : nil
     case "link":
-      guard expectCount(line, 2...5, usage: "link TARGET [IFNAME] [ADDRESS|SUBNET [ADDRESS6|SUBNET6]]") else { return nil }
-      return .link(keyword: head, target: t[1], args: Array(t.dropFirst(2)))
+      // The tail starts at the first property keyword; only what stands before it counts.
+      let tail = t.dropFirst(2).firstIndex { Keywords.linkProperties.contains($0.text) } ?? t.count
+      var head = line
+      head.tokens = Array(t[..<tail])
+      guard expectCount(head, 2...5, usage: "link TARGET [IFNAME] [ADDRESS|SUBNET [ADDRESS6|SUBNET6]] [rate R] [delay D] [jitter J] [loss P%] [mtu N] [down]") else { return nil }
+      return .link(keyword: t[0], target: t[1], args: Array(t[2..<tail]), properties: Array(t[tail...]))
     case "route":
       guard expectCount(line, 3...4, usage: "route DEST|default via NODE|ADDRESS, or route DEST blackhole") else { return nil }
       let kind = t[2]
@@ -158,7 +162,7 @@ struct Parser {
 
   private mutating func parseGeneralLink(_ line: SourceLine) -> GeneralLink? {
     let t = line.tokens
-    let usage = "link NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] -- NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]]"
+    let usage = "link NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] -- NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] [PROPERTIES]"
     guard let sep = t.firstIndex(where: { $0.text == "--" }) else {
       if t.count >= 2 && !t[1].text.contains(":") {
         diagnostics.append(
@@ -172,7 +176,8 @@ struct Parser {
       return nil
     }
     let left = Array(t[1..<sep])
-    let right = Array(t[(sep + 1)...])
+    let tail = t[(sep + 1)...].firstIndex { Keywords.linkProperties.contains($0.text) } ?? t.count
+    let right = Array(t[(sep + 1)..<tail])
     guard (1...3).contains(left.count), (1...3).contains(right.count) else {
       let culprit = left.isEmpty || right.isEmpty ? t[sep] : (left.count > 3 ? left[3] : right[3])
       diagnostics.append(
@@ -181,7 +186,7 @@ struct Parser {
     }
     return GeneralLink(
       keyword: t[0], left: LinkEndSyntax(end: left[0], addresses: Array(left.dropFirst())),
-      right: LinkEndSyntax(end: right[0], addresses: Array(right.dropFirst())))
+      right: LinkEndSyntax(end: right[0], addresses: Array(right.dropFirst())), properties: Array(t[tail...]))
   }
 
   private mutating func parseExpect(_ line: SourceLine) -> ExpectDecl? {

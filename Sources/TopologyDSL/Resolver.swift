@@ -48,7 +48,7 @@ struct Resolver {
 
   /// A `link` line after expansion, in file order.
   enum LinkLine {
-    case body(node: String, keyword: Token, target: Token, args: [Token], note: String?)
+    case body(node: String, keyword: Token, target: Token, args: [Token], properties: [Token], note: String?)
     case general(GeneralLink)
   }
 
@@ -59,6 +59,11 @@ struct Resolver {
 
   mutating func error(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
     add(Diagnostic(.error, message, at: token, hint: hint, note: note))
+  }
+
+  /// An error at a place with no token of its own (just after a word that needs another).
+  mutating func error(_ message: String, line: Int, column: Int, hint: String? = nil, note: String? = nil) {
+    add(Diagnostic(.error, message, line: line, column: column, hint: hint, note: note))
   }
 
   mutating func warning(_ message: String, at token: Token, hint: String? = nil, note: String? = nil) {
@@ -157,13 +162,15 @@ struct Resolver {
       declareNode(decl)
     case .link(let link):
       let leftCount = 1 + link.left.addresses.count
-      guard let (templates, ranges) = expander.templates([link.left.end] + link.left.addresses + [link.right.end] + link.right.addresses, firstIndex: 0) else { return }
+      let rightEnd = leftCount + 1 + link.right.addresses.count
+      let words = [link.left.end] + link.left.addresses + [link.right.end] + link.right.addresses + link.properties
+      guard let (templates, ranges) = expander.templates(words, firstIndex: 0) else { return }
       guard claimExpansion(ranges.reduce(1) { $0 * $1.count }, at: link.keyword) else { return }
       for values in Expander.combinations(ranges) {
         let rendered = templates.map { $0.render(values) }
         let left = LinkEndSyntax(end: rendered[0], addresses: Array(rendered[1..<leftCount]))
-        let right = LinkEndSyntax(end: rendered[leftCount], addresses: Array(rendered[(leftCount + 1)...]))
-        lines.append(.general(GeneralLink(keyword: link.keyword, left: left, right: right)))
+        let right = LinkEndSyntax(end: rendered[leftCount], addresses: Array(rendered[(leftCount + 1)..<rightEnd]))
+        lines.append(.general(GeneralLink(keyword: link.keyword, left: left, right: right, properties: Array(rendered[rightEnd...]))))
       }
     case .expect(let e):
       expects.append(e)
@@ -310,8 +317,8 @@ struct Resolver {
       nodeIndex[name.text] = nodes.count
       nodes.append(NodeEntry(name: name.text, token: name, note: note, body: body))
       for line in body {
-        if case .link(let k, let target, let args) = line {
-          lines.append(.body(node: name.text, keyword: k, target: target, args: args, note: note))
+        if case .link(let k, let target, let args, let properties) = line {
+          lines.append(.body(node: name.text, keyword: k, target: target, args: args, properties: properties, note: note))
         }
       }
     }

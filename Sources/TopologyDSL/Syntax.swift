@@ -30,8 +30,9 @@ struct NodeDecl: Sendable {
 
 enum BodyLine: Sendable {
   case forward(Token)
-  /// `link TARGET [IFNAME] [ADDR|SUBNET [ADDR|SUBNET]]`; the arguments are classified after expansion.
-  case link(keyword: Token, target: Token, args: [Token])
+  /// `link TARGET [IFNAME] [ADDR|SUBNET [ADDR|SUBNET]] [PROPERTIES]`; the arguments are
+  /// classified after expansion. `properties` is the tail from its first keyword on.
+  case link(keyword: Token, target: Token, args: [Token], properties: [Token])
   /// `route DEST via NEXTHOP` or `route DEST blackhole|unreachable|prohibit`.
   case route(keyword: Token, destination: Token, kind: Token, nextHop: Token?)
   case cpu(keyword: Token, value: Token)
@@ -48,11 +49,13 @@ enum BodyLine: Sendable {
   case dnat(keyword: Token, proto: Token, port: Token, to: Token)
 }
 
-/// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]]`.
+/// `link A:IF [ADDR [ADDR]] -- B:IF [ADDR [ADDR]] [PROPERTIES]`.
 struct GeneralLink: Sendable {
   var keyword: Token
   var left: LinkEndSyntax
   var right: LinkEndSyntax
+  /// The tail from its first keyword on (`rate 10mbit down`), read by the resolver.
+  var properties: [Token] = []
 }
 
 struct LinkEndSyntax: Sendable {
@@ -77,7 +80,7 @@ extension BodyLine {
   var tokens: [Token] {
     switch self {
     case .forward(let k): return [k]
-    case .link(let k, let t, let a): return [k, t] + a
+    case .link(let k, let t, let a, let p): return [k, t] + a + p
     case .route(let k, let d, let kind, let n): return [k, d, kind] + (n.map { [$0] } ?? [])
     case .cpu(let k, let v): return [k, v]
     case .chroot(let k, let p): return [k, p]
@@ -93,7 +96,7 @@ extension BodyLine {
   func map(_ f: (Token) -> Token) -> BodyLine {
     switch self {
     case .forward(let k): return .forward(k)
-    case .link(let k, let t, let a): return .link(keyword: k, target: f(t), args: a.map(f))
+    case .link(let k, let t, let a, let p): return .link(keyword: k, target: f(t), args: a.map(f), properties: p.map(f))
     case .route(let k, let d, let kind, let n): return .route(keyword: k, destination: f(d), kind: f(kind), nextHop: n.map(f))
     case .cpu(let k, let v): return .cpu(keyword: k, value: f(v))
     case .chroot(let k, let p): return .chroot(keyword: k, path: f(p))
@@ -107,6 +110,8 @@ extension BodyLine {
 }
 
 enum Keywords {
+  /// The words that start a link's tail; each is read with its value (`down` has none).
+  static let linkProperties = ["rate", "delay", "jitter", "loss", "mtu", "down"]
   static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
   static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject", "masquerade", "dnat"]
 }

@@ -151,11 +151,16 @@ public struct LinkEnd: Hashable, Sendable {
   public var owner: Owner
   public var interface: String
   public var addresses: [InterfaceAddress]
+  /// Administratively down (`ip link set X down`): it keeps its addresses, which stay local
+  /// to its node, but has no connected route and carries nothing. A `link … down` line
+  /// puts both ends down.
+  public var down: Bool
 
-  public init(owner: Owner, interface: String, addresses: [InterfaceAddress] = []) {
+  public init(owner: Owner, interface: String, addresses: [InterfaceAddress] = [], down: Bool = false) {
     precondition(Self.onePerFamily(addresses), "two addresses of one family on \(owner):\(interface)")
     self.owner = owner
     self.interface = interface
+    self.down = down
     // Without allocating for the usual zero or one address: a large file has tens of thousands.
     if addresses.count == 2 && addresses[0].family == .ipv6 {
       self.addresses = [addresses[1], addresses[0]]
@@ -190,9 +195,9 @@ public struct LinkEnd: Hashable, Sendable {
 }
 
 /// `addresses` is written as a list when there is any; a document of format 1 or 2 has one
-/// `address`, read as the list of it.
+/// `address`, read as the list of it. `down` only when it is.
 extension LinkEnd: Codable {
-  private enum Keys: String, CodingKey { case owner, interface, addresses, address }
+  private enum Keys: String, CodingKey { case owner, interface, addresses, address, down }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
@@ -203,7 +208,7 @@ extension LinkEnd: Codable {
     guard Self.onePerFamily(list) else {
       throw DecodingError.dataCorruptedError(forKey: .addresses, in: c, debugDescription: "two addresses of one family")
     }
-    self.init(owner: owner, interface: interface, addresses: list)
+    self.init(owner: owner, interface: interface, addresses: list, down: try c.decodeIfPresent(Bool.self, forKey: .down) ?? false)
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -211,6 +216,7 @@ extension LinkEnd: Codable {
     try c.encode(owner, forKey: .owner)
     try c.encode(interface, forKey: .interface)
     if !addresses.isEmpty { try c.encode(addresses, forKey: .addresses) }
+    if down { try c.encode(true, forKey: .down) }
   }
 }
 
@@ -221,16 +227,22 @@ public struct Link: Hashable, Sendable {
   /// The subnets the addresses came from (a bridge's, or point-to-point pools), at most one
   /// per family, IPv4 first.
   public var subnets: [String]
+  /// Its shaping, MTU and state (the tail of its `link` line).
+  public var properties: LinkProperties
 
-  public init(a: LinkEnd, b: LinkEnd, subnets: [String] = []) {
+  public init(a: LinkEnd, b: LinkEnd, subnets: [String] = [], properties: LinkProperties = LinkProperties()) {
     self.a = a
     self.b = b
     self.subnets = subnets
+    self.properties = properties
   }
 
   public init(a: LinkEnd, b: LinkEnd, subnet: String?) {
     self.init(a: a, b: b, subnets: subnet.map { [$0] } ?? [])
   }
+
+  /// Whether both ends are up: only then does the link carry anything.
+  public var isUp: Bool { !a.down && !b.down }
 
   /// The L2 segment this link belongs to: its bridge, or the link itself.
   public var bridge: String? {
@@ -239,9 +251,10 @@ public struct Link: Hashable, Sendable {
   }
 }
 
-/// `subnets` is a list; a document of format 3 or older has one `subnet`.
+/// `subnets` is a list; a document of format 3 or older has one `subnet`. `properties` is
+/// written only when the line has any.
 extension Link: Codable {
-  private enum Keys: String, CodingKey { case a, b, subnets, subnet }
+  private enum Keys: String, CodingKey { case a, b, subnets, subnet, properties }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
@@ -249,6 +262,7 @@ extension Link: Codable {
     b = try c.decode(LinkEnd.self, forKey: .b)
     subnets = try c.decodeIfPresent([String].self, forKey: .subnets) ?? []
     if let one = try c.decodeIfPresent(String.self, forKey: .subnet) { subnets.append(one) }
+    properties = try c.decodeIfPresent(LinkProperties.self, forKey: .properties) ?? LinkProperties()
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -256,6 +270,7 @@ extension Link: Codable {
     try c.encode(a, forKey: .a)
     try c.encode(b, forKey: .b)
     if !subnets.isEmpty { try c.encode(subnets, forKey: .subnets) }
+    if !properties.isEmpty { try c.encode(properties, forKey: .properties) }
   }
 }
 

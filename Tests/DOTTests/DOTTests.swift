@@ -30,7 +30,7 @@ private func dotExitCode(_ text: String) throws -> Int32? {
 
 final class DOTTests: XCTestCase {
   func testExamplesMatchTheirSnapshotsAndRender() throws {
-    for name in ["seed", "lab", "two-lans", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack", "firewall"] {
+    for name in ["seed", "lab", "two-lans", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack", "firewall", "links"] {
       let dot = DOTRenderer.render(try example(name))
       let url = root.appendingPathComponent("Tests/DOTTests/Snapshots/\(name).dot")
       if ProcessInfo.processInfo.environment["NSTOPO_RECORD"] == "1" {

@@ -313,7 +313,7 @@ final class ExactTruthTests: KernelTestCase {
     _ = try Rootfs.build(at: rootfs)
     defer { try? FileManager.default.removeItem(atPath: rootfs) }
     var figures: [String] = []
-    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack"] {
+    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack", "links"] {
       let t = try example(name, rootfs: rootfs)
       let (set, measured) = try measure(t)
       let d = differences(t, set, measured)

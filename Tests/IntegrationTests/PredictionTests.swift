@@ -15,7 +15,7 @@ final class PredictionTests: KernelTestCase {
     _ = try Rootfs.build(at: rootfs)
     defer { try? FileManager.default.removeItem(atPath: rootfs) }
     // star-1000 is left to `make bench`.
-    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack"] {
+    for name in ["seed", "two-lans", "lab", "leaf-spine", "star-100", "showcase", "v6-lans", "dual-stack", "links"] {
       let t = try example(name, rootfs: rootfs)
       try Lifecycle.up(t, file: name)
       let set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init())

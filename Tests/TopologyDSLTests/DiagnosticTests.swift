@@ -254,7 +254,7 @@ final class DiagnosticTests: XCTestCase {
       host-link.topo:4:6: error: a top-level link needs both ends
        4 | link a eth0
          |      ^
-         = hint: indent it under a node (`link a`), or use the general form: link NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] -- NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]]
+         = hint: indent it under a node (`link a`), or use the general form: link NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] -- NODE:IFNAME [ADDRESS/LEN [ADDRESS6/LEN]] [PROPERTIES]
       host-link.topo: 3 errors
 
       """#)

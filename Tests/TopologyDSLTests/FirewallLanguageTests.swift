@@ -79,11 +79,11 @@ final class FirewallLanguageTests: XCTestCase {
       test.topo:5:12: error: unknown chain 'inptu'
        5 |   firewall inptu drop
          |            ^~~~~
-         = hint: a chain is input, forward or output
+         = hint: did you mean 'input'?
       test.topo:6:18: error: unknown policy 'dorp'
        6 |   firewall input dorp
          |                  ^~~~
-         = hint: a policy is accept, drop or reject
+         = hint: did you mean 'drop'?
       test.topo:8:3: error: the output policy of 'a' is already set
        8 |   firewall output accept
          |   ^~~~~~~~

@@ -41,7 +41,7 @@ final class FuzzTests: XCTestCase {
   func testMutatedExamples() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var corpus: [[UInt8]] = []
-    for name in ["lab", "two-lans", "leaf-spine", "seed", "v6-lans", "dual-stack"] {
+    for name in ["lab", "two-lans", "leaf-spine", "seed", "v6-lans", "dual-stack", "links"] {
       corpus.append([UInt8](try Data(contentsOf: root.appendingPathComponent("topologies/\(name).topo"))))
     }
     for seed in UInt64(1)...1500 {
