@@ -45,7 +45,7 @@ extension NetlinkSocket {
   /// PEER address PMAC netns PEERNS`: the peer is born in its namespace, never moved.
   public func addVeth(
     name: String, mac: [UInt8], master: Int32?, peerName: String, peerMAC: [UInt8],
-    peerNamespaceFD: Int32?, mtu: Int? = nil, up: Bool = true
+    peerNamespaceFD: Int32?, mtu: Int? = nil
   ) throws(NetlinkError) {
     let link = rtnl_link_veth_alloc()!
     defer { rtnl_link_put(link) }
@@ -56,7 +56,7 @@ extension NetlinkSocket {
     defer { nl_addr_put(a) }
     rtnl_link_set_addr(link, a)
     if let m = master { rtnl_link_set_master(link, m) }
-    if up { rtnl_link_set_flags(link, UInt32(IFF_UP.rawValue)) }
+    rtnl_link_set_flags(link, UInt32(IFF_UP.rawValue))
     if let mtu {
       rtnl_link_set_mtu(link, UInt32(mtu))
       rtnl_link_set_mtu(peer, UInt32(mtu))

@@ -63,6 +63,12 @@ public enum Sysctl {
     try writeHere("/proc/sys/net/ipv6/icmp/ratelimit", enabled ? "1000\n" : "0\n", name: name, optional: true)
   }
 
+  /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.LINK.keep_addr_on_down=1`.
+  public static func keepAddressesOnDown(_ link: String, namespaceFD fd: Int32, name: String) throws {
+    guard !link.contains("/"), link != "..", link != "." else { throw SystemError("refuse interface name", link, errno: EINVAL) }
+    try NetworkNamespace.run(in: fd) { try writeHere("/proc/sys/net/ipv6/conf/\(link)/keep_addr_on_down", "1\n", name: name, optional: false) }
+  }
+
   /// Writes `text` to `path` in the calling thread's namespace. `optional`: a missing file
   /// means the feature is absent, which is fine.
   private static func writeHere(_ path: String, _ text: String, name: String, optional: Bool) throws {

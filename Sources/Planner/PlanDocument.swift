@@ -180,6 +180,8 @@ extension NetworkStep {
     case .loadFirewall: return "load-firewall"
     case .setShaping: return "set-shaping"
     case .clearShaping: return "clear-shaping"
+    case .setMTU: return "set-mtu"
+    case .keepAddressesOnDown: return "keep-addresses-on-down"
     }
   }
 }

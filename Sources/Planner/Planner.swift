@@ -111,9 +111,8 @@ public enum Planner {
           Step.Veth(
             ns: names.namespace(of: local.owner), name: local.interface, mac: localMAC, master: master,
             peerNamespace: names.namespace(of: peer.owner), peerName: peer.interface, peerMAC: peerMAC,
-            alias: local.owner == .host ? names.hostAlias : nil, mtu: link.properties.mtu, up: !local.down)))
-      // An end that is down (a `link … down` line) is left down.
-      if !peer.down { steps.append(.setLinkUp(ns: names.namespace(of: peer.owner), name: peer.interface)) }
+            alias: local.owner == .host ? names.hostAlias : nil, mtu: link.properties.mtu)))
+      steps.append(.setLinkUp(ns: names.namespace(of: peer.owner), name: peer.interface))
       // Both directions: each end shapes what it sends.
       if let shaping = Shaping(link.properties) {
         for end in [local, peer] {
@@ -136,6 +135,16 @@ public enum Planner {
       }
     }
 
+    // Ends declared down go down once their addresses are on, as a change at run time takes
+    // them down: the kernel then keeps what it keeps of a link that goes down (IPv4's local
+    // routes; IPv6's addresses with keep_addr_on_down, without their local routes).
+    for link in topology.links where !link.isUp {
+      for end in [link.a, link.b] where end.down {
+        let ns = names.namespace(of: end.owner)
+        if let ns, end.address(.ipv6) != nil { steps.append(.keepAddressesOnDown(ns: ns, link: end.interface)) }
+        steps.append(.setLinkDown(ns: ns, name: end.interface))
+      }
+    }
     // A route whose gateway is only behind a link that is down is held back: the kernel
     // refuses it ("Nexthop has invalid gateway"); a change that brings the link up adds it.
     let connected = topology.allLinksUp ? [:] : topology.upPrefixes()

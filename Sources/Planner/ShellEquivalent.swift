@@ -23,7 +23,7 @@ extension NetworkStep {
       var s = "\(ip(v.ns)) link add \(v.name) address \(v.mac)"
       if let m = v.master { s += " master \(m)" }
       if let m = v.mtu { s += " mtu \(m)" }
-      if v.up { s += " up" }
+      s += " up"
       if let a = v.alias { s += " alias \(a)" }
       s += " type veth peer name \(v.peerName) address \(v.peerMAC)"
       if let m = v.mtu { s += " mtu \(m)" }
@@ -54,6 +54,8 @@ extension NetworkStep {
       return shaping.tcArguments.map { "\(tc) qdisc replace dev \(link) \($0)" }.joined(separator: " && ")
     case .clearShaping(let ns, let link):
       return "\(ns.map { "tc -n \($0)" } ?? "tc") qdisc del dev \(link) root"
+    case .setMTU(let ns, let link, let mtu): return "\(ip(ns)) link set \(link) mtu \(mtu)"
+    case .keepAddressesOnDown(let ns, let link): return "ip netns exec \(ns) sysctl -w net.ipv6.conf.\(link).keep_addr_on_down=1"
     case .loadFirewall(let ns, let ruleset):
       return "ip netns exec \(ns) nft -f - <<'EOF'\n\(ruleset)EOF"
     case .setIPv6(let ns, let on):

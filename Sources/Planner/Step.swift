@@ -31,6 +31,8 @@ public enum Step: Hashable, Sendable {
   public static func loadFirewall(ns: String, ruleset: String) -> Step { .network(.loadFirewall(ns: ns, ruleset: ruleset)) }
   public static func setShaping(ns: String?, link: String, shaping: Shaping) -> Step { .network(.setShaping(ns: ns, link: link, shaping: shaping)) }
   public static func clearShaping(ns: String?, link: String) -> Step { .network(.clearShaping(ns: ns, link: link)) }
+  public static func setMTU(ns: String?, link: String, mtu: Int) -> Step { .network(.setMTU(ns: ns, link: link, mtu: mtu)) }
+  public static func keepAddressesOnDown(ns: String, link: String) -> Step { .network(.keepAddressesOnDown(ns: ns, link: link)) }
   public static func createCgroup(path: String, cpuPercent: Int?) -> Step { .node(.createCgroup(path: path, cpuPercent: cpuPercent)) }
   public static func deleteCgroup(path: String) -> Step { .node(.deleteCgroup(path: path)) }
   public static func startProcesses(_ l: [Launch]) -> Step { .node(.startProcesses(l)) }
@@ -100,6 +102,10 @@ public enum NetworkStep: Hashable, Sendable {
   case setShaping(ns: String?, link: String, shaping: Shaping)
   /// Back to the device's default qdisc.
   case clearShaping(ns: String?, link: String)
+  case setMTU(ns: String?, link: String, mtu: Int)
+  /// `net.ipv6.conf.LINK.keep_addr_on_down=1` inside a node: IPv6 keeps the interface's
+  /// addresses when it goes down (it flushes them by default), as IPv4 does.
+  case keepAddressesOnDown(ns: String, link: String)
 }
 
 /// A node runtime operation: cgroups and the processes in them.
@@ -137,8 +143,6 @@ extension Step {
     public var alias: String?
     /// Both ends' MTU (nil: the kernel's default, 1500).
     public var mtu: Int? = nil
-    /// Whether the local end is created up (a link declared `down` is not).
-    public var up = true
   }
 
   /// A route as the kernel takes it.
@@ -213,7 +217,8 @@ extension NetworkStep {
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
     case .setForwarding(let ns, _), .setIPv6(let ns, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
     case .loadFirewall(let ns, _): return ns
-    case .setShaping(let ns, _, _), .clearShaping(let ns, _): return ns
+    case .setShaping(let ns, _, _), .clearShaping(let ns, _), .setMTU(let ns, _, _): return ns
+    case .keepAddressesOnDown(let ns, _): return ns
     }
   }
 
@@ -242,7 +247,9 @@ extension NetworkStep {
     case .setICMPRateLimit(let ns, let on): return .setICMPRateLimit(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
     case .setShaping(let ns, let link, _): return .clearShaping(ns: ns, link: link)
-    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .loadFirewall, .clearShaping: return nil
+    case .deleteNamespace, .deleteLink, .deleteAddress, .deleteRoute, .deleteNeighbours, .loadFirewall, .clearShaping, .setMTU,
+      .keepAddressesOnDown:
+      return nil
     }
   }
 }

@@ -211,9 +211,13 @@ public struct Predictor: Sendable {
       let mine = byOwner[name] ?? []
       for i in mine {
         for a in interfaces[i].addresses {
-          // A down interface keeps its addresses, local to the node, but no connected route.
+          // A down interface has no connected route; IPv4 keeps its addresses local to the
+          // node, IPv6 keeps them (keep_addr_on_down) without their local routes (measured).
+          guard !interfaces[i].down else {
+            if a.family == .ipv4 { local.insert(a.address) }
+            continue
+          }
           local.insert(a.address)
-          guard !interfaces[i].down else { continue }
           table.append(RouteEntry(prefix: a.prefix, interface: i, gateway: nil, kind: .connected))
           connected.append(a.prefix)
         }

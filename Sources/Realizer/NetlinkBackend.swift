@@ -226,7 +226,7 @@ public final class NetlinkBackend: KernelBackend {
       try handle(v.peerNamespace).withNamespaceFD { peerFD in
         try node.socket.addVeth(
           name: v.name, mac: v.mac.bytes, master: master, peerName: v.peerName, peerMAC: v.peerMAC.bytes,
-          peerNamespaceFD: peerFD, mtu: v.mtu, up: v.up)
+          peerNamespaceFD: peerFD, mtu: v.mtu)
       }
       if let alias = v.alias { try handle(v.ns).socket.setAlias(v.name, alias) }
     case .deleteLink(let ns, let name):
@@ -258,6 +258,10 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).withNamespaceFD { try Sysctl.setBridgeNetfilter(on, namespaceFD: $0, name: ns) }
     case .setShaping(let ns, let link, let shaping):
       try handle(ns).socket.setShaping(ifindex: try ifindex(ns, link), shaping, label: "\(link) in \(ns ?? "the root namespace")")
+    case .setMTU(let ns, let link, let mtu):
+      try handle(ns).socket.setMTU(link, mtu)
+    case .keepAddressesOnDown(let ns, let link):
+      try handle(ns).withNamespaceFD { try Sysctl.keepAddressesOnDown(link, namespaceFD: $0, name: ns) }
     case .clearShaping(let ns, let link):
       try handle(ns).socket.clearShaping(ifindex: try ifindex(ns, link), label: "\(link) in \(ns ?? "the root namespace")")
     case .loadFirewall(let ns, let ruleset):
@@ -291,7 +295,7 @@ public final class NetlinkBackend: KernelBackend {
         notReady += waiting.map { "\($0.name) in \(ns ?? "the root namespace")" }
         guard waiting.isEmpty else { return true }
         guard ipv6.contains(ns), let addresses = try? s.addresses(family: .ipv6) else { return false }
-        let indexes = Set(ours.map(\.index))
+        let indexes = Set(ours.filter(\.isUp).map(\.index))
         let tentative = addresses.filter { $0.tentative && indexes.contains($0.ifindex) && !linkLocal.contains($0.address.address) }
         notReady += tentative.map { "\($0.address) (tentative) in \(ns ?? "the root namespace")" }
         return !tentative.isEmpty

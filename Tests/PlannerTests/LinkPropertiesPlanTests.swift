@@ -27,7 +27,7 @@ final class LinkPropertiesPlanTests: XCTestCase {
         route 10.9.50.0/24 via 10.9.1.1
       """)
     let shell = p.steps.map(\.step.shellEquivalent)
-    let relevant = shell.filter { $0.contains("link add") || $0.hasPrefix("tc ") || $0.contains("route add") || $0.contains("link set eth") }
+    let relevant = shell.filter { $0.contains("link add") || $0.hasPrefix("tc ") || $0.contains("route add") || $0.contains(" link set eth") || $0.contains(" link set r2-") }
     XCTAssertEqual(relevant, [
       "ip -n lp link add sw address 02:e4:a1:00:00:01 up type bridge mcast_snooping 0",
       "ip -n lp link add r1-eth0 address 02:e4:a1:00:00:03 master sw mtu 1400 up type veth peer name eth0 address 02:e4:a1:00:00:02 mtu 1400 netns lp-r1",
@@ -38,8 +38,11 @@ final class LinkPropertiesPlanTests: XCTestCase {
       "ip -n lp-r2 link set eth1 up",
       "tc -n lp-r1 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278 && tc -n lp-r1 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
       "tc -n lp-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278 && tc -n lp-r2 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
-      // r2's port on sw: created, neither end brought up.
-      "ip -n lp link add r2-eth0 address 02:e4:a1:00:00:07 master sw type veth peer name eth0 address 02:e4:a1:00:00:06 netns lp-r2",
+      // r2's port on sw: created like any other, then both ends go down once addressed.
+      "ip -n lp link add r2-eth0 address 02:e4:a1:00:00:07 master sw up type veth peer name eth0 address 02:e4:a1:00:00:06 netns lp-r2",
+      "ip -n lp-r2 link set eth0 up",
+      "ip -n lp-r2 link set eth0 down",
+      "ip -n lp link set r2-eth0 down",
       // The route via the up link is added; the one via the down link is held back.
       "ip -n lp-r2 route add 10.9.40.0/24 via 10.9.9.1",
     ])
