@@ -23,7 +23,7 @@ public struct NSTopo: ParsableCommand {
         64  usage error
         65  invalid topology file
         66  file or topology not found
-        69  a required tool is missing (Graphviz, busybox)
+        69  a required tool or kernel feature is missing (Graphviz, busybox, netem)
         70  internal error
         71  a kernel operation failed (rolled back)
         73  topology already up, a name it needs is taken, or an output file cannot be written
@@ -33,5 +33,8 @@ public struct NSTopo: ParsableCommand {
         127 exec: the command could not be started
         130 interrupted
       """,
-    subcommands: [Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self])
+    subcommands: [
+      Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self,
+      LinkChange.self, NodeChange.self,
+    ])
 }

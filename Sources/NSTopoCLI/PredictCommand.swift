@@ -43,7 +43,7 @@ struct Predict: ParsableCommand {
       The same pairs and format as `nstopo test`, computed from links, subnets, routes (longest prefix match), forwarding and the way back. Exit 1 when an `expect` line contradicts the model. Firewalls in `run` lines are not modelled.
       """)
 
-  @Argument(help: "A topology file.")
+  @Argument(help: "A topology file, or the name of a topology that is up (as it is now).")
   var file: String
 
   @OptionGroup var probeOptions: ProbeOptions
@@ -56,7 +56,7 @@ struct Predict: ParsableCommand {
 
   func run() throws {
     try NSTopoCLI.run {
-      let t = try TopologyFile.require(file)
+      let t = try TopologyFile.resolve(file)
       let protocols = probeOptions.protocols
       var set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
       Predictor(t).placeLandings(&set)

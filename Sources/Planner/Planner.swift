@@ -151,14 +151,7 @@ public enum Planner {
     for node in topology.nodes {
       let ns = names.namespace(node: node.name)
       for r in node.routes where topology.allLinksUp || r.isLive(connected: connected[.node(node.name)] ?? []) {
-        let kr: Step.KernelRoute
-        switch r.nextHop {
-        case .gateway(let gw, _): kr = Step.KernelRoute(destination: r.destination, gateway: gw, kind: .unicast)
-        case .blackhole: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .blackhole)
-        case .unreachable: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .unreachable)
-        case .prohibit: kr = Step.KernelRoute(destination: r.destination, gateway: nil, kind: .prohibit)
-        }
-        steps.append(.addRoute(ns: ns, route: kr))
+        steps.append(.addRoute(ns: ns, route: Step.KernelRoute(r)!))
       }
     }
     // Filters before forwarding: no moment where a router forwards what its rules drop.

@@ -12,6 +12,9 @@
 ///     bridges lab          the bridge namespace (deleted last, after its veths are released)
 ///     format 2             first line since namespaces carry nstopo's mark (see Ownership);
 ///                          a journal without it was written before, and is read as then
+///     change link r1 r2 down   a change at run time, about to be applied
+///     changed link r1 r2 down  applied, and state.json says so
+///     unchanged link r1 r2 down  failed or interrupted, and undone
 public enum JournalEntry: Hashable, Sendable {
   case intent(Kind, String)
   /// `proof`: what identifies the object once it exists (a namespace's nsfs inode), so that
@@ -20,6 +23,12 @@ public enum JournalEntry: Hashable, Sendable {
   case failed(Kind, String)
   case bridgeNamespace(String)
   case format(Int)
+  /// A change at run time (`nstopo link …`, `nstopo node …`), before it is applied.
+  case change(String)
+  /// The change is applied and recorded in state.json.
+  case changed(String)
+  /// The change failed or was interrupted, and was undone.
+  case unchanged(String)
 
   /// The journal format this version writes.
   public static let currentFormat = 2
@@ -37,6 +46,9 @@ public enum JournalEntry: Hashable, Sendable {
     case .failed(let k, let n): return "!\(k.rawValue) \(n)"
     case .bridgeNamespace(let n): return "bridges \(n)"
     case .format(let f): return "format \(f)"
+    case .change(let c): return "change \(c)"
+    case .changed(let c): return "changed \(c)"
+    case .unchanged(let c): return "unchanged \(c)"
     }
   }
 
@@ -46,6 +58,19 @@ public enum JournalEntry: Hashable, Sendable {
     if parts[0] == "bridges" {
       self = .bridgeNamespace(parts[1])
       return
+    }
+    switch parts[0] {
+    case "change":
+      self = .change(parts[1])
+      return
+    case "changed":
+      self = .changed(parts[1])
+      return
+    case "unchanged":
+      self = .unchanged(parts[1])
+      return
+    default:
+      break
     }
     if parts[0] == "format" {
       guard let f = Int(parts[1]) else { return nil }
@@ -92,6 +117,9 @@ public struct JournalSummary: Equatable, Sendable {
   public var proofs: [String: UInt64] = [:]
   /// 1 for a journal written before the `format` line existed.
   public var format = 1
+  /// A change at run time that began and neither finished nor was undone (the process died
+  /// in between): the kernel may be part way.
+  public var unfinishedChange: String?
 
   /// Whether `up` journaled its intent to create the object and died before the outcome.
   public func isUnconfirmed(_ kind: JournalEntry.Kind, _ name: String) -> Bool {
@@ -110,6 +138,8 @@ public struct JournalSummary: Equatable, Sendable {
         if k == .netns, let proof { proofs[n] = proof }
       case .bridgeNamespace: break
       case .format(let f): format = f
+      case .change(let c): unfinishedChange = c
+      case .changed, .unchanged: unfinishedChange = nil
       }
     }
     unconfirmed.subtract(confirmed)
@@ -127,7 +157,7 @@ public struct JournalSummary: Equatable, Sendable {
         }
       case .bridgeNamespace(let n):
         bridgeNamespace = n
-      case .failed, .format:
+      case .failed, .format, .change, .changed, .unchanged:
         break
       }
     }

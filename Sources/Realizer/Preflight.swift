@@ -62,10 +62,12 @@ public enum Preflight {
 public struct MissingKernelFeature: Error, CustomStringConvertible {
   /// Each link that needs it, with what it asks for (`r1:eth1 -- r2:eth0: delay 20ms loss 1%`).
   public var links: [String]
+  /// "created" for `up`, "changed" for a change at run time.
+  public var nothing = "created"
 
   public var description: String {
     """
-    this kernel has no netem (the sch_netem qdisc, CONFIG_NET_SCH_NETEM), which \(links.count == 1 ? "this link needs" : "these links need"); nothing was created:
+    this kernel has no netem (the sch_netem qdisc, CONFIG_NET_SCH_NETEM), which \(links.count == 1 ? "this link needs" : "these links need"); nothing was \(nothing):
     \(links.prefix(10).map { "  - \($0)" }.joined(separator: "\n"))\(links.count > 10 ? "\n  - and \(links.count - 10) more" : "")
       rate, mtu and down work without it; delay, jitter and loss need netem: load the running kernel's sch_netem module (`modprobe sch_netem`) or use a kernel built with CONFIG_NET_SCH_NETEM
     """

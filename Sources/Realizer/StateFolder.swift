@@ -93,6 +93,15 @@ final class StateFolder {
     }
   }
 
+  /// Writes `name` whole or not at all: a temporary file, then a rename over it.
+  func replace(_ name: String, _ bytes: [UInt8]) throws(StateError) {
+    let tmp = ".\(name).new"
+    try write(tmp, bytes)
+    guard renameat(fd, tmp, fd, name) == 0 else {
+      throw .io("cannot replace \(path)/\(name): \(String(cString: strerror(errno)))")
+    }
+  }
+
   /// Entry names, without `.` and `..`.
   func entries() -> [String] {
     let dup = dup(fd)

@@ -350,6 +350,14 @@ public final class StateHandle: JournalSink {
     return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { JournalEntry(line: String($0)) }
   }
 
+  /// Replaces state.json atomically (after a change at run time).
+  public func replaceDocument(_ doc: StateDocument) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    try folder.replace("state.json", Array(try encoder.encode(doc)))
+  }
+
   public func markComplete() throws {
     try folder.write("complete", [])
   }

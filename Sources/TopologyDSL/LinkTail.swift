@@ -168,3 +168,24 @@ extension Resolver {
     return n
   }
 }
+
+/// A link's tail typed on the command line (`nstopo link lab r1 r2 set rate 1mbit delay 5ms`),
+/// read by the same rules as in a file.
+public enum LinkTailReader {
+  /// The properties of `words`, or nil and every problem rendered against the words as typed.
+  public static func read(_ words: [String], command: String) -> (properties: LinkProperties?, down: Bool, problems: String) {
+    var resolver = Resolver(fileName: command, options: LoadOptions())
+    var tokens: [Token] = []
+    var column = 1
+    for w in words {
+      tokens.append(Token(w, line: 1, column: column))
+      column += w.count + 1
+    }
+    let tail = resolver.linkProperties(tokens, note: nil)
+    guard let tail, !resolver.diagnostics.hasErrors else {
+      let renderer = DiagnosticRenderer(fileName: command, source: words.joined(separator: " "))
+      return (nil, false, renderer.render(resolver.diagnostics))
+    }
+    return (tail.properties, tail.down, "")
+  }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Glibc
+import Netlink
+import Planner
+import TopologyModel
+
+/// A change to a topology that is up did not apply; everything it did was undone.
+public struct ChangeFailed: Error, CustomStringConvertible {
+  public var change: String
+  public var step: String
+  public var underlying: Error
+  /// Inverses that failed while undoing (each already described).
+  public var undoFailures: [String]
+
+  public var description: String {
+    var s = "\(change): \(step) failed: \(underlying)"
+    s += undoFailures.isEmpty
+      ? "\n  undone: the kernel is as it was"
+      : "\n  undo incomplete (see `nstopo status`):\n" + undoFailures.map { "    \($0)" }.joined(separator: "\n")
+    return s
+  }
+}
+
+/// Changes at run time (`nstopo link …`, `nstopo node …`, a scenario): under the topology's
+/// lock, journaled before and after, applied step by step and undone in reverse on failure
+/// or Ctrl-C; state.json is replaced atomically once the kernel has it. `down` removes the
+/// result like everything else (it deletes namespaces and the journal's host links).
+public enum Change {
+  public struct Report: Sendable {
+    public var steps: Int
+    public var seconds: Double
+    /// The topology as it is now.
+    public var topology: Topology
+  }
+
+  /// Applies `transform` to the stored model of `name` and the kernel alike. `describe` is the
+  /// change as the journal and the messages say it (`link r1 r2 down`).
+  @discardableResult
+  public static func apply(
+    _ name: String, describe: String, shouldStop: () -> Bool = { false },
+    _ transform: (Topology) throws -> Topology
+  ) throws -> Report {
+    let start = monotonicSeconds()
+    _ = try StateStore.requireUp(name)
+    guard let state = try StateStore.open(name) else { throw StateError.notUp(name) }
+    // Not under a running test: it would measure half a change.
+    let testLock = try StateStore.lockForTest(name)
+    defer { close(testLock) }
+    guard var doc = StateStore.document(name) else { throw StateError.notUp(name) }
+    let old = doc.topology
+    let new = try transform(old)
+    let changed = zip(old.links, new.links).filter { $0.0 != $0.1 }.map(\.1)
+    if var missing = Preflight.missingNetem(Topology(name: new.name, links: changed)) {
+      missing.nothing = "changed"
+      throw missing
+    }
+    let steps = Changes.steps(from: old, to: new, names: KernelNames(topology: name))
+    let net = try NetlinkBackend()
+    try state.record([.change(describe)])
+    var done: [PlannedStep] = []
+    for s in steps {
+      do {
+        if shouldStop() { throw Interrupted() }
+        guard case .network(let n) = s.step else { continue }
+        try net.apply(n)
+        done.append(s)
+      } catch {
+        var failures: [String] = []
+        for d in done.reversed() {
+          guard let inverse = d.inverse?.networkStep else { continue }
+          do { try net.apply(inverse) } catch { failures.append("\(inverse.shellEquivalent): \(error)") }
+        }
+        try? state.record([.unchanged(describe)])
+        throw ChangeFailed(change: describe, step: s.step.shellEquivalent, underlying: error, undoFailures: failures)
+      }
+    }
+    // Ends brought up carry traffic only once the kernel has activated them.
+    var namespaces = Set<String?>()
+    var rootLinks = Set<String>()
+    var ipv6 = Set<String?>()
+    for (o, n) in zip(old.links, new.links) {
+      for (oe, ne) in [(o.a, n.a), (o.b, n.b)] where oe.down && !ne.down {
+        let ns = KernelNames(topology: name).namespace(of: ne.owner)
+        namespaces.insert(ns)
+        if ns == nil { rootLinks.insert(ne.interface) }
+        if ne.address(.ipv6) != nil { ipv6.insert(ns) }
+      }
+    }
+    if !namespaces.isEmpty { _ = net.waitUntilReady(Array(namespaces), rootLinks: rootLinks, ipv6: ipv6, shouldStop: shouldStop) }
+    doc.topology = new
+    try state.replaceDocument(doc)
+    try state.record([.changed(describe)])
+    return Report(steps: steps.count, seconds: monotonicSeconds() - start, topology: new)
+  }
+}
