@@ -93,6 +93,9 @@ struct Status: ParsableCommand {
         }
       }
       print(formatTable(table))
+      if let c = StateStore.unfinishedChange(name) {
+        print("a change did not finish (its nstopo was killed): \(c); the kernel may be part way, as the drift shows")
+      }
       if drift == 0 {
         print("no drift: the kernel matches the plan")
       } else {

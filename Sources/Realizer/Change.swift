@@ -23,7 +23,7 @@ public struct ChangeFailed: Error, CustomStringConvertible {
 
 /// Changes at run time (`nstopo link …`, `nstopo node …`, a scenario): under the topology's
 /// lock, journaled before and after, applied step by step and undone in reverse on failure
-/// or Ctrl-C; state.json is replaced atomically once the kernel has it. `down` removes the
+/// or Ctrl-C; the links' state (links.json) is replaced atomically once the kernel has it. `down` removes the
 /// result like everything else (it deletes namespaces and the journal's host links).
 public enum Change {
   public struct Report: Sendable {
@@ -41,12 +41,15 @@ public enum Change {
     _ transform: (Topology) throws -> Topology
   ) throws -> Report {
     let start = monotonicSeconds()
-    _ = try StateStore.requireUp(name)
+    // Up and not being changed (requireUp says why not), then locked, then read: a change
+    // that waited for another applies to what the other left.
+    if StateStore.phase(name) != .up { _ = try StateStore.requireUp(name) }
     guard let state = try StateStore.open(name) else { throw StateError.notUp(name) }
     // Not under a running test: it would measure half a change.
     let testLock = try StateStore.lockForTest(name)
     defer { close(testLock) }
-    guard var doc = StateStore.document(name) else { throw StateError.notUp(name) }
+    guard let doc = try StateStore.load(name) else { throw StateError.notUp(name) }
+    var laps: [(String, Double)] = [("load", monotonicSeconds())]
     let old = doc.topology
     let new = try transform(old)
     let changed = zip(old.links, new.links).filter { $0.0 != $0.1 }.map(\.1)
@@ -55,6 +58,7 @@ public enum Change {
       throw missing
     }
     let steps = Changes.steps(from: old, to: new, names: KernelNames(topology: name))
+    laps.append(("plan", monotonicSeconds()))
     let net = try NetlinkBackend()
     try state.record([.change(describe)])
     var done: [PlannedStep] = []
@@ -74,6 +78,7 @@ public enum Change {
         throw ChangeFailed(change: describe, step: s.step.shellEquivalent, underlying: error, undoFailures: failures)
       }
     }
+    laps.append(("apply", monotonicSeconds()))
     // Ends brought up carry traffic only once the kernel has activated them.
     var namespaces = Set<String?>()
     var rootLinks = Set<String>()
@@ -87,9 +92,18 @@ public enum Change {
       }
     }
     if !namespaces.isEmpty { _ = net.waitUntilReady(Array(namespaces), rootLinks: rootLinks, ipv6: ipv6, shouldStop: shouldStop) }
-    doc.topology = new
-    try state.replaceDocument(doc)
+    laps.append(("ready", monotonicSeconds()))
+    try state.replaceLinks(of: new)
     try state.record([.changed(describe)])
+    laps.append(("state", monotonicSeconds()))
+    if getenv("NSTOPO_PROFILE") != nil {
+      var last = start
+      let text = laps.map { lap in
+        defer { last = lap.1 }
+        return "\(lap.0) \(String(format: "%.3f", lap.1 - last)) s"
+      }
+      FileHandle.standardError.write(("change: " + text.joined(separator: ", ") + "\n").data(using: .utf8)!)
+    }
     return Report(steps: steps.count, seconds: monotonicSeconds() - start, topology: new)
   }
 }

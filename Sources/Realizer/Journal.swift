@@ -13,7 +13,7 @@
 ///     format 2             first line since namespaces carry nstopo's mark (see Ownership);
 ///                          a journal without it was written before, and is read as then
 ///     change link r1 r2 down   a change at run time, about to be applied
-///     changed link r1 r2 down  applied, and state.json says so
+///     changed link r1 r2 down  applied, and links.json says so
 ///     unchanged link r1 r2 down  failed or interrupted, and undone
 public enum JournalEntry: Hashable, Sendable {
   case intent(Kind, String)
@@ -25,7 +25,7 @@ public enum JournalEntry: Hashable, Sendable {
   case format(Int)
   /// A change at run time (`nstopo link …`, `nstopo node …`), before it is applied.
   case change(String)
-  /// The change is applied and recorded in state.json.
+  /// The change is applied and recorded in links.json.
   case changed(String)
   /// The change failed or was interrupted, and was undone.
   case unchanged(String)
