@@ -11,7 +11,7 @@ final class HelpTests: XCTestCase {
   static let commands: [(String, ParsableCommand.Type)] = [
     ("nstopo", NSTopo.self), ("validate", Validate.self), ("plan", Plan.self), ("up", Up.self), ("down", Down.self),
     ("status", Status.self), ("test", Test.self), ("exec", Exec.self), ("shell", Shell.self), ("rootfs", RootfsCommand.self),
-    ("graph", Graph.self), ("predict", Predict.self), ("why", Why.self),
+    ("graph", Graph.self), ("predict", Predict.self), ("why", Why.self), ("link", LinkChange.self), ("node", NodeChange.self),
   ]
 
   func testHelpTextsAreUnchanged() throws {

@@ -38,7 +38,7 @@ final class StateDocumentTests: XCTestCase {
     encoder.outputFormatting = [.sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
     let data = [UInt8](try encoder.encode(doc))
-    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":4"))
+    XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"format\":5"))
     let back = try StateDocument.decode(data, path: "state.json")
     XCTAssertEqual(back.format, StateDocument.currentFormat)
     XCTAssertEqual(back.topology, doc.topology)
@@ -46,10 +46,25 @@ final class StateDocumentTests: XCTestCase {
 
   func testNewerOrDamagedDocumentsSaySo() {
     XCTAssertThrowsError(try StateDocument.decode(Array(#"{"format": 9, "file": "x"}"#.utf8), path: "/run/nstopo/t/state.json")) {
-      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 4); use that version to test or take it down")
+      XCTAssertEqual("\($0)", "/run/nstopo/t/state.json was written by a newer nstopo (format 9; this one reads up to 5); use that version to test or take it down")
     }
     XCTAssertThrowsError(try StateDocument.decode(Array("{not json".utf8), path: "s.json")) {
       XCTAssertTrue("\($0)".hasPrefix("s.json cannot be read ("), "\($0)")
     }
+  }
+}
+
+/// A change at run time leaves links.json beside state.json; an owner written in the older
+/// keyed form still reads.
+final class StateFormatFiveTests: XCTestCase {
+  func testOwnersAsOneStringAndTheOlderForm() throws {
+    let end = LinkEnd(owner: .bridge("sw"), interface: "h1-eth0")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    XCTAssertEqual(String(decoding: try encoder.encode(end), as: UTF8.self), #"{"interface":"h1-eth0","owner":"bridge:sw"}"#)
+    for (text, owner) in [(#""node:h1""#, Owner.node("h1")), (#""host""#, .host), (#"{"node":{"_0":"h1"}}"#, .node("h1")), (#"{"bridge":{"_0":"sw"}}"#, .bridge("sw"))] {
+      XCTAssertEqual(try JSONDecoder().decode(Owner.self, from: Data(text.utf8)), owner, text)
+    }
+    XCTAssertThrowsError(try JSONDecoder().decode(Owner.self, from: Data(#""switch:x""#.utf8)))
   }
 }
