@@ -36,9 +36,9 @@ struct LinkChange: ParsableCommand {
       installInterruptHandler()
       let report = try mapChangeErrors {
         try Change.apply(name, describe: describe, shouldStop: { interrupted != 0 }) { t in
-          let links = try changeErrors { () throws(ChangeError) in try Changes.select(t, a, b) }
-          chosen = links.map { Changes.text(t.links[$0]) }
-          return Changes.apply(action, to: links, in: t)
+          let links = try changeErrors { () throws(ChangeError) in try t.selectLinks(a, b) }
+          chosen = links.map { t.links[$0].text }
+          return t.applying(action, to: links)
         }
       }
       print("link \(name): \(chosen.joined(separator: ", ")) \(verb)\(words.count > 3 ? " " + words.dropFirst(3).joined(separator: " ") : "") (\(report.steps) steps in \(String(format: "%.3f", report.seconds)) s)")
@@ -77,9 +77,9 @@ struct NodeChange: ParsableCommand {
       var count = 0
       let report = try mapChangeErrors {
         try Change.apply(name, describe: "node \(node) \(action)", shouldStop: { interrupted != 0 }) { t in
-          let links = try changeErrors { () throws(ChangeError) in try Changes.links(of: node, in: t) }
+          let links = try changeErrors { () throws(ChangeError) in try t.links(of: node) }
           count = links.count
-          return Changes.apply(action == "down" ? .down : .up, to: links, in: t)
+          return t.applying(action == "down" ? .down : .up, to: links)
         }
       }
       print("node \(name): \(node) \(action), \(count) link\(count == 1 ? "" : "s") (\(report.steps) steps in \(String(format: "%.3f", report.seconds)) s)")

@@ -29,34 +29,34 @@ final class ChangesTests: XCTestCase {
 
   func testSelectingLinks() throws {
     let t = self.t
-    XCTAssertEqual(try Changes.select(t, EndName("h"), EndName("sw")).map { Changes.text(t.links[$0]) }, ["h:eth0 -- sw:h-eth0"])
-    XCTAssertEqual(try Changes.select(t, EndName("sw"), EndName("h")).count, 1)
-    XCTAssertEqual(try Changes.select(t, EndName("r1:eth2"), EndName("r2")).map { Changes.text(t.links[$0]) }, ["r1:eth2 -- r2:eth1"])
-    XCTAssertThrowsError(try Changes.select(t, EndName("r1"), EndName("r2"))) { e in
+    XCTAssertEqual(try t.selectLinks(EndName("h"), EndName("sw")).map { t.links[$0].text }, ["h:eth0 -- sw:h-eth0"])
+    XCTAssertEqual(try t.selectLinks(EndName("sw"), EndName("h")).count, 1)
+    XCTAssertEqual(try t.selectLinks(EndName("r1:eth2"), EndName("r2")).map { t.links[$0].text }, ["r1:eth2 -- r2:eth1"])
+    XCTAssertThrowsError(try t.selectLinks(EndName("r1"), EndName("r2"))) { e in
       XCTAssertEqual("\(e)", "r1 and r2 share 2 links (name one end: r1:eth1 or r1:eth2)")
     }
-    XCTAssertThrowsError(try Changes.select(t, EndName("r3"), EndName("r2"))) { e in
+    XCTAssertThrowsError(try t.selectLinks(EndName("r3"), EndName("r2"))) { e in
       XCTAssertEqual("\(e)", "no node, bridge or host 'r3' in topology ch (did you mean 'r1'?)")
     }
-    XCTAssertThrowsError(try Changes.select(t, EndName("h"), EndName("r2"))) { e in
+    XCTAssertThrowsError(try t.selectLinks(EndName("h"), EndName("r2"))) { e in
       XCTAssertEqual("\(e)", "there is no link between h and r2 (h links to sw)")
     }
-    XCTAssertThrowsError(try Changes.select(t, EndName("r1:eth9"), EndName("r2"))) { e in
+    XCTAssertThrowsError(try t.selectLinks(EndName("r1:eth9"), EndName("r2"))) { e in
       XCTAssertEqual("\(e)", "no link between r1:eth9 and r2 (the links between them: r1:eth1 -- r2:eth0, r1:eth2 -- r2:eth1)")
     }
-    XCTAssertEqual(try Changes.links(of: "r1", in: t).count, 3)
-    XCTAssertThrowsError(try Changes.links(of: "r9", in: t)) { XCTAssertEqual("\($0)", "no node 'r9' in topology ch (did you mean 'r1'?)") }
+    XCTAssertEqual(try t.links(of: "r1").count, 3)
+    XCTAssertThrowsError(try t.links(of: "r9")) { XCTAssertEqual("\($0)", "no node 'r9' in topology ch (did you mean 'r1'?)") }
   }
 
   func testSetMergesAndClearEmpties() throws {
     let t = self.t
-    let k = try Changes.select(t, EndName("r1:eth2"), EndName("r2"))
-    let set = Changes.apply(.set(LinkProperties(delay: 5_000, mtu: 1400)), to: k, in: t)
+    let k = try t.selectLinks(EndName("r1:eth2"), EndName("r2"))
+    let set = t.applying(.set(LinkProperties(delay: 5_000, mtu: 1400)), to: k)
     XCTAssertEqual(set.links[k[0]].properties, LinkProperties(rate: 1_000_000, delay: 5_000, mtu: 1400))
-    XCTAssertEqual(Changes.apply(.clear, to: k, in: set).links[k[0]].properties, LinkProperties())
-    let down = Changes.apply(.down, to: k, in: t)
+    XCTAssertEqual(set.applying(.clear, to: k).links[k[0]].properties, LinkProperties())
+    let down = t.applying(.down, to: k)
     XCTAssertEqual([down.links[k[0]].a.down, down.links[k[0]].b.down], [true, true])
-    XCTAssertEqual(Changes.apply(.up, to: k, in: down), t)
+    XCTAssertEqual(down.applying(.up, to: k), t)
   }
 
   /// Down: the routes that go with the link deleted first (so that the inverse re-adds them),
@@ -64,8 +64,8 @@ final class ChangesTests: XCTestCase {
   func testStepsAndTheirInverses() throws {
     let t = self.t
     let names = KernelNames(topology: "ch")
-    let k = try Changes.select(t, EndName("r1:eth1"), EndName("r2"))
-    let down = Changes.apply(.down, to: k, in: t)
+    let k = try t.selectLinks(EndName("r1:eth1"), EndName("r2"))
+    let down = t.applying(.down, to: k)
     let steps = Changes.steps(from: t, to: down, names: names)
     XCTAssertEqual(steps.map(\.step.shellEquivalent), [
       "ip -n ch-r2 route del 10.9.1.0/24 via 10.9.9.1",
@@ -84,8 +84,8 @@ final class ChangesTests: XCTestCase {
     ])
     // A dual-stack end keeps its IPv6 addresses when it goes down; its default routes of
     // both families go first.
-    let lan = try Changes.select(t, EndName("h"), EndName("sw"))
-    XCTAssertEqual(Changes.steps(from: t, to: Changes.apply(.down, to: lan, in: t), names: names).map(\.step.shellEquivalent), [
+    let lan = try t.selectLinks(EndName("h"), EndName("sw"))
+    XCTAssertEqual(Changes.steps(from: t, to: t.applying(.down, to: lan), names: names).map(\.step.shellEquivalent), [
       "ip -n ch-h route del default via 10.9.1.1",
       "ip -n ch-h route del ::/0 via fd00:9:1::1",
       "ip netns exec ch-h sysctl -w net.ipv6.conf.eth0.keep_addr_on_down=1",
@@ -93,8 +93,8 @@ final class ChangesTests: XCTestCase {
       "ip -n ch link set h-eth0 down",
     ])
     // Shaping replaced, and restored by the inverse; an MTU set and set back.
-    let slow = try Changes.select(t, EndName("r1:eth2"), EndName("r2"))
-    let changed = Changes.apply(.set(LinkProperties(rate: 2_000_000, mtu: 1400)), to: slow, in: t)
+    let slow = try t.selectLinks(EndName("r1:eth2"), EndName("r2"))
+    let changed = t.applying(.set(LinkProperties(rate: 2_000_000, mtu: 1400)), to: slow)
     let s = Changes.steps(from: t, to: changed, names: names)
     XCTAssertEqual(s.map(\.step.shellEquivalent), [
       "ip -n ch-r1 link set eth2 mtu 1400",
@@ -108,7 +108,7 @@ final class ChangesTests: XCTestCase {
       "ip -n ch-r2 link set eth1 mtu 1500",
       "tc -n ch-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278",
     ])
-    XCTAssertEqual(Changes.steps(from: t, to: Changes.apply(.clear, to: slow, in: t), names: names).map(\.step.shellEquivalent), [
+    XCTAssertEqual(Changes.steps(from: t, to: t.applying(.clear, to: slow), names: names).map(\.step.shellEquivalent), [
       "tc -n ch-r1 qdisc del dev eth2 root",
       "tc -n ch-r2 qdisc del dev eth1 root",
     ])
