@@ -2,16 +2,27 @@ import TopologyModel
 
 /// One JUnit test case per expected pair and family, for CI: `h1 -> web ipv6 tcp/4444 reach`.
 public enum JUnitReport {
-  public static func render(_ r: TestReport) -> String {
+  /// The base matrix as one suite, each scenario as a suite of its own (`lab: spine1-fails`).
+  public static func render(_ r: TestReport, scenarios: [ScenarioReport] = []) -> String {
+    let all = [(r.topology, r)] + scenarios.map { ("\(r.topology): \($0.name)", $0.report) }
+    let cases = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.expected != nil }.count }
+    let failures = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.holds == false }.count }
+    let seconds = all.reduce(0) { $0 + $1.1.seconds }
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    out += "<testsuites name=\"nstopo\" tests=\"\(cases)\" failures=\"\(failures)\" time=\"\(fixed(seconds, 3))\">\n"
+    for (name, report) in all { out += suite(report, name: name) }
+    out += "</testsuites>\n"
+    return out
+  }
+
+  static func suite(_ r: TestReport, name: String) -> String {
     let cases = r.pairs.lazy.filter { $0.expected != nil }
     let failures = cases.filter { $0.holds == false }.count
-    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    out += "<testsuites name=\"nstopo\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
-    out += "  <testsuite name=\"\(xml(r.topology))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
+    var out = "  <testsuite name=\"\(xml(name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
     for c in cases {
-      let name = "\(c.source) -> \(c.target) \(c.family.map { "\($0.rawValue) " } ?? "")\(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
+      let caseName = "\(c.source) -> \(c.target) \(c.family.map { "\($0.rawValue) " } ?? "")\(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
       let time = fixed((c.latencyMs ?? 0) / 1000, 6)
-      out += "    <testcase classname=\"nstopo.\(xml(r.topology))\" name=\"\(xml(name))\" time=\"\(time)\""
+      out += "    <testcase classname=\"nstopo.\(xml(name))\" name=\"\(xml(caseName))\" time=\"\(time)\""
       if c.holds == false {
         out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)"))\">"
         out += xml("line \(c.line ?? 0): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.rawValue)/\(c.port): \(c.outcome.rawValue)")
@@ -20,7 +31,7 @@ public enum JUnitReport {
         out += "/>\n"
       }
     }
-    out += "  </testsuite>\n</testsuites>\n"
+    out += "  </testsuite>\n"
     return out
   }
 

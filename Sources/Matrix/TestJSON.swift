@@ -4,11 +4,51 @@ import TopologyModel
 /// one document. Keys are sorted, as JSONEncoder's `.sortedKeys` would; `TestDocument` below
 /// is what it writes, for a reader to decode.
 public enum TestJSON {
-  public static func write(_ r: TestReport, passed: Bool, _ emit: (String) -> Void) {
+  /// `scenarios`: one section each (name, line, changes, differential, its own pairs),
+  /// under `scenarios`, after the base matrix's fields.
+  public static func write(_ r: TestReport, passed: Bool, scenarios: [ScenarioReport] = [], _ emit: (String) -> Void) {
     emit("{\n")
     emit("  \"endpoints\" : [\(r.endpoints.map(string).joined(separator: ", "))],\n")
     emit("  \"format\" : 1,\n")
     emit("  \"pairs\" : [\n")
+    writePairs(r, indent: "    ", emit)
+    emit("  ],\n")
+    emit("  \"passed\" : \(passed),\n")
+    emit("  \"peakInFlight\" : \(r.peakInFlight),\n")
+    emit("  \"port\" : \(r.port),\n")
+    emit("  \"protocols\" : [\(r.protocols.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n")
+    if !scenarios.isEmpty {
+      emit("  \"scenarios\" : [\n")
+      for (k, s) in scenarios.enumerated() {
+        emit("    {\n")
+        emit("      \"changes\" : [\(s.changes.map(string).joined(separator: ", "))],\n")
+        let d = s.differential
+        func list(_ l: [Differential.Change]) -> String {
+          l.map { c in
+            "{\"after\":\"\(c.after.rawValue)\",\"before\":\"\(c.before.rawValue)\",\"port\":\(c.port),\"proto\":\"\(c.proto.rawValue)\",\"source\":\(string(c.source)),\"target\":\(string(c.target))}"
+          }.joined(separator: ",")
+        }
+        emit("      \"differential\" : {\"changed\":[\(list(d.changed))],\"gained\":[\(list(d.gained))],\"lost\":[\(list(d.lost))],\"summary\":\(string(d.summary))},\n")
+        emit("      \"line\" : \(s.line),\n")
+        emit("      \"name\" : \(string(s.name)),\n")
+        emit("      \"pairs\" : [\n")
+        writePairs(s.report, indent: "        ", emit)
+        emit("      ],\n")
+        emit("      \"passed\" : \(s.report.passed),\n")
+        emit("      \"summary\" : \(string(s.report.summary))\n")
+        emit(k + 1 < scenarios.count ? "    },\n" : "    }\n")
+      }
+      emit("  ],\n")
+    }
+    emit("  \"seconds\" : \(r.seconds),\n")
+    emit("  \"summary\" : \(string(r.summary)),\n")
+    emit("  \"timeoutSeconds\" : \(r.timeoutSeconds),\n")
+    emit("  \"topology\" : \(string(r.topology))\n")
+    emit("}\n")
+  }
+
+  /// One line per pair, keys sorted.
+  static func writePairs(_ r: TestReport, indent: String, _ emit: (String) -> Void) {
     for (i, p) in r.pairs.enumerated() {
       var f: [String] = []
       if let a = p.address { f.append("\"address\":\"\(a)\"") }
@@ -26,18 +66,8 @@ public enum TestJSON {
       if let why = p.reason { f.append("\"reason\":\(string(why))") }
       f.append("\"source\":\(string(p.source))")
       f.append("\"target\":\(string(p.target))")
-      emit("    {" + f.joined(separator: ",") + (i + 1 < r.pairs.count ? "},\n" : "}\n"))
+      emit(indent + "{" + f.joined(separator: ",") + (i + 1 < r.pairs.count ? "},\n" : "}\n"))
     }
-    emit("  ],\n")
-    emit("  \"passed\" : \(passed),\n")
-    emit("  \"peakInFlight\" : \(r.peakInFlight),\n")
-    emit("  \"port\" : \(r.port),\n")
-    emit("  \"protocols\" : [\(r.protocols.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n")
-    emit("  \"seconds\" : \(r.seconds),\n")
-    emit("  \"summary\" : \(string(r.summary)),\n")
-    emit("  \"timeoutSeconds\" : \(r.timeoutSeconds),\n")
-    emit("  \"topology\" : \(string(r.topology))\n")
-    emit("}\n")
   }
 
   /// A JSON string literal.
@@ -77,4 +107,15 @@ public struct TestDocument: Codable, Sendable {
   public var peakInFlight: Int
   public var endpoints: [String]?
   public var pairs: [PairResult]
+  /// `--scenario`/`--all-scenarios`: one section each.
+  public var scenarios: [ScenarioSection]?
+
+  public struct ScenarioSection: Codable, Sendable {
+    public var name: String
+    public var line: Int
+    public var changes: [String]
+    public var passed: Bool
+    public var summary: String
+    public var pairs: [PairResult]
+  }
 }

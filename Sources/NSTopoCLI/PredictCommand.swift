@@ -48,6 +48,8 @@ struct Predict: ParsableCommand {
 
   @OptionGroup var probeOptions: ProbeOptions
 
+  @OptionGroup var scenarioOptions: ScenarioOptions
+
   @Option(help: "Write every pair as JSON to this file.")
   var json: String?
 
@@ -57,21 +59,30 @@ struct Predict: ParsableCommand {
   func run() throws {
     try NSTopoCLI.run {
       let t = try TopologyFile.resolve(file)
+      let scenarios = try scenarioOptions.chosen(t)
       let protocols = probeOptions.protocols
-      var set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
-      Predictor(t).placeLandings(&set)
-      let report = TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
+      func predicted(_ t: Topology) -> TestReport {
+        var set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
+        Predictor(t).placeLandings(&set)
+        return TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
+      }
+      let report = predicted(t)
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print("predicted from the model of \(t.name) (nothing was probed)")
       print(MatrixText.render(report, topology: t, color: tty), terminator: "")
+      let reports = scenarios.map { s in
+        ScenarioReport(name: s.name, line: s.line, changes: s.changes.map(\.text), report: predicted(t.applying(s)), base: report)
+      }
+      for s in reports { printScenario(s, topology: t, color: tty) }
+      let passed = report.passed && reports.allSatisfy(\.report.passed)
       if let json {
         var text = ""
-        TestJSON.write(report, passed: report.passed) { text += $0 }
+        TestJSON.write(report, passed: passed, scenarios: reports) { text += $0 }
         do { try text.write(toFile: json, atomically: true, encoding: .utf8) } catch {
           throw Failure("cannot write \(json): \(error.localizedDescription)", code: Exit.cannotCreate)
         }
       }
-      return report.passed ? Exit.ok : Exit.mismatch
+      return passed ? Exit.ok : Exit.mismatch
     }
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Matrix
 import TopologyModel
 
 /// `--proto`, `--port` and `--family`, shared by `test` and `predict` so that both accept, and refuse,
@@ -33,4 +34,31 @@ struct ProbeOptions: ParsableArguments {
     }
     if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
   }
+}
+
+/// `--scenario X` (repeatable) and `--all-scenarios`, shared by `test` and `predict`.
+struct ScenarioOptions: ParsableArguments {
+  @Option(name: .customLong("scenario"), help: "After the base matrix, the matrix under this scenario of the file, and what it changed (repeatable).")
+  var scenarios: [String] = []
+
+  @Flag(help: "After the base matrix, every scenario of the file in turn.")
+  var allScenarios = false
+
+  /// The scenarios asked for, in the file's order; an unknown name is a usage error (64).
+  func chosen(_ t: Topology) throws -> [Scenario] {
+    if allScenarios { return t.scenarios }
+    for name in scenarios where t.scenario(named: name) == nil {
+      let hint = Spelling.closest(name, among: t.scenarios.map(\.name)).map { " (did you mean '\($0)'?)" }
+        ?? (t.scenarios.isEmpty ? " (the topology declares none)" : " (it has: \(t.scenarios.map(\.name).joined(separator: ", ")))")
+      throw Failure("no scenario '\(name)' in topology \(t.name)\(hint)", code: Exit.usage)
+    }
+    return t.scenarios.filter { scenarios.contains($0.name) }
+  }
+}
+
+/// `scenario uplink-down (line 28): link core edge down`, then the matrix and what changed.
+func printScenario(_ s: ScenarioReport, topology: Topology, color: Bool) {
+  print("\nscenario \(s.name) (line \(s.line)): \(s.changes.joined(separator: "; "))")
+  print(MatrixText.render(s.report, topology: topology, color: color), terminator: "")
+  print("against the base matrix: " + s.differential.text(), terminator: "")
 }

@@ -31,6 +31,8 @@ struct Test: ParsableCommand {
 
   @OptionGroup var probeOptions: ProbeOptions
 
+  @OptionGroup var scenarioOptions: ScenarioOptions
+
   @Option(help: "Seconds each probe may take.")
   var timeout = 1.0
 
@@ -86,15 +88,34 @@ struct Test: ParsableCommand {
         if profiling { printError("test: \(what): \(String(format: "%.3f", Date().timeIntervalSince(mark))) s") }
         mark = Date()
       }
+      let scenarios = try scenarioOptions.chosen(topology)
       lap("load")
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
-      let report = try mapKernelErrors { try Lifecycle.withTestNetwork(topology, lap: lap) { try probe(topology, lap: lap) } }
+      // Each scenario is put in force, probed and reverted in turn, under the test's lock;
+      // an interface that went down lost its entries, which go back after each.
+      let (report, reports) = try mapKernelErrors {
+        try Lifecycle.withTestNetwork(topology, lap: lap) { () -> (TestReport, [ScenarioReport]) in
+          let base = try probe(topology, lap: lap)
+          let neighbours = scenarios.isEmpty ? [] : Planner.plan(topology).neighbourSets
+          var out: [ScenarioReport] = []
+          for s in scenarios {
+            let r = try mapChangeErrors {
+              try Change.during(topology.name, s, neighbours: neighbours, shouldStop: { interrupted != 0 }) { t in try probe(t, lap: lap) }
+            }
+            out.append(ScenarioReport(name: s.name, line: s.line, changes: s.changes.map(\.text), report: r, base: base))
+            lap("scenario \(s.name)")
+          }
+          return (base, out)
+        }
+      }
       let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
+      for s in reports { printScenario(s, topology: topology, color: tty) }
       lap("render")
-      if let json { try writeJSON(report, to: json) }
-      if let junit { try write(JUnitReport.render(report), to: junit) }
-      return report.passed ? Exit.ok : Exit.mismatch
+      let passed = report.passed && reports.allSatisfy(\.report.passed)
+      if let json { try writeJSON(report, passed: passed, scenarios: reports, to: json) }
+      if let junit { try write(JUnitReport.render(report, scenarios: reports), to: junit) }
+      return passed ? Exit.ok : Exit.mismatch
     }
   }
 
@@ -180,13 +201,13 @@ struct Test: ParsableCommand {
     return report
   }
 
-  func writeJSON(_ report: TestReport, to path: String) throws {
+  func writeJSON(_ report: TestReport, passed: Bool, scenarios: [ScenarioReport], to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
       throw Failure("cannot write \(path)", code: Exit.cannotCreate)
     }
     defer { try? h.close() }
     var buffer = ""
-    TestJSON.write(report, passed: report.passed) { chunk in
+    TestJSON.write(report, passed: passed, scenarios: scenarios) { chunk in
       buffer += chunk
       if buffer.utf8.count > 1 << 16 {
         h.write(buffer.data(using: .utf8)!)

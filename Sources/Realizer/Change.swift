@@ -37,7 +37,7 @@ public enum Change {
   /// change as the journal and the messages say it (`link r1 r2 down`).
   @discardableResult
   public static func apply(
-    _ name: String, describe: String, shouldStop: () -> Bool = { false },
+    _ name: String, describe: String, underTest: Bool = false, shouldStop: () -> Bool = { false },
     _ transform: (Topology) throws -> Topology
   ) throws -> Report {
     let start = monotonicSeconds()
@@ -45,9 +45,10 @@ public enum Change {
     // that waited for another applies to what the other left.
     if StateStore.phase(name) != .up { _ = try StateStore.requireUp(name) }
     guard let state = try StateStore.open(name) else { throw StateError.notUp(name) }
-    // Not under a running test: it would measure half a change.
-    let testLock = try StateStore.lockForTest(name)
-    defer { close(testLock) }
+    // Not under a running test: it would measure half a change (a test's own scenarios hold
+    // the lock already).
+    let testLock = underTest ? -1 : try StateStore.lockForTest(name)
+    defer { if testLock >= 0 { close(testLock) } }
     guard let doc = try StateStore.load(name) else { throw StateError.notUp(name) }
     var laps: [(String, Double)] = [("load", monotonicSeconds())]
     let old = doc.topology
@@ -105,5 +106,30 @@ public enum Change {
       FileHandle.standardError.write(("change: " + text.joined(separator: ", ") + "\n").data(using: .utf8)!)
     }
     return Report(steps: steps.count, seconds: monotonicSeconds() - start, topology: new)
+  }
+}
+
+extension Change {
+  /// Runs `body` with `scenario` in force on the topology `name` (which a test holds), then
+  /// puts every link back as it was, also when `body` throws or is interrupted, and puts back
+  /// the test's permanent neighbour entries (the kernel drops an interface's when it goes
+  /// down). `body` gets the topology under the scenario.
+  public static func during<T>(
+    _ name: String, _ scenario: Scenario, neighbours: [Step.NeighbourSet], shouldStop: () -> Bool = { false },
+    _ body: (Topology) throws -> T
+  ) throws -> T {
+    var before: [Link] = []
+    let applied = try apply(name, describe: "scenario \(scenario.name)", underTest: true, shouldStop: shouldStop) { t in
+      before = t.links
+      return t.applying(scenario)
+    }
+    let result = Result { try body(applied.topology) }
+    try apply(name, describe: "scenario \(scenario.name) reverted", underTest: true) { t in
+      var back = t
+      back.links = before
+      return back
+    }
+    if !neighbours.isEmpty { _ = try StaticNeighbours.install(neighbours) }
+    return try result.get()
   }
 }

@@ -6,14 +6,19 @@ struct Parser {
 
   init(lines: [SourceLine]) {
     var currentNode: NodeDecl?
+    var currentScenario: ScenarioDecl?
     for line in lines {
       let head = line.tokens[0]
       if line.indented {
+        if currentScenario != nil {
+          if let l = parseScenarioLine(line) { currentScenario!.body.append(l) }
+          continue
+        }
         guard currentNode != nil else {
           diagnostics.append(
             Diagnostic(
               .error, "indented line outside a node body", at: head,
-              hint: "only `node` declarations have a body; remove the indentation or put it under a node"))
+              hint: "only `node` and `scenario` declarations have a body; remove the indentation or put it under a node"))
           continue
         }
         if let body = parseBody(line) { currentNode!.body.append(body) }
@@ -22,6 +27,10 @@ struct Parser {
       if let node = currentNode {
         statements.append(.node(node))
         currentNode = nil
+      }
+      if let s = currentScenario {
+        statements.append(.scenario(s))
+        currentScenario = nil
       }
       switch head.text {
       case "topology":
@@ -39,6 +48,9 @@ struct Parser {
         if let link = parseGeneralLink(line) { statements.append(.link(link)) }
       case "expect":
         if let e = parseExpect(line) { statements.append(.expect(e)) }
+      case "scenario":
+        guard expectCount(line, 2, usage: "scenario NAME") else { continue }
+        currentScenario = ScenarioDecl(keyword: head, name: line.tokens[1], body: [])
       default:
         if Keywords.body.contains(head.text) {
           diagnostics.append(
@@ -55,6 +67,31 @@ struct Parser {
       }
     }
     if let node = currentNode { statements.append(.node(node)) }
+    if let s = currentScenario { statements.append(.scenario(s)) }
+  }
+
+  /// A line of a scenario's body: `node N down|up`, `link A B down|up|clear|set …`, `expect …`.
+  private mutating func parseScenarioLine(_ line: SourceLine) -> ScenarioLine? {
+    let t = line.tokens
+    switch t[0].text {
+    case "node":
+      guard expectCount(line, 3, usage: "node NODE down|up") else { return nil }
+      return .node(keyword: t[0], node: t[1], action: t[2])
+    case "link":
+      guard t.count >= 4 else {
+        _ = expectCount(line, 4, usage: "link A[:IF] B[:IF] down|up|clear, or link A B set PROPERTIES")
+        return nil
+      }
+      return .link(keyword: t[0], a: t[1], b: t[2], action: t[3], properties: Array(t.dropFirst(4)))
+    case "expect":
+      return parseExpect(line).map { .expect($0) }
+    default:
+      diagnostics.append(
+        Diagnostic(
+          .error, "unknown keyword '\(t[0].text)' in a scenario", at: t[0],
+          hint: Suggest.didYouMean(t[0].text, among: Keywords.scenarioBody) ?? "a scenario's lines are: node N down|up, link A B down|up|clear|set …, expect …"))
+      return nil
+    }
   }
 
   private mutating func expectCount(_ line: SourceLine, _ count: Int, usage: String) -> Bool {

@@ -20,6 +20,7 @@ struct Resolver {
   var nodeIndex: [String: Int] = [:]
   var lines: [LinkLine] = []
   var expects: [ExpectDecl] = []
+  var scenarioDecls: [ScenarioDecl] = []
 
   struct SubnetEntry {
     var name: String
@@ -127,11 +128,13 @@ struct Resolver {
     for s in subnets where s.bridge == nil && !s.pool {
       warning("subnet '\(s.name)' is never used", at: s.token)
     }
-    return Topology(
+    var t = Topology(
       name: topologyName!,
       subnets: subnets.map { Subnet(name: $0.name, prefix: $0.prefix, carve: $0.carve) },
       bridges: bridges.map { Bridge(name: $0.name, subnets: $0.subnets.map { subnets[$0].name }) },
       nodes: resolvedNodes, links: links, expectations: expectations)
+    t.scenarios = scenarioDecls.map { resolveScenario($0, in: t, segments: segments) }
+    return t
   }
 
   // MARK: declarations
@@ -174,6 +177,14 @@ struct Resolver {
       }
     case .expect(let e):
       expects.append(e)
+    case .scenario(let s):
+      if let first = scenarioDecls.first(where: { $0.name.text == s.name.text }) {
+        error("scenario '\(s.name.text)' is already declared", at: s.name, hint: "give each scenario its own name", note: "first declared on line \(first.name.line)")
+      } else if let problem = Names.problem(with: s.name.text, maxBytes: 64) {
+        error("scenario name '\(s.name.text)' \(problem)", at: s.name)
+      } else {
+        scenarioDecls.append(s)
+      }
     }
   }
 

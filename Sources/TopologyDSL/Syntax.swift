@@ -7,6 +7,23 @@ enum Statement: Sendable {
   case node(NodeDecl)
   case link(GeneralLink)
   case expect(ExpectDecl)
+  case scenario(ScenarioDecl)
+}
+
+/// `scenario NAME` and its body.
+struct ScenarioDecl: Sendable {
+  var keyword: Token
+  var name: Token
+  var body: [ScenarioLine]
+}
+
+/// A line of a scenario's body.
+enum ScenarioLine: Sendable {
+  /// `node NODE down|up`.
+  case node(keyword: Token, node: Token, action: Token)
+  /// `link A[:IF] B[:IF] down|up|clear`, or `… set PROPERTIES`.
+  case link(keyword: Token, a: Token, b: Token, action: Token, properties: [Token])
+  case expect(ExpectDecl)
 }
 
 struct SubnetDecl: Sendable {
@@ -112,6 +129,7 @@ extension BodyLine {
 enum Keywords {
   /// The words that start a link's tail; each is read with its value (`down` has none).
   static let linkProperties = ["rate", "delay", "jitter", "loss", "mtu", "down"]
-  static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect"]
+  static let topLevel = ["topology", "subnet", "bridge", "node", "link", "expect", "scenario"]
+  static let scenarioBody = ["node", "link", "expect"]
   static let body = ["link", "route", "forward", "cpu", "chroot", "run", "firewall", "allow", "deny", "reject", "masquerade", "dnat"]
 }

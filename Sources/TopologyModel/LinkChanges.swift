@@ -22,7 +22,7 @@ public struct EndName: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What a change does to the links it names.
-public enum ChangeAction: Hashable, Sendable {
+public enum ChangeAction: Hashable, Sendable, Codable {
   /// Both ends down (`ip link set X down` at each end).
   case down
   /// Both ends up, and the routes through them back.
@@ -42,7 +42,7 @@ public struct ChangeError: Error, Equatable, CustomStringConvertible {
 
 extension Topology {
   /// Every owner name (nodes, bridges, `host`), for "did you mean".
-  var ownerNames: [String] {
+  public var ownerNames: [String] {
     nodes.map(\.name) + bridges.map(\.name) + (hasHost ? ["host"] : [])
   }
 

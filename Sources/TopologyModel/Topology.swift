@@ -8,10 +8,12 @@ public struct Topology: Hashable, Sendable, Codable {
   /// Every veth, in declaration order. The single source of truth for interfaces.
   public var links: [Link]
   public var expectations: [Expectation]
+  /// Failure scenarios, in file order: changes and the expectations that hold under them.
+  public var scenarios: [Scenario]
 
   public init(
     name: String, subnets: [Subnet] = [], bridges: [Bridge] = [], nodes: [Node] = [],
-    links: [Link] = [], expectations: [Expectation] = []
+    links: [Link] = [], expectations: [Expectation] = [], scenarios: [Scenario] = []
   ) {
     self.name = name
     self.subnets = subnets
@@ -19,6 +21,32 @@ public struct Topology: Hashable, Sendable, Codable {
     self.nodes = nodes
     self.links = links
     self.expectations = expectations
+    self.scenarios = scenarios
+  }
+
+  private enum CodingKeys: String, CodingKey { case name, subnets, bridges, nodes, links, expectations, scenarios }
+
+  /// `scenarios` is absent from documents written before scenarios existed.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    name = try c.decode(String.self, forKey: .name)
+    subnets = try c.decode([Subnet].self, forKey: .subnets)
+    bridges = try c.decode([Bridge].self, forKey: .bridges)
+    nodes = try c.decode([Node].self, forKey: .nodes)
+    links = try c.decode([Link].self, forKey: .links)
+    expectations = try c.decode([Expectation].self, forKey: .expectations)
+    scenarios = try c.decodeIfPresent([Scenario].self, forKey: .scenarios) ?? []
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(name, forKey: .name)
+    try c.encode(subnets, forKey: .subnets)
+    try c.encode(bridges, forKey: .bridges)
+    try c.encode(nodes, forKey: .nodes)
+    try c.encode(links, forKey: .links)
+    try c.encode(expectations, forKey: .expectations)
+    if !scenarios.isEmpty { try c.encode(scenarios, forKey: .scenarios) }
   }
 
   /// Whether any link has an end in the root namespace.
