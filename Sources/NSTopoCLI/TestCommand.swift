@@ -57,7 +57,14 @@ struct Test: ParsableCommand {
   @Flag(help: "Also hold every pair to the model's exact outcome (no-route, host-unreachable, prohibited, timed-out, reached), not only to reach or blocked.")
   var exact = false
 
+  @Option(help: "An earlier run's --json file: list the pairs whose outcome changed since (regressions and fixes), scenario by scenario.")
+  var compare: String?
+
+  @Flag(help: "With --compare: exit 1 when any pair's outcome changed.")
+  var failOnChange = false
+
   func validate() throws {
+    if failOnChange && compare == nil { throw ValidationError("--fail-on-change needs --compare PREVIOUS.json") }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
     if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
   }
@@ -89,6 +96,8 @@ struct Test: ParsableCommand {
         mark = Date()
       }
       let scenarios = try scenarioOptions.chosen(topology)
+      // Read before the run: a file that cannot be read fails now, not after it.
+      let previous = try compare.map(readPrevious)
       lap("load")
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
       // Each scenario is put in force, probed and reverted in turn, under the test's lock;
@@ -112,7 +121,12 @@ struct Test: ParsableCommand {
       print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
       for s in reports { printScenario(s, topology: topology, color: tty) }
       lap("render")
-      let passed = report.passed && reports.allSatisfy(\.report.passed)
+      var passed = report.passed && reports.allSatisfy(\.report.passed)
+      if let previous, let compare {
+        let changes = since(previous, report, reports)
+        print("\nsince \(compare): " + (changes.isEmpty ? "no pair changed" : changes.map { "\($0.0): \($0.1.text())" }.joined()), terminator: changes.isEmpty ? "\n" : "")
+        if failOnChange && !changes.isEmpty { passed = false }
+      }
       if let json { try writeJSON(report, passed: passed, scenarios: reports, to: json) }
       if let junit { try write(JUnitReport.render(report, scenarios: reports), to: junit) }
       return passed ? Exit.ok : Exit.mismatch
@@ -199,6 +213,31 @@ struct Test: ParsableCommand {
     }
     lap("predict")
     return report
+  }
+
+  func readPrevious(_ path: String) throws -> TestDocument {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw Failure("\(path): no such file (--compare takes an earlier run's --json)", code: Exit.noInput)
+    }
+    do {
+      return try JSONDecoder().decode(TestDocument.self, from: data)
+    } catch {
+      throw Failure("\(path) is not the JSON of `nstopo test --json`: \(error)", code: Exit.invalidTopology)
+    }
+  }
+
+  /// The base and each scenario against the same one of the earlier run, where it has it:
+  /// the regressions (lost), fixes (gained) and other changes, labelled.
+  func since(_ previous: TestDocument, _ base: TestReport, _ scenarios: [ScenarioReport]) -> [(String, Differential)] {
+    var out: [(String, Differential)] = []
+    let d = Differential(before: previous.pairs, after: base.pairs)
+    if !d.isEmpty { out.append(("base", d)) }
+    for s in scenarios {
+      guard let old = previous.scenarios?.first(where: { $0.name == s.name }) else { continue }
+      let d = Differential(before: old.pairs, after: s.report.pairs)
+      if !d.isEmpty { out.append(("scenario \(s.name)", d)) }
+    }
+    return out
   }
 
   func writeJSON(_ report: TestReport, passed: Bool, scenarios: [ScenarioReport], to path: String) throws {
