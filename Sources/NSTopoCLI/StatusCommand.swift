@@ -96,6 +96,9 @@ struct Status: ParsableCommand {
       if let c = StateStore.unfinishedChange(name) {
         print("a change did not finish (its nstopo was killed): \(c); the kernel may be part way, as the drift shows")
       }
+      if let s = StateStore.scenarioInForce(name) {
+        print("scenario \(s) is still in force: the test that applied it did not finish (`nstopo link`/`node` put links back, `nstopo down` removes it all)")
+      }
       if drift == 0 {
         print("no drift: the kernel matches the plan")
       } else {

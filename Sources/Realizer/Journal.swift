@@ -120,6 +120,8 @@ public struct JournalSummary: Equatable, Sendable {
   /// A change at run time that began and neither finished nor was undone (the process died
   /// in between): the kernel may be part way.
   public var unfinishedChange: String?
+  /// A scenario that a test put in force and did not revert (the test was killed).
+  public var scenarioInForce: String?
 
   /// Whether `up` journaled its intent to create the object and died before the outcome.
   public func isUnconfirmed(_ kind: JournalEntry.Kind, _ name: String) -> Bool {
@@ -139,7 +141,12 @@ public struct JournalSummary: Equatable, Sendable {
       case .bridgeNamespace: break
       case .format(let f): format = f
       case .change(let c): unfinishedChange = c
-      case .changed, .unchanged: unfinishedChange = nil
+      case .changed(let c):
+        unfinishedChange = nil
+        if c.hasPrefix("scenario ") {
+          scenarioInForce = c.hasSuffix(" reverted") ? nil : String(c.dropFirst("scenario ".count))
+        }
+      case .unchanged: unfinishedChange = nil
       }
     }
     unconfirmed.subtract(confirmed)

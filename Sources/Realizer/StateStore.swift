@@ -258,10 +258,15 @@ public enum StateStore {
 
   /// A change at run time that began and neither finished nor was undone (its process was
   /// killed): the kernel may be part way, and `status` says so above its drift.
-  public static func unfinishedChange(_ name: String) -> String? {
+  public static func unfinishedChange(_ name: String) -> String? { journalSummary(name)?.unfinishedChange }
+
+  /// A scenario that a test put in force and never reverted (the test was killed).
+  public static func scenarioInForce(_ name: String) -> String? { journalSummary(name)?.scenarioInForce }
+
+  /// The journal, read without its lock (for `status`).
+  static func journalSummary(_ name: String) -> JournalSummary? {
     guard let folder = try? folder(name), let data = folder.read("journal") else { return nil }
-    let entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { JournalEntry(line: String($0)) }
-    return JournalSummary(entries).unfinishedChange
+    return JournalSummary(String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { JournalEntry(line: String($0)) })
   }
 
   /// `load`, with every problem read as "no state".
