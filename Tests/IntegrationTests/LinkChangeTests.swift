@@ -32,24 +32,6 @@ final class LinkChangeTests: KernelTestCase {
     return (set.probes.count, differences(t, set, measured).map(\.description))
   }
 
-  /// The kernel's addresses, routes, link states, MTUs and qdiscs of every node, as text.
-  private func snapshot(_ name: String) throws -> [String] {
-    let t = try XCTUnwrap(StateStore.document(name)?.topology)
-    let plan = Planner.plan(t)
-    let backend = try NetlinkBackend()
-    var out: [String] = []
-    for ns in plan.namespaces {
-      let s = try backend.socket(ns)
-      let q = try s.qdiscs()
-      for l in try s.links() {
-        out.append("\(ns) \(l.name) up=\(l.isUp) mtu=\(l.mtu) \((q[l.index] ?? []).map { "\($0.kind) \($0.rate ?? 0)" })")
-      }
-      out += try s.addresses().map { "\(ns) addr \($0.address) if\($0.ifindex)" }
-      out += try s.routes().filter { $0.table == 254 }.map { "\(ns) route \($0.destination) \($0.gateway?.description ?? "-") \($0.kind)" }
-    }
-    return out.sorted()
-  }
-
   func testLinkAndNodeDownAndUpPredictedAndMeasuredAlike() throws {
     let name = uniqueName()
     let text = try String(contentsOf: repo.appendingPathComponent("topologies/leaf-spine.topo"), encoding: .utf8)
@@ -174,4 +156,25 @@ final class LinkChangeTests: KernelTestCase {
     XCTAssertEqual(r.0, 0, r.1)
     XCTAssertEqual(StateStore.document(t.name)?.topology.links.map(\.isUp), [false, true])
   }
+}
+
+extension KernelTestCase {
+  /// The kernel's addresses, routes, link states, MTUs and qdiscs of every node, as text.
+  func snapshot(_ name: String) throws -> [String] {
+    let t = try XCTUnwrap(StateStore.document(name)?.topology)
+    let plan = Planner.plan(t)
+    let backend = try NetlinkBackend()
+    var out: [String] = []
+    for ns in plan.namespaces {
+      let s = try backend.socket(ns)
+      let q = try s.qdiscs()
+      for l in try s.links() {
+        out.append("\(ns) \(l.name) up=\(l.isUp) mtu=\(l.mtu) \((q[l.index] ?? []).map { "\($0.kind) \($0.rate ?? 0)" })")
+      }
+      out += try s.addresses().map { "\(ns) addr \($0.address) if\($0.ifindex)" }
+      out += try s.routes().filter { $0.table == 254 }.map { "\(ns) route \($0.destination) \($0.gateway?.description ?? "-") \($0.kind)" }
+    }
+    return out.sorted()
+  }
+
 }
