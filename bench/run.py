@@ -95,7 +95,14 @@ node spine[1..2]
 node h[1..%d]-[1..%d]
   link tor$i
   route default via leaf$i
-""" % (name, racks, racks, racks, racks, racks, hosts))
+scenario hosts-down
+%s
+scenario uplink-down
+  link leaf1 spine1 down
+scenario slow-uplink
+  link leaf2 spine1 set rate 1mbit
+""" % (name, racks, racks, racks, racks, racks, hosts,
+       "\n".join("  link h%d-%d tor%d down" % (r, h, r) for r in (1, 2) for h in range(1, 6))))
 
 
 class Figures:
@@ -175,6 +182,12 @@ def main():
                         summary = [l for l in out.splitlines() if " pairs" in l and " reached" in l]
                         if summary and ("%d reached" % pairs) not in summary[-1]:
                             notes.append("star-%d %s run %d: %s" % (n, tool, run + 1, summary[-1]))
+                        if n == 1000 and tool == "nstopo":
+                            # A link down at run time, and predict of the topology before and after it.
+                            figs.add((n, "predict up before"), timed([NSTOPO, "predict", nm, "--no-color"])[0])
+                            figs.add((n, "link down"), timed([NSTOPO, "link", nm, "h500", "sw", "down"])[0])
+                            figs.add((n, "predict up after"), timed([NSTOPO, "predict", nm, "--no-color"])[0])
+                            figs.add((n, "link up"), timed([NSTOPO, "link", nm, "h500", "sw", "up"])[0])
                     finally:
                         w, m, _ = timed([NSTOPO, "down", nm])
                     figs.add((n, "down", tool), w)
@@ -200,9 +213,22 @@ def main():
         leaf_spine(path, name)
         for run in range(runs):
             figs.add(("leaf-spine-102", "up", "nstopo"), timed([NSTOPO, "up", path])[0])
-            w, m, _ = timed([NSTOPO, "test", name, "--no-color"])
-            figs.add(("leaf-spine-102", "test", "nstopo"), w)
-            figs.add(("leaf-spine-102", "down", "nstopo"), timed([NSTOPO, "down", name])[0])
+            try:
+                w, m, _ = timed([NSTOPO, "test", name, "--no-color"])
+                figs.add(("leaf-spine-102", "test", "nstopo"), w)
+                # A scenario of 10 link changes, applied and reverted (the change's own time).
+                r = subprocess.run([NSTOPO, "test", name, "--scenario", "hosts-down", "--no-color"], capture_output=True, text=True,
+                                   env=dict(os.environ, NSTOPO_PROFILE="1"))
+                changes = [float(l.split("total ")[1].split(" s")[0]) for l in r.stderr.splitlines() if l.startswith("change: scenario hosts-down")]
+                if len(changes) == 2:
+                    figs.add(("leaf-spine-102", "scenario apply"), changes[0])
+                    figs.add(("leaf-spine-102", "scenario revert"), changes[1])
+                if run == 0:
+                    # Once: its uplink-down scenario waits ~80 s on paced re-probes (see the README).
+                    w, m, _ = timed([NSTOPO, "test", name, "--all-scenarios", "--no-color"])
+                    figs.add(("leaf-spine-102", "test all-scenarios"), w)
+            finally:
+                figs.add(("leaf-spine-102", "down", "nstopo"), timed([NSTOPO, "down", name])[0])
 
     path = os.path.join(tmp, "star-10000.topo")
     star(path, "nsb10000", 10000)
@@ -269,9 +295,18 @@ def main():
                      ratio(figs.get((1000, "predict", "rules")), figs.get((1000, "predict", v4)))))
         lines.append("| %s | test pairs/s | %s | %s (no rules) | %s |" % (t, fmt(figs.get((1000, "test pairs/s", "rules")), "", 0), fmt(figs.get((1000, "test pairs/s", v4)), "", 0),
                      ratio(figs.get((1000, "test pairs/s", "rules")), figs.get((1000, "test pairs/s", v4)))))
+    if figs.get((1000, "link down")):
+        t = "star-1000"
+        lines.append("| %s | `nstopo link … down` (wall) | %s | – | |" % (t, fmt(figs.get((1000, "link down")))))
+        lines.append("| %s | `nstopo link … up` (wall, until the link carries traffic) | %s | – | |" % (t, fmt(figs.get((1000, "link up")))))
+        lines.append("| %s | predict of the topology up, after a link down | %s | %s (before it) | %s |" % (t, fmt(figs.get((1000, "predict up after"))), fmt(figs.get((1000, "predict up before"))),
+                     ratio(figs.get((1000, "predict up after")), figs.get((1000, "predict up before")))))
     if not args.quick:
         for k in ("up", "test", "down"):
             lines.append("| leaf-spine-102 | %s | %s | – | |" % (k, fmt(figs.get(("leaf-spine-102", k, "nstopo")))))
+        lines.append("| leaf-spine-102 | scenario of 10 link changes: apply / revert | %s / %s | – | |" % (fmt(figs.get(("leaf-spine-102", "scenario apply"))), fmt(figs.get(("leaf-spine-102", "scenario revert")))))
+        lines.append("| leaf-spine-102 | test --all-scenarios (3) | %s | %s (test) | %s |" % (fmt(figs.get(("leaf-spine-102", "test all-scenarios"))), fmt(figs.get(("leaf-spine-102", "test", "nstopo"))),
+                     ratio(figs.get(("leaf-spine-102", "test all-scenarios")), figs.get(("leaf-spine-102", "test", "nstopo")))))
     lines.append("| star-10000 | validate | %s | – | |" % fmt(figs.get(("star-10000", "validate", "nstopo"))))
     lines.append("| star-10000 | validate peak RSS | %s | – | |" % fmt(figs.get(("star-10000", "validate rss", "nstopo")), "MB", 1))
     lines.append("")

@@ -103,7 +103,8 @@ public enum Change {
         defer { last = lap.1 }
         return "\(lap.0) \(String(format: "%.3f", lap.1 - last)) s"
       }
-      FileHandle.standardError.write(("change: " + text.joined(separator: ", ") + "\n").data(using: .utf8)!)
+      let total = String(format: "%.4f", monotonicSeconds() - start)
+      FileHandle.standardError.write(("change: \(describe): total \(total) s: " + text.joined(separator: ", ") + "\n").data(using: .utf8)!)
     }
     return Report(steps: steps.count, seconds: monotonicSeconds() - start, topology: new)
   }

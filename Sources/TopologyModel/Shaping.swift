@@ -47,10 +47,12 @@ public struct Shaping: Hashable, Sendable {
     return max(Int(rate / 8 / 100), 2 * (mtu + 14))
   }
 
-  /// The queue: 50 ms at the rate on top of the bucket.
+  /// The queue on top of the bucket: 50 ms at the rate, and at least 32 KiB, so that a burst
+  /// of probes through a slow link waits rather than drops (at 1mbit, 64 probes in flight
+  /// overflowed a 50 ms queue and timed out where the model says reached).
   public var limit: Int {
     guard let rate else { return 0 }
-    return burst + Int(rate / 8 / 20)
+    return burst + max(Int(rate / 8 / 20), 32_768)
   }
 }
 
