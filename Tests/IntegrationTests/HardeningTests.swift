@@ -294,10 +294,12 @@ final class HardeningTests: KernelTestCase {
     try Lifecycle.up(t, file: "test")
     let dir = StateStore.directory(t.name)
     let state = try String(contentsOfFile: dir + "/state.json", encoding: .utf8)
-    XCTAssertTrue(state.contains("\"format\":4,"), state)
+    XCTAssertTrue(state.contains("\"format\":5,"), state)
     // Format 1: no format field, one `address` per link end and one `subnet` per bridge and
-    // link instead of lists.
-    let format1 = state.replacingOccurrences(of: "\"format\":4,", with: "")
+    // link instead of lists, owners in the keyed form.
+    let format1 = state.replacingOccurrences(of: "\"format\":5,", with: "")
+      .replacingOccurrences(of: #""owner":"node:([^"]*)""#, with: #""owner":{"node":{"_0":"$1"}}"#, options: .regularExpression)
+      .replacingOccurrences(of: #""owner":"bridge:([^"]*)""#, with: #""owner":{"bridge":{"_0":"$1"}}"#, options: .regularExpression)
       .replacingOccurrences(of: #""addresses":\["([^"]*)"\]"#, with: #""address":"$1""#, options: .regularExpression)
       .replacingOccurrences(of: #""subnets":\["([^"]*)"\]"#, with: #""subnet":"$1""#, options: .regularExpression)
     XCTAssertFalse(format1.contains("addresses"), format1)

@@ -98,15 +98,15 @@ final class ChangesTests: XCTestCase {
     let s = Changes.steps(from: t, to: changed, names: names)
     XCTAssertEqual(s.map(\.step.shellEquivalent), [
       "ip -n ch-r1 link set eth2 mtu 1400",
-      "tc -n ch-r1 qdisc replace dev eth2 root handle 1: tbf rate 2mbit burst 2828 limit 15328",
+      "tc -n ch-r1 qdisc replace dev eth2 root handle 1: tbf rate 2mbit burst 2828 limit 35596",
       "ip -n ch-r2 link set eth1 mtu 1400",
-      "tc -n ch-r2 qdisc replace dev eth1 root handle 1: tbf rate 2mbit burst 2828 limit 15328",
+      "tc -n ch-r2 qdisc replace dev eth1 root handle 1: tbf rate 2mbit burst 2828 limit 35596",
     ])
     XCTAssertEqual(s.map { $0.inverse?.shellEquivalent }, [
       "ip -n ch-r1 link set eth2 mtu 1500",
-      "tc -n ch-r1 qdisc replace dev eth2 root handle 1: tbf rate 1mbit burst 3028 limit 9278",
+      "tc -n ch-r1 qdisc replace dev eth2 root handle 1: tbf rate 1mbit burst 3028 limit 35796",
       "ip -n ch-r2 link set eth1 mtu 1500",
-      "tc -n ch-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278",
+      "tc -n ch-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 35796",
     ])
     XCTAssertEqual(Changes.steps(from: t, to: t.applying(.clear, to: slow), names: names).map(\.step.shellEquivalent), [
       "tc -n ch-r1 qdisc del dev eth2 root",

@@ -36,8 +36,8 @@ final class LinkPropertiesPlanTests: XCTestCase {
       "tc -n lp-r1 qdisc replace dev eth0 root handle 1: tbf rate 10mbit burst 12500 limit 75000",
       "ip -n lp-r1 link add eth1 address 02:e4:a1:00:00:04 up type veth peer name eth1 address 02:e4:a1:00:00:05 netns lp-r2",
       "ip -n lp-r2 link set eth1 up",
-      "tc -n lp-r1 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278 && tc -n lp-r1 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
-      "tc -n lp-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 9278 && tc -n lp-r2 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
+      "tc -n lp-r1 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 35796 && tc -n lp-r1 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
+      "tc -n lp-r2 qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 3028 limit 35796 && tc -n lp-r2 qdisc replace dev eth1 parent 1:1 handle 10: netem delay 20ms 5ms loss 1%",
       // r2's port on sw: created like any other, then both ends go down once addressed.
       "ip -n lp link add r2-eth0 address 02:e4:a1:00:00:07 master sw up type veth peer name eth0 address 02:e4:a1:00:00:06 netns lp-r2",
       "ip -n lp-r2 link set eth0 up",

@@ -71,12 +71,12 @@ import TopologyModel
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let text = String(decoding: try encoder.encode(end), as: UTF8.self)
-    #expect(text == #"{"addresses":["10.0.0.1\/24","fd00::1\/64"],"interface":"eth0","owner":{"node":{"_0":"a"}}}"#)
+    #expect(text == #"{"addresses":["10.0.0.1\/24","fd00::1\/64"],"interface":"eth0","owner":"node:a"}"#)
     #expect(try JSONDecoder().decode(LinkEnd.self, from: Data(text.utf8)) == end)
     let old = #"{"address":"10.0.0.1\/24","interface":"eth0","owner":{"node":{"_0":"a"}}}"#
     #expect(try JSONDecoder().decode(LinkEnd.self, from: Data(old.utf8)).addresses == [InterfaceAddress("10.0.0.1/24")!])
     let bare = LinkEnd(owner: .bridge("sw"), interface: "p1")
-    #expect(String(decoding: try encoder.encode(bare), as: UTF8.self) == #"{"interface":"p1","owner":{"bridge":{"_0":"sw"}}}"#)
+    #expect(String(decoding: try encoder.encode(bare), as: UTF8.self) == #"{"interface":"p1","owner":"bridge:sw"}"#)
     let twice = #"{"addresses":["10.0.0.1\/24","10.0.0.2\/24"],"interface":"eth0","owner":{"host":{}}}"#
     #expect(throws: DecodingError.self) { try JSONDecoder().decode(LinkEnd.self, from: Data(twice.utf8)) }
   }
