@@ -63,6 +63,15 @@ public enum Sysctl {
     try writeHere("/proc/sys/net/ipv6/icmp/ratelimit", enabled ? "1000\n" : "0\n", name: name, optional: true)
   }
 
+  /// Equivalent to `ip netns exec NS sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close=1`,
+  /// in the calling thread's namespace: a connection closed by a reset (every probe's) leaves
+  /// conntrack after 1 s instead of 10. The kernel's one conntrack hash holds every
+  /// namespace's entries; at star-1000 with rules, 10 s of probes kept ~400,000 of them and
+  /// `test` ran 9 % slower.
+  public static func setConntrackCloseTimeout(here name: String) throws {
+    try writeHere("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close", "1\n", name: name, optional: true)
+  }
+
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.LINK.keep_addr_on_down=1`.
   public static func keepAddressesOnDown(_ link: String, namespaceFD fd: Int32, name: String) throws {
     guard !link.contains("/"), link != "..", link != "." else { throw SystemError("refuse interface name", link, errno: EINVAL) }

@@ -57,7 +57,7 @@ extension NetworkStep {
     case .setMTU(let ns, let link, let mtu): return "\(ip(ns)) link set \(link) mtu \(mtu)"
     case .keepAddressesOnDown(let ns, let link): return "ip netns exec \(ns) sysctl -w net.ipv6.conf.\(link).keep_addr_on_down=1"
     case .loadFirewall(let ns, let ruleset):
-      return "ip netns exec \(ns) nft -f - <<'EOF'\n\(ruleset)EOF"
+      return "ip netns exec \(ns) nft -f - <<'EOF'\n\(ruleset)EOF\nip netns exec \(ns) sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close=1"
     case .setIPv6(let ns, let on):
       let v = on ? 0 : 1
       let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0" : ""

@@ -266,7 +266,11 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).socket.clearShaping(ifindex: try ifindex(ns, link), label: "\(link) in \(ns ?? "the root namespace")")
     case .loadFirewall(let ns, let ruleset):
       _ = try handle(ns).withNamespaceFD { fd in
-        try NetworkNamespace.run(in: fd) { () throws in try Nftables.run(ruleset, namespace: ns) }
+        try NetworkNamespace.run(in: fd) { () throws in
+          try Nftables.run(ruleset, namespace: ns)
+          // The table's `ct` rules load conntrack: this namespace's sysctls exist from now.
+          try Sysctl.setConntrackCloseTimeout(here: ns)
+        }
       }
     }
   }
