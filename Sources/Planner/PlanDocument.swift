@@ -12,7 +12,17 @@ public struct PlanDocument: Encodable, Sendable {
   public var host: [InterfaceDoc]
   public var links: [LinkDoc]
   public var expectations: [ExpectedPair]
+  /// Failure scenarios, when the file has any: `test --scenario` applies them, not `up`.
+  public var scenarios: [ScenarioDoc]?
   public var steps: [StepDoc]
+
+  public struct ScenarioDoc: Encodable, Sendable {
+    public var name: String
+    public var line: Int
+    /// As the file writes them (`link core edge down`).
+    public var changes: [String]
+    public var expectations: [Expectation]
+  }
 
   public struct SubnetDoc: Encodable, Sendable {
     public var name: String
@@ -76,6 +86,10 @@ public struct PlanDocument: Encodable, Sendable {
     public var b: EndDoc
     public var subnet: String?
     public var subnets: [String]
+    /// Its tail (`rate`, `delay`, `jitter`, `loss`, `mtu`), when it has one.
+    public var properties: LinkProperties?
+    /// When an end is down: which (`a`, `b`, or both).
+    public var down: [String]?
   }
 
   public struct StepDoc: Encodable, Sendable {
@@ -139,8 +153,16 @@ public struct PlanDocument: Encodable, Sendable {
       }
       return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, addresses: e.addresses, mac: plan.mac(e))
     }
-    links = t.links.map { LinkDoc(a: end($0.a), b: end($0.b), subnet: $0.subnets.first, subnets: $0.subnets) }
+    links = t.links.map { l in
+      let down = (l.a.down ? ["a"] : []) + (l.b.down ? ["b"] : [])
+      return LinkDoc(
+        a: end(l.a), b: end(l.b), subnet: l.subnets.first, subnets: l.subnets, properties: l.properties.isEmpty ? nil : l.properties,
+        down: down.isEmpty ? nil : down)
+    }
     expectations = t.expectedPairs()
+    scenarios = t.scenarios.isEmpty ? nil : t.scenarios.map {
+      ScenarioDoc(name: $0.name, line: $0.line, changes: $0.changes.map(\.text), expectations: $0.expectations)
+    }
     steps = plan.steps.enumerated().map { i, s in
       StepDoc(index: i + 1, op: s.step.op, namespace: s.step.namespace, shell: s.step.shellEquivalent, inverse: s.inverse?.shellEquivalent)
     }

@@ -15,9 +15,15 @@ public enum PlanText {
       for s in t.subnets { out += "  \(s.name)  \(s.prefix)\n" }
     }
     var byOwner: [Owner: [(LinkEnd, LinkEnd)]] = [:]
+    var tails: [Plan.EndKey: String] = [:]
     for link in t.links {
       byOwner[link.a.owner, default: []].append((link.a, link.b))
       byOwner[link.b.owner, default: []].append((link.b, link.a))
+      // The link's properties and state, on each end's line.
+      for end in [link.a, link.b] {
+        let words = [link.properties.text, end.down ? "down" : ""].filter { !$0.isEmpty }
+        if !words.isEmpty { tails[Plan.EndKey(end.owner, end.interface)] = words.joined(separator: " ") }
+      }
     }
     func interfaceLine(_ me: LinkEnd, _ other: LinkEnd) -> String {
       let addr = me.addresses.isEmpty ? "-" : me.addresses.map(\.description).joined(separator: ",")
@@ -27,7 +33,8 @@ public enum PlanText {
       case .node(let n): peer = "\(n):\(other.interface)"
       case .host: peer = "host:\(other.interface)"
       }
-      return "    \(pad(me.interface, 6)) \(pad(addr, 18)) \(plan.mac(me))  -> \(peer)\n"
+      let tail = tails[Plan.EndKey(me.owner, me.interface)].map { "  (\($0))" } ?? ""
+      return "    \(pad(me.interface, 6)) \(pad(addr, 18)) \(plan.mac(me))  -> \(peer)\(tail)\n"
     }
     if !t.bridges.isEmpty {
       out += "\nbridges (netns \(plan.names.bridgeNamespace))\n"
@@ -64,6 +71,13 @@ public enum PlanText {
         out += "  \(p.source) -> \(p.target) \(p.proto.rawValue)\(p.port.map { " \($0)" } ?? "") \(p.outcome.rawValue)  (line \(p.line))\n"
       }
       if pairs.count > maxListedPairs { out += "  ... and \(pairs.count - maxListedPairs) more (see --json)\n" }
+    }
+    if !t.scenarios.isEmpty {
+      out += "\nscenarios (applied by `test --scenario`, not by up)\n"
+      for sc in t.scenarios {
+        out += "  \(sc.name) (line \(sc.line)): \(sc.changes.map(\.text).joined(separator: "; "))"
+        out += sc.expectations.isEmpty ? "\n" : ", \(sc.expectations.count) expect line\(sc.expectations.count == 1 ? "" : "s")\n"
+      }
     }
     out += "\nsteps (\(plan.steps.count))\n"
     let width = String(plan.steps.count).count

@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 import TopologyDSL
 import TopologyModel
@@ -73,6 +74,22 @@ final class LinkPropertiesPlanTests: XCTestCase {
     XCTAssertEqual(t.node(named: "n")!.routes.filter { $0.isLive(connected: connected) }.map(\.text), ["10.9.60.0/24 via 10.9.2.1", "blackhole 10.9.70.0/24"])
     let routes = Planner.plan(t).steps.map(\.step.shellEquivalent).filter { $0.contains("route add") }
     XCTAssertEqual(routes, ["ip -n held-n route add 10.9.60.0/24 via 10.9.2.1", "ip -n held-n route add blackhole 10.9.70.0/24"])
+  }
+
+  /// `plan` shows each end's properties and state, and the scenarios (which `up` does not apply).
+  func testPlanShowsPropertiesStatesAndScenarios() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let text = try String(contentsOf: root.appendingPathComponent("topologies/links.topo"), encoding: .utf8)
+    let plan = Planner.plan(try XCTUnwrap(TopologyLoader.load(text: text, fileName: "links.topo").topology))
+    let out = PlanText.render(plan)
+    XCTAssertTrue(out.contains("    eth1   10.50.255.1/30     02:9a:ee:00:00:05  -> edge:eth1  (rate 20mbit mtu 1400)\n"), out)
+    XCTAssertTrue(out.contains("    eth1   10.50.255.5/30     02:9a:ee:00:00:09  -> edge:eth2  (down)\n"), out)
+    XCTAssertTrue(out.contains("  uplink-down (line 37): link core edge down, 2 expect lines\n"), out)
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    let json = String(decoding: try e.encode(PlanDocument(plan)), as: UTF8.self)
+    XCTAssertTrue(json.contains(#""down":["a","b"]"#), json)
+    XCTAssertTrue(json.contains(#""properties":{"mtu":1400,"rate":20000000}"#), json)
   }
 
   /// The state document keeps the tail and each end's state; an old document reads as all up.
