@@ -151,49 +151,27 @@ struct Test: ParsableCommand {
       options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses, families: probeOptions.families))
     // Where a `dnat` sends a probe, nstopo listens: the model says where.
     Predictor(topology, probeTimeout: timeout).placeLandings(&set)
-    let engine = ProbeEngine(set, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight))
     let start = Date()
-    let results: [(Outcome, Double?)]
+    // Routers limit the ICMP errors they send about one source, and a run's own load can
+    // drop a packet: `measure` looks again where the model says the first look was wrong.
+    let model = predictedOutcomes(topology, set, timeout: timeout)
+    lap("model")
+    let measurement: MatrixMeasurement
     do {
-      results = try engine.run { interrupted != 0 }
+      measurement = try ProbeEngine.measure(
+        set, model: model, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight),
+        shouldStop: { interrupted != 0 }, lap: lap)
     } catch is ProbeEngine.Cancelled {
       throw Failure("interrupted", code: Exit.interrupted)
     } catch {
       throw Failure("\(error)", code: Exit.kernel)
     }
-    lap("probe")
-    // Routers limit the ICMP errors they send about one source: what the concurrent pass
-    // measured as silence where the model expects an error is probed again, paced.
-    let model = predictedOutcomes(topology, set, timeout: timeout)
-    var measured = results
-    let silenced = ProbeEngine.silencedErrors(results.map(\.0), model: model)
-    if !silenced.isEmpty {
-      do {
-        for (i, o) in try ProbeEngine.reprobePaced(set, silenced, timeout: timeout, shouldStop: { interrupted != 0 }) { measured[i].0 = o }
-      } catch is ProbeEngine.Cancelled {
-        throw Failure("interrupted", code: Exit.interrupted)
-      }
-      reprobed = silenced.count
-      lap("re-probe \(silenced.count) paced")
-    }
-    // A few in a million are lost to the run's own load: probed once more, quietly.
-    let lost = ProbeEngine.lostUnderLoad(measured.map(\.0), model: model)
-    if !lost.isEmpty {
-      do {
-        let again = try ProbeEngine.reprobeQuietly(set, lost, timeout: timeout, shouldStop: { interrupted != 0 })
-        for (i, o) in again {
-          lostOnce.probed += 1
-          if o == .reached { lostOnce.reached += 1 }
-          measured[i].0 = o
-        }
-      } catch is ProbeEngine.Cancelled {
-        throw Failure("interrupted", code: Exit.interrupted)
-      }
-      lap("re-probe \(lost.count) lost")
-    }
+    reprobed = measurement.reprobedPaced
+    lostOnce = (measurement.reprobedLost, measurement.reachedOnSecondLook)
+    let measured = measurement.results
     var report = TestReport(
       topology: topology, set: set, results: measured, seconds: Date().timeIntervalSince(start), timeout: timeout,
-      protocols: protocols, peakInFlight: engine.peakInFlight)
+      protocols: protocols, peakInFlight: measurement.peakInFlight)
     lap("report")
     // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
     var kernel: (reading: KernelReading, walk: Predictor)?

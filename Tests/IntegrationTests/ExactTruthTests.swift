@@ -44,13 +44,10 @@ extension KernelTestCase {
       ModelVerdict(model.verdict(
         Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto)).0)
     }
-    var measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
-      var m = try ProbeEngine(set, options: .init(timeout: timeout, maxInFlight: maxInFlight)).run().map(\.0)
-      // As `nstopo test` does: errors the routers' ICMP budget swallowed, probed again, paced.
-      for (i, o) in try ProbeEngine.reprobePaced(set, ProbeEngine.silencedErrors(m, model: verdicts), timeout: timeout) { m[i] = o }
-      return m
+    let measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
+      // As `nstopo test` measures: with its second looks.
+      try ProbeEngine.measure(set, model: verdicts, options: .init(timeout: timeout, maxInFlight: maxInFlight)).outcomes
     }
-    _ = measured.count
     return (set, measured)
   }
 
@@ -183,9 +180,7 @@ final class ExactTruthTests: KernelTestCase {
       ModelVerdict(p.verdict(Flow(from: set.endpoints[Int(q.source)].name, to: set.endpoints[Int(q.target)].name, address: set.address(of: q), proto: q.proto)).0)
     }
     let measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
-      var m = try ProbeEngine(set, options: .init(timeout: 1)).run().map(\.0)
-      for (i, o) in try ProbeEngine.reprobePaced(set, ProbeEngine.silencedErrors(m, model: verdicts), timeout: 1) { m[i] = o }
-      return m
+      try ProbeEngine.measure(set, model: verdicts, options: .init(timeout: 1)).outcomes
     }
     XCTAssertEqual(differences(t, set, measured).map(\.description), [])
     XCTAssertEqual(Set(measured), [.reached, .noRoute, .hostUnreachable, .prohibited, .timedOut])

@@ -25,9 +25,7 @@ final class LinkChangeTests: KernelTestCase {
       ModelVerdict(model.verdict(Flow(from: set.endpoints[Int(p.source)].name, to: set.endpoints[Int(p.target)].name, address: set.address(of: p), proto: p.proto)).0)
     }
     let measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
-      var m = try ProbeEngine(set, options: .init(timeout: 1)).run().map(\.0)
-      for (i, o) in try ProbeEngine.reprobePaced(set, ProbeEngine.silencedErrors(m, model: verdicts), timeout: 1) { m[i] = o }
-      return m
+      try ProbeEngine.measure(set, model: verdicts, options: .init(timeout: 1)).outcomes
     }
     return (set.probes.count, differences(t, set, measured).map(\.description))
   }
