@@ -318,7 +318,7 @@ int nstopo_read_icmp_error(int fd) {
 #include <stdio.h>
 #include <sys/wait.h>
 
-enum { STEP_SETSID = 1, STEP_CGROUP, STEP_SETNS, STEP_UNSHARE, STEP_PRIVATE, STEP_PROC, STEP_CHROOT, STEP_CHDIR, STEP_DUP, STEP_EXEC };
+enum { STEP_SETSID = 1, STEP_CGROUP, STEP_SETNS, STEP_UNSHARE, STEP_PRIVATE, STEP_PROC, STEP_CHROOT, STEP_CHDIR, STEP_DUP, STEP_EXEC, STEP_UTS, STEP_HOSTNAME };
 
 struct child_error {
   int step;
@@ -433,6 +433,10 @@ pid_t nstopo_spawn(const struct nstopo_spawn_spec *s, char *error, size_t error_
       }
     }
     if (s->netns_fd >= 0 && setns(s->netns_fd, CLONE_NEWNET) != 0) child_fail(fd, STEP_SETNS, 0);
+    if (s->hostname) {
+      if (unshare(CLONE_NEWUTS) != 0) child_fail(fd, STEP_UTS, 0);
+      if (sethostname(s->hostname, cstrlen(s->hostname)) != 0) child_fail(fd, STEP_HOSTNAME, 0);
+    }
     if (s->root) {
       if (unshare(CLONE_NEWNS) != 0) child_fail(fd, STEP_UNSHARE, 0);
       if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(fd, STEP_PRIVATE, 0);
@@ -470,6 +474,8 @@ pid_t nstopo_spawn(const struct nstopo_spawn_spec *s, char *error, size_t error_
     case STEP_CHROOT: what = "chroot"; object = s->root; break;
     case STEP_CHDIR: what = "chdir /"; object = ""; break;
     case STEP_DUP: what = "redirect stdio"; object = ""; break;
+    case STEP_UTS: what = "create UTS namespace"; object = ""; break;
+    case STEP_HOSTNAME: what = "set hostname"; object = s->hostname; break;
     }
     snprintf(error, error_size, "%s%s%s: %s", what, object[0] ? " " : "", object, strerror(e.err));
     errno = e.err;

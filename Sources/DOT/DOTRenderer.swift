@@ -1,6 +1,7 @@
 import TopologyModel
 
-/// Measured reachability to draw over a topology (from `nstopo test --json`).
+/// Reachability to draw over a topology: measured (`nstopo test --json`) or predicted
+/// (`nstopo predict --json`).
 public struct Overlay: Sendable {
   public struct FailedExpectation: Hashable, Sendable {
     public var source: String
@@ -17,10 +18,13 @@ public struct Overlay: Sendable {
   public var failed: [FailedExpectation]
   /// Per endpoint: failed expectations it is part of, and expectations it is part of.
   public var perNode: [String: (failed: Int, total: Int)]
+  /// From `predict --json` (the model alone), not `test --json`: the legend says so.
+  public var predicted: Bool
 
-  public init(failed: [FailedExpectation], perNode: [String: (failed: Int, total: Int)]) {
+  public init(failed: [FailedExpectation], perNode: [String: (failed: Int, total: Int)], predicted: Bool = false) {
     self.failed = failed
     self.perNode = perNode
+    self.predicted = predicted
   }
 }
 
@@ -305,7 +309,7 @@ public enum DOTRenderer {
 
   static func legend(_ o: Overlay) -> String {
     let failedCount = o.failed.count
-    var rows = "<tr><td colspan=\"2\"><b>measured reachability</b></td></tr>"
+    var rows = "<tr><td colspan=\"2\"><b>\(o.predicted ? "predicted" : "measured") reachability</b></td></tr>"
     rows += "<tr><td><font color=\"#d0021b\">- - -&gt;</font></td><td align=\"left\">failed expectation (\(failedCount))</td></tr>"
     for (c, text) in [("#fde0dc", "a few of the node's expectations failed"), ("#f26b5b", "half or more failed"), ("#d0021b", "most failed")] {
       rows += "<tr><td bgcolor=\"\(c)\">    </td><td align=\"left\">\(text)</td></tr>"

@@ -24,8 +24,12 @@ public enum JUnitReport {
       let time = fixed((c.latencyMs ?? 0) / 1000, 6)
       out += "    <testcase classname=\"nstopo.\(xml(name))\" name=\"\(xml(caseName))\" time=\"\(time)\""
       if c.holds == false {
-        out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)"))\">"
-        out += xml("line \(c.line ?? 0): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.rawValue)/\(c.port): \(c.outcome.rawValue)")
+        // The message says what went wrong and why (the model's or the kernel's reason);
+        // the body where: the `expect` line, or that the model predicted it.
+        let why = c.reason.map { ": \($0)" } ?? ""
+        out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)\(why)"))\">"
+        let origin = c.line.map { "line \($0)" } ?? "predicted by the model (no expect line)"
+        out += xml("\(origin): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.rawValue)/\(c.port): \(MatrixText.verdicts(c))")
         out += "</failure>\n    </testcase>\n"
       } else {
         out += "/>\n"

@@ -47,11 +47,13 @@ public enum MatrixText {
     }
   }
 
-  public static func render(_ r: TestReport, topology: Topology, color: Bool) -> String {
+  /// `width`: the columns available (a terminal's); when a row of the matrix would not fit,
+  /// the per-subnet table instead, whatever the endpoint count.
+  public static func render(_ r: TestReport, topology: Topology, color: Bool, width: Int? = nil) -> String {
     var out = ""
     let n = r.endpoints.count
     let families = r.families
-    if n <= maxMatrix {
+    if n <= maxMatrix && width.map({ matrixWidth(r) <= $0 }) != false {
       // With both families, one matrix for each.
       for family in families.count == 2 ? families.map(Optional.some) : [nil] {
         if let family { out += (family == .ipv6 ? "\n" : "") + family.name + "\n" }
@@ -106,6 +108,13 @@ public enum MatrixText {
     }
     out += "\n" + r.summary + "\n"
     return out
+  }
+
+  /// Columns one row of the matrix takes: number, name, a cell per endpoint.
+  public static func matrixWidth(_ r: TestReport) -> Int {
+    let n = r.endpoints.count
+    let numWidth = String(n).count
+    return numWidth + 2 + (r.endpoints.map(\.count).max() ?? 1) + n * (numWidth + 1)
   }
 
   /// `expected reach, got timed-out`, or, where they differ, the three verdicts:

@@ -6,10 +6,14 @@ import TopologyModel
 public enum TestJSON {
   /// `scenarios`: one section each (name, line, changes, differential, its own pairs),
   /// under `scenarios`, after the base matrix's fields.
-  public static func write(_ r: TestReport, passed: Bool, scenarios: [ScenarioReport] = [], _ emit: (String) -> Void) {
+  /// `kind`: `test` (measured) or `predict` (the model alone).
+  public static func write(
+    _ r: TestReport, passed: Bool, scenarios: [ScenarioReport] = [], kind: String = "test", _ emit: (String) -> Void
+  ) {
     emit("{\n")
     emit("  \"endpoints\" : [\(r.endpoints.map(string).joined(separator: ", "))],\n")
     emit("  \"format\" : 1,\n")
+    emit("  \"kind\" : \(string(kind)),\n")
     emit("  \"pairs\" : [\n")
     writePairs(r, indent: "    ", emit)
     emit("  ],\n")
@@ -43,7 +47,8 @@ public enum TestJSON {
     emit("  \"seconds\" : \(r.seconds),\n")
     emit("  \"summary\" : \(string(r.summary)),\n")
     emit("  \"timeoutSeconds\" : \(r.timeoutSeconds),\n")
-    emit("  \"topology\" : \(string(r.topology))\n")
+    emit("  \"topology\" : \(string(r.topology))\(r.wallSeconds == nil ? "" : ",")\n")
+    if let w = r.wallSeconds { emit("  \"wallSeconds\" : \(w)\n") }
     emit("}\n")
   }
 
@@ -97,6 +102,10 @@ public enum TestJSON {
 /// writes it, for a reader to decode (`nstopo graph --results`).
 public struct TestDocument: Codable, Sendable {
   public var format = 1
+  /// `test` or `predict` (absent before 0.6: `test`).
+  public var kind: String?
+  /// `test`: the whole command's wall time; `seconds` is the probing alone.
+  public var wallSeconds: Double?
   public var topology: String
   public var passed: Bool
   public var summary: String

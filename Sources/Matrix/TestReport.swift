@@ -117,6 +117,9 @@ public struct TestReport: Codable, Sendable {
   public var protocols: [TransportProtocol]
   public var timeoutSeconds: Double
   public var seconds: Double
+  /// The whole command's wall time (up, neighbours, scenarios, re-probes included); nil for
+  /// a prediction, and where only the probing was timed.
+  public var wallSeconds: Double?
   public var endpoints: [String]
   public var pairs: [PairResult]
   /// Most sockets open at once during the run.
@@ -199,7 +202,13 @@ public struct TestReport: Codable, Sendable {
     let m = mismatches.count
     let declared = pairs.lazy.filter { $0.declared != nil }.count
     let of = declared == expectationCount ? "\(expectationCount) expectation\(expectationCount == 1 ? "" : "s")" : "\(expectationCount) expectations (\(declared) declared, the rest predicted)"
-    return "\(pairs.count) pairs\(split): \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of) (\(fixed(seconds, 2)) s)"
+    let time: String
+    if let w = wallSeconds {
+      time = " (probing \(fixed(seconds, 2)) s, \(fixed(w, 2)) s in all)"
+    } else {
+      time = seconds > 0 ? " (\(fixed(seconds, 2)) s)" : ""
+    }
+    return "\(pairs.count) pairs\(split): \(parts.joined(separator: ", ")), \(m) mismatch\(m == 1 ? "" : "es") of \(of)\(time)"
   }
 }
 

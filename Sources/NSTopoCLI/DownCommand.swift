@@ -6,11 +6,14 @@ struct Down: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Remove everything a topology's state says nstopo created, and the state.",
     discussion: """
-      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Deletes only what it can prove is the topology's own (derived names, the namespace inode or mark it recorded, the host ends' alias) and leaves anything else alone with a warning. Idempotent: a topology that is not up is not an error. Waits until the kernel has released the veths. Ctrl-C finishes the step at hand and keeps the state (exit 130): run down again to finish.
+      Works from /run/nstopo/<topology>/, so the .topo file may be gone or changed. Deletes only what it can prove is the topology's own (derived names, the namespace inode or mark it recorded, the host ends' alias) and leaves anything else alone with a warning. A topology that is not up exits 66 and names the closest one that is (a typo must not look like success); --missing-ok makes that exit 0, for clean-up scripts. Waits until the kernel has released the veths. Ctrl-C finishes the step at hand and keeps the state (exit 130): run down again to finish.
       """)
 
-  @Argument(help: "A topology file or name.")
+  @Argument(help: "A topology file or name.", completion: .custom(upTopologyNames))
   var topology: String
+
+  @Flag(help: "A topology that is not up is not an error (exit 0), as `rm -f` treats a missing file.")
+  var missingOk = false
 
   func run() throws {
     try NSTopoCLI.run {
@@ -19,8 +22,11 @@ struct Down: ParsableCommand {
       installInterruptHandler()
       let start = Date()
       guard let report = try mapKernelErrors({ try Lifecycle.down(name) { interrupted != 0 } }) else {
-        print("down: topology \(name) is not up")
-        return Exit.ok
+        if missingOk {
+          print("down: topology \(name) is not up")
+          return Exit.ok
+        }
+        throw Failure(notUpMessage(name), code: Exit.noInput)
       }
       for w in report.warnings { printError("nstopo: warning: \(w)") }
       if report.interrupted {
@@ -34,7 +40,7 @@ struct Down: ParsableCommand {
             + report.failures.map { "  - \($0)" }.joined(separator: "\n"), code: Exit.kernel)
       }
       print(
-        "down: topology \(name): \(report.namespacesDeleted) namespaces, \(report.linksDeleted) host links removed in \(String(format: "%.3f", Date().timeIntervalSince(start))) s"
+        "down: topology \(name): \(count(report.namespacesDeleted, "namespace")), \(count(report.linksDeleted, "host link")) removed in \(String(format: "%.3f", Date().timeIntervalSince(start))) s"
       )
       return Exit.ok
     }

@@ -4,6 +4,8 @@ import ArgumentParser
 enum Exit {
   static let ok: Int32 = 0
   static let mismatch: Int32 = 1
+  /// `test --declared-only` without an `expect` line: nothing to check (netlab's code).
+  static let nothingToCheck: Int32 = 2
   static let usage: Int32 = 64
   static let invalidTopology: Int32 = 65
   static let noInput: Int32 = 66

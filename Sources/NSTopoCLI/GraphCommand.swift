@@ -9,50 +9,45 @@ struct Graph: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Draw a topology: Graphviz DOT, or SVG/PNG rendered by `dot`.",
     discussion: """
-      The format comes from the -o extension (.dot, .svg, .png); without -o, DOT goes to stdout. Runs of identical hosts (h1..h100 with the same links and routes) are drawn as one group node unless --expand. --results overlays a `nstopo test --json` file: failed expectations as red dashed arrows, nodes coloured by their share of failures.
+      The format comes from the -o extension (.dot, .svg, .png, .pdf); without -o, or with -o -, DOT goes to stdout. Runs of identical hosts (h1..h100 with the same links and routes) are drawn as one group node unless --expand. --results overlays a `nstopo test --json` (or `predict --json`) file: failed expectations as red dashed arrows, nodes coloured by their share of failures.
       """)
 
-  @Argument(help: "A topology file, or the name of a topology that is up.")
+  @Argument(help: "A topology file, or the name of a topology that is up.", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
-  @Option(name: .shortAndLong, help: "Output file: .dot, .svg or .png.")
+  @Option(name: .shortAndLong, help: "Output file: .dot, .svg, .png or .pdf (- for DOT on stdout).", completion: .file(extensions: ["dot", "svg", "png", "pdf"]))
   var output: String?
 
-  @Option(help: "Results of `nstopo test --json` to draw over the topology.")
+  @Option(help: "Results of `nstopo test --json` or `predict --json` to draw over the topology.", completion: .file(extensions: ["json"]))
   var results: String?
 
   @Flag(help: "Draw every node; do not group runs of identical hosts.")
   var expand = false
 
   func validate() throws {
-    if let o = output, !["dot", "gv", "svg", "png"].contains(URL(fileURLWithPath: o).pathExtension.lowercased()) {
-      throw ValidationError("-o must end in .dot, .svg or .png")
+    if let o = output, o != "-", !["dot", "gv", "svg", "png", "pdf"].contains(URL(fileURLWithPath: o).pathExtension.lowercased()) {
+      throw ValidationError("-o must end in .dot, .svg, .png or .pdf (or be - for DOT on stdout)")
     }
   }
 
   func run() throws {
     try NSTopoCLI.run {
+      let file = try OutputFile.checked(output, option: "-o")
       let t = try TopologyFile.resolve(topology)
       let overlay = try results.map { try loadOverlay($0, topology: t) }
       let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay))
-      guard let output else {
+      guard let output, let file, !file.isStdout else {
         print(dot, terminator: "")
         return Exit.ok
       }
       let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
       if ext == "dot" || ext == "gv" {
-        try write(dot, output)
+        try file.write(dot)
       } else {
         try renderWithGraphviz(dot, format: ext, to: output)
       }
       print("graph: wrote \(output)")
       return Exit.ok
-    }
-  }
-
-  func write(_ text: String, _ path: String) throws {
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.cannotCreate)
     }
   }
 
@@ -84,7 +79,7 @@ struct Graph: ParsableCommand {
     guard let data = FileManager.default.contents(atPath: path) else { throw Failure("\(path): no such file", code: Exit.noInput) }
     let doc: TestDocument
     do { doc = try JSONDecoder().decode(TestDocument.self, from: data) } catch {
-      throw Failure("\(path) is not the output of `nstopo test --json`: \(error)", code: Exit.invalidTopology)
+      throw Failure("\(path) is not the output of `nstopo test --json` or `predict --json`: \(error)", code: Exit.invalidTopology)
     }
     if doc.topology != topology.name {
       printError("nstopo: warning: \(path) is for topology '\(doc.topology)', not '\(topology.name)'")
@@ -104,6 +99,6 @@ struct Graph: ParsableCommand {
             detail: "\(p.proto.rawValue)/\(p.port): expected \(p.expected!.rawValue), got \(p.outcome.rawValue)"))
       }
     }
-    return Overlay(failed: failed, perNode: per)
+    return Overlay(failed: failed, perNode: per, predicted: doc.kind == "predict")
   }
 }

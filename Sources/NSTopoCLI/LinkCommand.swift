@@ -16,10 +16,10 @@ struct LinkChange: ParsableCommand {
       A and B are nodes, bridges or `host`; name an interface (r1:eth2) when they share more than one link. `down` takes both ends down (the kernel drops the routes through them); `up` brings them back with those routes. `set` replaces the properties it names and keeps the others; `clear` removes the shaping and restores the MTU. The change is journaled, undone if it fails or on Ctrl-C, and kept in the topology's state: `predict`, `why`, `test` and `graph` of NAME show the topology as it is now, `status` reads it back, and `down` removes it with the rest.
       """)
 
-  @Argument(help: "The topology's name (or its file).")
+  @Argument(help: "The topology's name (or its file).", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
-  @Argument(help: "A, B, the action (down, up, set, clear), and for set its properties.")
+  @Argument(help: "A, B, the action (down, up, set, clear), and for set its properties.", completion: .custom(nodeNames))
   var words: [String] = []
 
   func run() throws {
@@ -57,13 +57,13 @@ struct NodeChange: ParsableCommand {
       `down` is `nstopo link … down` on each of the node's links (its bridge ports included); `up` brings them all back. Journaled, undone on failure or Ctrl-C, and kept in the state like any change.
       """)
 
-  @Argument(help: "The topology's name (or its file).")
+  @Argument(help: "The topology's name (or its file).", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
-  @Argument(help: "The node.")
+  @Argument(help: "The node.", completion: .custom(nodeNames))
   var node: String
 
-  @Argument(help: "down or up.")
+  @Argument(help: "down or up.", completion: .list(["down", "up"]))
   var action: String
 
   func run() throws {

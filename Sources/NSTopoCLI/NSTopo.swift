@@ -19,10 +19,11 @@ public struct NSTopo: ParsableCommand {
     discussion: """
       Exit codes:
         0   ok
-        1   `test`: an expectation does not hold
+        1   `test`: an expectation does not hold; `why`: the pair is not reached
+        2   `test --declared-only`: no `expect` line, nothing to check
         64  usage error
-        65  invalid topology file
-        66  file or topology not found
+        65  invalid topology file (or a `chroot` path that does not exist)
+        66  file not found, or topology not up (`down` too, unless --missing-ok)
         69  a required tool or kernel feature is missing (Graphviz, busybox, netem)
         70  internal error
         71  a kernel operation failed (rolled back)
@@ -33,8 +34,12 @@ public struct NSTopo: ParsableCommand {
         127 exec: the command could not be started
         130 interrupted
       """,
+    version: version,
     subcommands: [
       Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self,
       LinkChange.self, NodeChange.self,
     ])
+
+  /// `nstopo --version`.
+  public static let version = "0.6.0"
 }

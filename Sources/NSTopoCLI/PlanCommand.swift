@@ -8,7 +8,7 @@ struct Plan: ParsableCommand {
     abstract: "Print the resolved topology and the ordered kernel steps.",
     discussion: "Deterministic: the same file gives byte-identical output. --json is documented in the README.")
 
-  @Argument(help: "A topology file (.topo).")
+  @Argument(help: "A topology file (.topo).", completion: .file(extensions: ["topo"]))
   var file: String
 
   /// Most expected pairs a plan lists (about 100 MB of JSON).
@@ -16,6 +16,13 @@ struct Plan: ParsableCommand {
 
   @Flag(help: "Print the plan as JSON (stable format, see README).")
   var json = false
+
+  @Flag(help: "Print only the steps, as a POSIX shell script of their iproute2, sysctl, nft and cgroup equivalents.")
+  var script = false
+
+  func validate() throws {
+    if json && script { throw ValidationError("--json and --script are two outputs: choose one") }
+  }
 
   func run() throws {
     try NSTopoCLI.run {
@@ -30,6 +37,8 @@ struct Plan: ParsableCommand {
       let plan = Planner.plan(topology)
       if json {
         print(try encodeJSON(PlanDocument(plan)))
+      } else if script {
+        print(PlanText.script(plan), terminator: "")
       } else {
         print(PlanText.render(plan), terminator: "")
       }

@@ -43,21 +43,21 @@ struct Predict: ParsableCommand {
       The same pairs and format as `nstopo test`, computed from links, subnets, routes (longest prefix match), forwarding and the way back. Exit 1 when an `expect` line contradicts the model. Firewalls in `run` lines are not modelled.
       """)
 
-  @Argument(help: "A topology file, or the name of a topology that is up (as it is now).")
+  @Argument(help: "A topology file, or the name of a topology that is up (as it is now).", completion: .custom(topologyNamesOrFiles))
   var file: String
 
   @OptionGroup var probeOptions: ProbeOptions
 
   @OptionGroup var scenarioOptions: ScenarioOptions
 
-  @Option(help: "Write every pair as JSON to this file.")
+  @Option(help: "Write every pair as JSON to this file (- for stdout, instead of the matrix).")
   var json: String?
 
-  @Flag(help: "No colour, even on a terminal.")
-  var noColor = false
+  @OptionGroup var display: DisplayOptions
 
   func run() throws {
     try NSTopoCLI.run {
+      let jsonFile = try OutputFile.checked(json, option: "--json")
       let t = try TopologyFile.resolve(file)
       let scenarios = try scenarioOptions.chosen(t)
       let protocols = probeOptions.protocols
@@ -67,21 +67,18 @@ struct Predict: ParsableCommand {
         return TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
       }
       let report = predicted(t)
-      let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-      print("predicted from the model of \(t.name) (nothing was probed)")
-      print(MatrixText.render(report, topology: t, color: tty), terminator: "")
       let reports = scenarios.map { s in
         ScenarioReport(name: s.name, line: s.line, changes: s.changes.map(\.text), report: predicted(t.applying(s)), base: report)
       }
-      for s in reports { printScenario(s, topology: t, color: tty) }
       let passed = report.passed && reports.allSatisfy(\.report.passed)
-      if let json {
-        var text = ""
-        TestJSON.write(report, passed: passed, scenarios: reports) { text += $0 }
-        do { try text.write(toFile: json, atomically: true, encoding: .utf8) } catch {
-          throw Failure("cannot write \(json): \(error.localizedDescription)", code: Exit.cannotCreate)
-        }
+      // A report on stdout (`--json -`) is all that goes there.
+      if !(jsonFile?.isStdout ?? false) {
+        let tty = Terminal.color()
+        print("predicted from the model of \(t.name) (nothing was probed)")
+        print(MatrixText.render(report, topology: t, color: tty, width: Terminal.width()), terminator: "")
+        for s in reports { printScenario(s, topology: t, color: tty) }
       }
+      try jsonFile?.stream { TestJSON.write(report, passed: passed, scenarios: reports, kind: "predict", $0) }
       return passed ? Exit.ok : Exit.mismatch
     }
   }

@@ -59,6 +59,6 @@ struct ScenarioOptions: ParsableArguments {
 /// `scenario uplink-down (line 28): link core edge down`, then the matrix and what changed.
 func printScenario(_ s: ScenarioReport, topology: Topology, color: Bool) {
   print("\nscenario \(s.name) (line \(s.line)): \(s.changes.joined(separator: "; "))")
-  print(MatrixText.render(s.report, topology: topology, color: color), terminator: "")
+  print(MatrixText.render(s.report, topology: topology, color: color, width: Terminal.width()), terminator: "")
   print("against the base matrix: " + s.differential.text(), terminator: "")
 }

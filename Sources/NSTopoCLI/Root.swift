@@ -2,12 +2,37 @@ import Foundation
 import Glibc
 import Netlink
 
-/// Kernel commands need root (CAP_NET_ADMIN and CAP_SYS_ADMIN); say so in one line.
+/// Kernel commands need CAP_NET_ADMIN and CAP_SYS_ADMIN (namespaces, links, cgroups), not
+/// uid 0 as such: a process granted both (`setpriv`, a container) may run them. Says which
+/// one is missing, in one line.
 func requireRoot(_ command: String) throws {
-  if geteuid() != 0 {
+  let missing = Capabilities.missingAdmin()
+  if !missing.isEmpty {
     throw Failure(
-      "`nstopo \(command)` needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to create namespaces and links); run it with sudo",
+      "`nstopo \(command)` needs \(missing.joined(separator: " and ")) (to create namespaces and links); run it as root, e.g. with sudo",
       code: Exit.noPermission)
+  }
+}
+
+/// The process's effective capabilities, as `/proc/self/status` lists them (`CapEff`).
+enum Capabilities {
+  static let netAdmin = 12
+  static let sysAdmin = 21
+
+  /// CAP_NET_ADMIN and CAP_SYS_ADMIN, those of them this process lacks.
+  static func missingAdmin() -> [String] {
+    let caps = effective()
+    return [(netAdmin, "CAP_NET_ADMIN"), (sysAdmin, "CAP_SYS_ADMIN")].filter { caps & (1 << UInt64($0.0)) == 0 }.map(\.1)
+  }
+
+  /// Both admin capabilities: what reading a topology back from the kernel needs too.
+  static var admin: Bool { missingAdmin().isEmpty }
+
+  static func effective() -> UInt64 {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") })
+    else { return geteuid() == 0 ? UInt64.max : 0 }
+    return UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
   }
 }
 

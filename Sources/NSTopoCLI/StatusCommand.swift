@@ -8,7 +8,7 @@ struct Status: ParsableCommand {
     abstract: "List the topologies that are up, or show one as the kernel has it now.",
     discussion: "With a name: every node's namespace, interfaces, addresses and routes read back through netlink, and any drift from the plan.")
 
-  @Argument(help: "A topology name or file; omit to list all.")
+  @Argument(help: "A topology name or file; omit to list all.", completion: .custom(topologyNamesOrFiles))
   var topology: String?
 
   @Flag(help: "Print JSON.")

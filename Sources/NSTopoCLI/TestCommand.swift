@@ -23,7 +23,7 @@ struct Test: ParsableCommand {
       Each node listens on the probe port (default 4444/tcp, as in the tutorial) and echoes a per-probe nonce; every other node connects to its primary address (the first address in link order; --all-addresses for all, and an `expect` line about a node then holds for each of its addresses). A `run` service already on the port is probed by connecting. A pair that timed out where the model expects an ICMP error is probed again, one per source a second (routers limit the errors they send about one source). Exit 0 when every `expect` holds (with --exact, every pair's outcome is the model's), 1 when any does not.
       """)
 
-  @Argument(help: "A topology name (up), or a file with --up.")
+  @Argument(help: "A topology name (up), or a file with --up.", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
   @Flag(help: "Bring the file's topology up first and take it down afterwards.")
@@ -42,14 +42,13 @@ struct Test: ParsableCommand {
   @Flag(help: "Probe every address of each target, not only its primary one.")
   var allAddresses = false
 
-  @Option(help: "Write every pair as JSON to this file.")
+  @Option(help: "Write every pair as JSON to this file (- for stdout, instead of the matrix).")
   var json: String?
 
-  @Option(help: "Write one JUnit test case per expectation to this file.")
+  @Option(help: "Write one JUnit test case per expectation to this file (- for stdout).")
   var junit: String?
 
-  @Flag(help: "No colour, even on a terminal.")
-  var noColor = false
+  @OptionGroup var display: DisplayOptions
 
   @Flag(help: "Hold only pairs with an `expect` line; by default the model's prediction is the expectation of every other pair.")
   var declaredOnly = false
@@ -64,6 +63,7 @@ struct Test: ParsableCommand {
   var failOnChange = false
 
   func validate() throws {
+    if json == "-" && junit == "-" { throw ValidationError("--json - and --junit - would both write to stdout: send one to a file") }
     if failOnChange && compare == nil { throw ValidationError("--fail-on-change needs --compare PREVIOUS.json") }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
     if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
@@ -72,15 +72,25 @@ struct Test: ParsableCommand {
   func run() throws {
     try NSTopoCLI.run {
       try requireRoot("test")
+      let commandStart = Date()
       installInterruptHandler()
+      let jsonFile = try OutputFile.checked(json, option: "--json")
+      let junitFile = try OutputFile.checked(junit, option: "--junit")
       let topology: Topology
       if up {
         topology = try TopologyFile.require(self.topology)
+        try requireSomethingToCheck(topology)
+        if StateStore.document(topology.name) != nil {
+          throw Failure(
+            "topology '\(topology.name)' is already up: test it as it is with `nstopo test \(topology.name)` (without --up), or take it down first with `nstopo down \(topology.name)`",
+            code: Exit.alreadyUp)
+        }
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
         _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) { interrupted != 0 } }
       } else {
         let name = try topologyName(self.topology)
         topology = try requireUp(name, hint: "run `nstopo up FILE` first, or `nstopo test FILE --up`").topology
+        try requireSomethingToCheck(topology)
       }
       defer {
         if up {
@@ -102,7 +112,7 @@ struct Test: ParsableCommand {
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
       // Each scenario is put in force, probed and reverted in turn, under the test's lock;
       // an interface that went down lost its entries, which go back after each.
-      let (report, reports) = try mapKernelErrors {
+      var (report, reports) = try mapKernelErrors {
         try Lifecycle.withTestNetwork(topology, lap: lap) { () -> (TestReport, [ScenarioReport]) in
           let base = try probe(topology, lap: lap)
           let neighbours = scenarios.isEmpty ? [] : Planner.plan(topology).neighbourSets
@@ -117,19 +127,36 @@ struct Test: ParsableCommand {
           return (base, out)
         }
       }
-      let tty = isatty(STDOUT_FILENO) == 1 && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-      print(MatrixText.render(report, topology: topology, color: tty), terminator: "")
-      for s in reports { printScenario(s, topology: topology, color: tty) }
+      report.wallSeconds = Date().timeIntervalSince(commandStart)
+      // A report on stdout (`--json -`) is all that goes there.
+      let text = !(jsonFile?.isStdout ?? false) && !(junitFile?.isStdout ?? false)
+      let tty = Terminal.color()
+      if text {
+        print(MatrixText.render(report, topology: topology, color: tty, width: Terminal.width()), terminator: "")
+        for s in reports { printScenario(s, topology: topology, color: tty) }
+      }
       lap("render")
       var passed = report.passed && reports.allSatisfy(\.report.passed)
       if let previous, let compare {
         let changes = since(previous, report, reports)
-        print("\nsince \(compare): " + (changes.isEmpty ? "no pair changed" : changes.map { "\($0.0): \($0.1.text())" }.joined()), terminator: changes.isEmpty ? "\n" : "")
+        if text { print("\nsince \(compare): " + (changes.isEmpty ? "no pair changed" : changes.map { "\($0.0): \($0.1.text())" }.joined()), terminator: changes.isEmpty ? "\n" : "") }
         if failOnChange && !changes.isEmpty { passed = false }
       }
-      if let json { try writeJSON(report, passed: passed, scenarios: reports, to: json) }
-      if let junit { try write(JUnitReport.render(report, scenarios: reports), to: junit) }
+      try jsonFile?.stream { TestJSON.write(report, passed: passed, scenarios: reports, kind: "test", $0) }
+      try junitFile?.write(JUnitReport.render(report, scenarios: reports))
       return passed ? Exit.ok : Exit.mismatch
+    }
+  }
+
+  /// `--declared-only` holds only `expect` lines: without one there is nothing to check
+  /// (exit 2, as netlab's `validate` says "no tests").
+  func requireSomethingToCheck(_ topology: Topology) throws {
+    guard declaredOnly else { return }
+    let scenarios = try scenarioOptions.chosen(topology)
+    if topology.expectations.isEmpty && scenarios.allSatisfy(\.expectations.isEmpty) {
+      throw Failure(
+        "test --declared-only: \(topology.name) has no `expect` line, so there is nothing to check (without --declared-only, every pair is held to the model)",
+        code: Exit.nothingToCheck)
     }
   }
 
@@ -218,28 +245,6 @@ struct Test: ParsableCommand {
     return out
   }
 
-  func writeJSON(_ report: TestReport, passed: Bool, scenarios: [ScenarioReport], to path: String) throws {
-    guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-      throw Failure("cannot write \(path)", code: Exit.cannotCreate)
-    }
-    defer { try? h.close() }
-    var buffer = ""
-    TestJSON.write(report, passed: passed, scenarios: scenarios) { chunk in
-      buffer += chunk
-      if buffer.utf8.count > 1 << 16 {
-        h.write(buffer.data(using: .utf8)!)
-        buffer = ""
-      }
-    }
-    h.write(buffer.data(using: .utf8)!)
-  }
 
-  func write(_ text: String, to path: String) throws {
-    do {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw Failure("cannot write \(path): \(error.localizedDescription)", code: Exit.cannotCreate)
-    }
-  }
 }
 

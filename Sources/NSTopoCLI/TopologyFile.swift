@@ -19,13 +19,17 @@ enum TopologyFile {
     let absolute = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
     // Finding out about netem needs a scratch namespace, so root; without it, no check.
     var netem: (@Sendable () -> Bool)?
-    if geteuid() == 0 { netem = { @Sendable in Netem.isAvailable() } }
+    if Capabilities.admin { netem = { @Sendable in Netem.isAvailable() } }
     let options = LoadOptions(
       cpuCount: ProcessInfo.processInfo.activeProcessorCount,
       pathExists: { FileManager.default.fileExists(atPath: $0) },
       directory: absolute, netemAvailable: netem)
     let result = Validation.load(bytes: [UInt8](data), fileName: path, options: options)
-    if !quiet && !result.diagnostics.isEmpty { printError(result.rendered) }
+    if !quiet && !result.diagnostics.isEmpty {
+      var renderer = result.renderer
+      renderer.color = Terminal.color(STDERR_FILENO)
+      printError(renderer.render(result.diagnostics))
+    }
     return (result.topology, result)
   }
 

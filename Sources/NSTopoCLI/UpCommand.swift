@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Realizer
+import TopologyModel
 
 struct Up: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -9,7 +10,7 @@ struct Up: ParsableCommand {
       Everything is created through netlink. A failure at any step rolls back everything this run created. State is kept in /run/nstopo/<topology>/ so that `down` works even if the file changes or disappears.
       """)
 
-  @Argument(help: "A topology file (.topo).")
+  @Argument(help: "A topology file (.topo).", completion: .file(extensions: ["topo"]))
   var file: String
 
   @Flag(help: "Take the topology down first if it is already up.")
@@ -27,8 +28,11 @@ struct Up: ParsableCommand {
       let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace, staticNeighbours: staticNeighbours) {
           interrupted != 0
         } }
+      if let r = report.replaced {
+        print("up: took the running \(topology.name) down first: \(count(r.namespacesDeleted, "namespace")), \(count(r.linksDeleted, "host link")) removed")
+      }
       print(
-        "up: topology \(topology.name): \(topology.nodes.count) nodes, \(topology.links.count) veths, \(report.namespaces) namespaces, \(report.steps) steps in \(String(format: "%.3f", report.seconds)) s"
+        "up: topology \(topology.name): \(count(topology.nodes.count, "node")), \(count(topology.links.count, "veth")), \(count(report.namespaces, "namespace")), \(count(report.steps, "step")) in \(String(format: "%.3f", report.seconds)) s"
       )
       return Exit.ok
     }
@@ -53,7 +57,7 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
   } catch let e as ResourceError {
     throw Failure(e.description, code: Exit.kernel)
   } catch let e as PreflightError {
-    throw Failure(e.description, code: Exit.alreadyUp)
+    throw Failure(e.description, code: e.onlyInTheFile ? Exit.invalidTopology : Exit.alreadyUp)
   } catch let e as MissingKernelFeature {
     throw Failure(e.description, code: Exit.unavailable)
   } catch let e as UpError where e.realize.underlying is Interrupted {
@@ -75,8 +79,23 @@ func requireUp(_ name: String, hint: String) throws -> StateDocument {
   do {
     return try StateStore.requireUp(name)
   } catch .notUp {
-    throw Failure("topology '\(name)' is not up: \(hint)", code: Exit.noInput)
+    throw Failure(notUpMessage(name, hint: hint), code: Exit.noInput)
   } catch {
     return try mapKernelErrors { throw error }
   }
+}
+
+/// "topology 'lba' is not up; did you mean 'lab'?", or the hint when no name is close.
+func notUpMessage(_ name: String, hint: String? = nil) -> String {
+  let up = StateStore.names()
+  if let close = Spelling.closest(name, among: up) {
+    return "topology '\(name)' is not up; did you mean '\(close)'?"
+  }
+  let others = up.isEmpty ? "no topology is up" : "up: \(up.prefix(5).joined(separator: ", "))\(up.count > 5 ? ", …" : "")"
+  return "topology '\(name)' is not up (\(others))" + (hint.map { ": \($0)" } ?? "")
+}
+
+/// `1 namespace`, `2 namespaces`.
+func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+  "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
 }

@@ -6,7 +6,7 @@ struct Validate: ParsableCommand {
     abstract: "Check topology files and report every problem at once.",
     discussion: "Exit 0 when every file is valid (warnings allowed), 65 when any has an error.")
 
-  @Argument(help: "Topology files (.topo).")
+  @Argument(help: "Topology files (.topo).", completion: .file(extensions: ["topo"]))
   var files: [String]
 
   @Flag(name: .shortAndLong, help: "Print nothing for valid files.")
@@ -19,7 +19,7 @@ struct Validate: ParsableCommand {
         let (topology, _) = try TopologyFile.load(file)
         if let t = topology {
           if !quiet {
-            print("\(file): ok: topology \(t.name), \(t.nodes.count) nodes, \(t.bridges.count) bridges, \(t.links.count) veths")
+            print("\(file): ok: topology \(t.name), \(count(t.nodes.count, "node")), \(count(t.bridges.count, "bridge")), \(count(t.links.count, "veth"))")
           }
         } else {
           failed = true

@@ -14,13 +14,13 @@ struct Why: ParsableCommand {
       First the walk predicted from the model (forward, then the way back), each hop as typed steps (route, filter, nat, session, deliver), then, when the topology is up, the same walk over what the kernel has (addresses, routes, forwarding and nstopo's nftables table, read back), and where they disagree. With --probe, the pair is also probed once with a real socket, which catches what both walks miss. --json - writes it all as JSON to stdout instead.
       """)
 
-  @Argument(help: "A topology file, or the name of a topology that is up.")
+  @Argument(help: "A topology file, or the name of a topology that is up.", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
-  @Argument(help: "Source node (or host).")
+  @Argument(help: "Source node (or host).", completion: .custom(nodeNames))
   var source: String
 
-  @Argument(help: "Target node (or host).")
+  @Argument(help: "Target node (or host).", completion: .custom(nodeNames))
   var target: String
 
   @Option(help: "Protocol (tcp or udp): both need the way back.")
@@ -59,9 +59,7 @@ struct Why: ParsableCommand {
         guard let v = IPAddress(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
       }
-      if let json, json != "-", !FileManager.default.createFile(atPath: json, contents: nil) {
-        throw Failure("cannot write \(json)", code: Exit.cannotCreate)
-      }
+      _ = try OutputFile.checked(json, option: "--json")
       let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
       var out = WhyOutput(
         topology: name, source: source, target: target, address: dst ?? Predictor(t).addresses(of: target).first, proto: proto,
@@ -73,10 +71,10 @@ struct Why: ParsableCommand {
         print("model:  " + describe(out.model))
         print(steps(out.model), terminator: "")
       }
-      guard StateStore.document(name) != nil, geteuid() == 0 else {
-        out.kernelNotChecked = geteuid() == 0 ? "the topology is not up" : "needs root"
+      guard StateStore.document(name) != nil, Capabilities.admin else {
+        out.kernelNotChecked = Capabilities.admin ? "the topology is not up" : "needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root)"
         if text { print("kernel: not checked (\(out.kernelNotChecked!))") }
-        if probe { throw Failure("--probe needs \(geteuid() == 0 ? "the topology up" : "root")", code: geteuid() == 0 ? Exit.noInput : Exit.noPermission) }
+        if probe { throw Failure("--probe needs \(Capabilities.admin ? "the topology up" : "root")", code: Capabilities.admin ? Exit.noInput : Exit.noPermission) }
         return out.model.reached ? Exit.ok : Exit.mismatch
       }
       let plan = Planner.plan(t)

@@ -13,6 +13,9 @@ public struct NodeProcess: Sendable {
   public var namespaceFD: Int32?
   public var cgroupProcs: [String]
   public var root: String?
+  /// The hostname the process sees (`hostname`, a prompt's `\h`): set in a UTS namespace of
+  /// its own, as a container does, so a shell shows the node it is in. nil: the machine's.
+  public var hostname: String?
   public var stdin: Int32 = -1
   public var stdout: Int32 = -1
   public var stderr: Int32 = -1
@@ -27,6 +30,13 @@ public struct NodeProcess: Sendable {
     self.root = root
   }
 
+  /// A node's name as a hostname: at most 64 bytes (HOST_NAME_MAX).
+  public static func hostname(for node: String) -> String {
+    var name = node
+    while name.utf8.count > 64 { name.removeLast() }
+    return name
+  }
+
   /// Forks and execs; returns the child's pid.
   public func start() throws -> pid_t {
     let procMount: String? = root.flatMap { r in
@@ -39,10 +49,12 @@ public struct NodeProcess: Sendable {
         withCStrings(cgroupProcs) { cgp in
           withOptionalCString(root) { rootp in
             withOptionalCString(procMount) { procp in
-              var spec = nstopo_spawn_spec(
-                argv: argvp, envp: envp, cgroup_procs: cgp, netns_fd: namespaceFD ?? -1, root: rootp, proc_mount: procp,
-                stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr, new_session: detached ? 1 : 0)
-              return nstopo_spawn(&spec, &error, error.count)
+              withOptionalCString(hostname) { hostp in
+                var spec = nstopo_spawn_spec(
+                  argv: argvp, envp: envp, cgroup_procs: cgp, netns_fd: namespaceFD ?? -1, root: rootp, proc_mount: procp,
+                  stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr, new_session: detached ? 1 : 0, hostname: hostp)
+                return nstopo_spawn(&spec, &error, error.count)
+              }
             }
           }
         }

@@ -87,6 +87,20 @@ public enum PlanText {
     return out
   }
 
+  /// The steps as a POSIX shell script (`nstopo plan --script`): what `up` does through
+  /// netlink, written as iproute2, sysctl, nft and cgroup commands. For reading and for
+  /// `sh -n`; nstopo itself never runs them.
+  public static func script(_ plan: Plan) -> String {
+    var out = "#!/bin/sh\n"
+    out += "# The kernel steps of `nstopo up` for topology \(plan.topology.name), as shell commands.\n"
+    out += "# nstopo makes them through netlink, with a journal and rollback; this script has neither.\n"
+    out += "set -e\n"
+    for (i, s) in plan.steps.enumerated() {
+      out += "# \(i + 1)\n\(s.step.shellEquivalent)\n"
+    }
+    return out
+  }
+
   static func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
     s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
   }

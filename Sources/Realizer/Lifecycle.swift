@@ -7,6 +7,11 @@ import TopologyModel
 /// `up` refused before touching the kernel.
 public struct PreflightError: Error, CustomStringConvertible {
   public var problems: [String]
+  /// Every problem is in the file (a `chroot` path that does not exist), none in the
+  /// machine (a name or address taken): a data error, not a conflict.
+  public var onlyInTheFile: Bool {
+    problems.allSatisfy { $0.hasPrefix(Preflight.missingChrootPrefix) }
+  }
   public var description: String {
     "refusing to bring the topology up; nothing was created:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
   }
@@ -33,6 +38,8 @@ public enum Lifecycle {
     public var steps: Int
     public var namespaces: Int
     public var seconds: Double
+    /// `replace`: what was taken down first (nil: nothing was up).
+    public var replaced: Teardown.Report?
   }
 
   /// Builds `topology` in the kernel. Never leaves half a topology: on failure everything
@@ -49,7 +56,7 @@ public enum Lifecycle {
     if let message = Descriptors.shortfall(plan.namespaces.count + 64, for: "up of \(plan.namespaces.count) namespaces") {
       throw ResourceError(message: message)
     }
-    if replace { _ = try down(topology.name) }
+    let replaced = replace ? try down(topology.name) : nil
     NetworkNamespace.sweepAnchors()
     let state = try StateStore.begin(
       StateDocument(file: file, created: Date(), topology: topology, staticNeighbours: staticNeighbours))
@@ -97,7 +104,7 @@ public enum Lifecycle {
     }
     try state.markComplete()
     if getenv("NSTOPO_PROFILE") != nil { FileHandle.standardError.write((backend.net.profileReport + "\n").data(using: .utf8)!) }
-    return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start)
+    return UpReport(steps: plan.steps.count, namespaces: plan.namespaces.count, seconds: monotonicSeconds() - start, replaced: replaced)
   }
 
   /// Runs `body` (a connectivity test) on the topology, which is up, with exclusive use of it

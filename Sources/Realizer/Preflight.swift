@@ -51,11 +51,14 @@ public enum Preflight {
     }
     for node in plan.topology.nodes {
       if let path = node.chroot, !FileManager.default.fileExists(atPath: path) {
-        problems.append("chroot path '\(path)' of node '\(node.name)' does not exist (create it with `nstopo rootfs \(path)`)")
+        problems.append("\(missingChrootPrefix) '\(path)' of node '\(node.name)' does not exist (create it with `nstopo rootfs \(path)`)")
       }
     }
     return problems
   }
+
+  /// How the problem of a missing `chroot` path begins.
+  public static let missingChrootPrefix = "chroot path"
 }
 
 /// The kernel lacks a feature the topology needs: `up` refuses before creating anything.

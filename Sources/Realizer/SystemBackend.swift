@@ -86,6 +86,7 @@ public final class SystemBackend: KernelBackend {
         argv: Step.argv(for: l.command),
         environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "NSTOPO_NODE=\(l.node)"],
         namespaceFD: nsfd, cgroupProcs: cg.procsFiles(l.cgroup), root: l.root)
+      p.hostname = NodeProcess.hostname(for: l.node)
       p.stdin = null
       p.stdout = log >= 0 ? log : null
       p.stderr = log >= 0 ? log : null

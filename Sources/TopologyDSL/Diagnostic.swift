@@ -54,6 +54,9 @@ extension Array where Element == Diagnostic {
 public struct DiagnosticRenderer: Sendable {
   public var fileName: String
   public var lines: [String]
+  /// ANSI colours as a compiler uses them on a terminal: bold position, red error, magenta
+  /// warning, green caret, cyan note and hint.
+  public var color = false
 
   public init(fileName: String, source: String) {
     self.fileName = fileName
@@ -66,9 +69,12 @@ public struct DiagnosticRenderer: Sendable {
     }
   }
 
+  private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+
   public func render(_ d: Diagnostic) -> String {
     let position = d.line >= 1 ? ":\(d.line):\(d.column)" : ""
-    var out = "\(fileName)\(position): \(d.severity.rawValue): \(d.message)\n"
+    let severity = paint("\(d.severity.rawValue):", d.severity == .error ? "1;31" : "1;35")
+    var out = "\(paint("\(fileName)\(position):", "1")) \(severity) \(paint(d.message, "1"))\n"
     let number = String(d.line)
     let pad = String(repeating: " ", count: number.count)
     if d.line >= 1 && d.line <= lines.count {
@@ -76,10 +82,10 @@ public struct DiagnosticRenderer: Sendable {
       out += " \(number) | \(text)\n"
       let available = max(1, text.count - (d.column - 1))
       let carets = "^" + String(repeating: "~", count: max(0, min(d.length, available) - 1))
-      out += " \(pad) | \(String(repeating: " ", count: max(0, d.column - 1)))\(carets)\n"
+      out += " \(pad) | \(String(repeating: " ", count: max(0, d.column - 1)))\(paint(carets, "1;32"))\n"
     }
-    if let note = d.note { out += " \(pad) = note: \(note)\n" }
-    if let hint = d.hint { out += " \(pad) = hint: \(hint)\n" }
+    if let note = d.note { out += " \(pad) = \(paint("note:", "1;36")) \(note)\n" }
+    if let hint = d.hint { out += " \(pad) = \(paint("hint:", "1;36")) \(hint)\n" }
     return out
   }
 

@@ -94,8 +94,8 @@ int nstopo_set_recverr(int fd, int ipv6);
 int nstopo_read_icmp_error(int fd);
 
 /// What nstopo_spawn does in the child, in this order: new session, default signals, join
-/// cgroups, enter the network namespace, private mount namespace with /proc, chroot,
-/// stdio, exec. Every string is prepared by the caller: the child only makes system calls.
+/// cgroups, enter the network namespace, a UTS namespace of its own with the node's
+/// hostname, private mount namespace with /proc, chroot, stdio, exec. Every string is prepared by the caller: the child only makes system calls.
 struct nstopo_spawn_spec {
   const char *const *argv;         /* NULL-terminated; argv[0] is searched in PATH */
   const char *const *envp;         /* NULL-terminated */
@@ -105,6 +105,7 @@ struct nstopo_spawn_spec {
   const char *proc_mount;          /* "<root>/proc" to mount procfs on, or NULL */
   int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
   int new_session;                 /* setsid() */
+  const char *hostname;            /* a new UTS namespace with this hostname, or NULL */
 };
 
 /// Forks and starts the child described by `spec`. Returns its pid, or -1 with `error`

@@ -1,0 +1,41 @@
+import TopologyModel
+
+/// A list of nodes as `expect` takes it, for the command line (`nstopo exec lab 'h[1..4],r1'`):
+/// comma-separated items, each a name, a range (`h[1..4]`, `rack[1..2]-h[1..3]`) or `*` (every
+/// node). In the order given, each node once.
+public enum NodeSelector {
+  /// The nodes `text` names among `nodes`, or the problem, worded for a one-line error.
+  public static func resolve(_ text: String, nodes: [String]) -> Result<[String], SelectorError> {
+    let known = Set(nodes)
+    var names: [String] = []
+    var column = 1
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let token = Token(String(item), line: 1, column: column)
+      column += item.count + 1
+      if item == "*" {
+        names += nodes
+        continue
+      }
+      if item.isEmpty { return .failure(SelectorError(message: "an empty item in '\(text)'")) }
+      var expander = Expander()
+      guard let (templates, ranges) = expander.templates([token], firstIndex: 0) else {
+        return .failure(SelectorError(message: "'\(item)': " + (expander.diagnostics.first?.message ?? "not a node name or range")))
+      }
+      for values in Expander.combinations(ranges) {
+        let name = templates[0].render(values).text
+        guard known.contains(name) else {
+          let hint = Suggest.didYouMean(name, among: nodes).map { "; \($0)" } ?? ""
+          return .failure(SelectorError(message: "no node '\(name)'\(hint)"))
+        }
+        names.append(name)
+      }
+    }
+    var seen = Set<String>()
+    return .success(names.filter { seen.insert($0).inserted })
+  }
+}
+
+public struct SelectorError: Error, CustomStringConvertible, Sendable {
+  public var message: String
+  public var description: String { message }
+}
