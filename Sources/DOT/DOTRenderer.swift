@@ -20,11 +20,17 @@ public struct Overlay: Sendable {
   public var perNode: [String: (failed: Int, total: Int)]
   /// From `predict --json` (the model alone), not `test --json`: the legend says so.
   public var predicted: Bool
+  /// The nodes where the model says the packets of failed pairs stop, with how many pairs:
+  /// the culprit (a router with forwarding off), not only its victims.
+  public var culprits: [String: Int]
 
-  public init(failed: [FailedExpectation], perNode: [String: (failed: Int, total: Int)], predicted: Bool = false) {
+  public init(
+    failed: [FailedExpectation], perNode: [String: (failed: Int, total: Int)], predicted: Bool = false, culprits: [String: Int] = [:]
+  ) {
     self.failed = failed
     self.perNode = perNode
     self.predicted = predicted
+    self.culprits = culprits
   }
 }
 
@@ -41,11 +47,14 @@ public enum DOTRenderer {
     /// Smallest run of identical hosts drawn as one group node.
     public var groupThreshold: Int
     public var overlay: Overlay?
+    /// `TB` (the core on top, LANs below) or `LR` (the core on the left).
+    public var rankdir: String
 
-    public init(expand: Bool = false, groupThreshold: Int = 6, overlay: Overlay? = nil) {
+    public init(expand: Bool = false, groupThreshold: Int = 6, overlay: Overlay? = nil, rankdir: String = "TB") {
       self.expand = expand
       self.groupThreshold = groupThreshold
       self.overlay = overlay
+      self.rankdir = rankdir
     }
   }
 
@@ -60,18 +69,21 @@ public enum DOTRenderer {
       case .host: return quote("host")
       }
     }
-    // Edges leave from the interface's row in the node's table: `"node:r1":"p2"`.
+    // Left to right, edges leave from the interface's row in the node's table
+    // (`"node:r1":"p2"`); top to bottom, from the node, with the interface's name at the end.
+    let ports = options.rankdir == "LR"
     func endpoint(_ e: LinkEnd) -> String {
       if case .bridge = e.owner { return id(e.owner) }
+      if !ports { return id(e.owner) }
       let ends = e.owner == .host ? t.ends(of: .host) : t.ends(of: e.owner)
       let index = ends.firstIndex { $0.interface == e.interface } ?? 0
       return id(e.owner) + ":" + quote("p\(index)")
     }
 
     var out = "graph \(quote(t.name)) {\n"
-    out += "  graph [rankdir=LR, fontname=\"Helvetica\", label=\(quote("topology \(t.name)")), labelloc=t, fontsize=18, nodesep=0.35, ranksep=0.9, pad=0.3];\n"
+    out += "  graph [rankdir=\(options.rankdir == "LR" ? "LR" : "TB"), newrank=true, fontname=\"Helvetica\", label=\(quote("topology \(t.name)")), labelloc=t, fontsize=18, nodesep=0.35, ranksep=0.9, pad=0.3];\n"
     out += "  node [fontname=\"Helvetica\", fontsize=11];\n"
-    out += "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#667788\", fontcolor=\"#334455\"];\n"
+    out += "  edge [fontname=\"Helvetica\", fontsize=9, labelfontsize=8, labelfontcolor=\"#5a6b7c\", labeldistance=1.6, color=\"#667788\", fontcolor=\"#334455\"];\n"
 
     // Hosts whose every link goes to one bridge sit in that bridge's cluster.
     var home: [Int: String] = [:]
@@ -104,11 +116,16 @@ public enum DOTRenderer {
       out += "  \(id(.host)) [label=\(label), shape=house, style=filled, fillcolor=\"#e8e8e8\", color=\"#555555\"\(heat(options.overlay, "host"))];\n"
     }
 
-    // One edge per link; a group's links are drawn once, with its member count.
+    // One edge per link; a group's links are drawn once, with its member count. Each edge
+    // runs from the end nearer the core to the other, so that dot layers them by role; links
+    // within a layer do not move the layout.
+    let rank = Ranks.of(t)
     var drawn = Set<String>()
     for link in t.links {
-      let a = endpoint(link.a)
-      let b = endpoint(link.b)
+      let (ra, rb) = (rank[link.a.owner] ?? 0, rank[link.b.owner] ?? 0)
+      let (first, second) = ra <= rb ? (link.a, link.b) : (link.b, link.a)
+      let a = endpoint(first)
+      let b = endpoint(second)
       let key = "\(a)|\(b)"
       let count: Int
       if case .node(let n) = link.a.owner, groups[groupOf[n]!].members.count > 1 {
@@ -126,6 +143,11 @@ public enum DOTRenderer {
       if let m = link.properties.mtu { words.append("mtu \(m)") }
       if !words.isEmpty { attrs.append("label=\(quote(words.joined(separator: " ")))") }
       if count > 1 { attrs.append("penwidth=2") }
+      if ra == rb { attrs.append("constraint=false") }
+      if !ports {
+        if case .bridge = first.owner {} else { attrs.append("taillabel=\(quote(first.interface))") }
+        if case .bridge = second.owner {} else { attrs.append("headlabel=\(quote(second.interface))") }
+      }
       if !link.isUp {
         attrs.append("style=dashed")
         attrs.append("color=\"#9b9b9b\"")
@@ -137,24 +159,36 @@ public enum DOTRenderer {
     }
 
     if let overlay = options.overlay {
-      // Failed expectations: red dashed, not allowed to move the layout.
-      var seen: [String: (String, String, Int, String)] = [:]
+      // Failed expectations: red dashed, not allowed to move the layout; the label says what
+      // failed (at most two different details) and is tied to its arrow.
+      var seen: [String: (String, String, [String])] = [:]
       var order: [String] = []
       for f in overlay.failed {
         let s = f.source == "host" ? id(.host) : id(.node(f.source))
         let d = f.target == "host" ? id(.host) : id(.node(f.target))
         let key = "\(s)>\(d)"
         if let e = seen[key] {
-          seen[key] = (e.0, e.1, e.2 + 1, e.3)
+          seen[key] = (e.0, e.1, e.2 + [f.detail])
         } else {
-          seen[key] = (s, d, 1, f.detail)
+          seen[key] = (s, d, [f.detail])
           order.append(key)
         }
       }
       for key in order {
-        let (s, d, n, detail) = seen[key]!
-        let label = n > 1 ? "\(n) failed" : detail
-        out += "  \(s) -- \(d) [color=\"#d0021b\", fontcolor=\"#d0021b\", style=dashed, penwidth=2, dir=forward, arrowhead=normal, constraint=false, label=\(quote(label))];\n"
+        let (s, d, details) = seen[key]!
+        // `tcp/4444 timed-out` and `tcp/8080 timed-out` read as `tcp/4444, tcp/8080: timed-out`.
+        var probes: [String: [String]] = [:]
+        var outcomes: [String] = []
+        for x in details {
+          let parts = x.split(separator: " ", maxSplits: 1).map(String.init)
+          let (probe, outcome) = parts.count == 2 ? (parts[0], parts[1]) : ("", x)
+          if probes[outcome] == nil { outcomes.append(outcome) }
+          if !(probes[outcome]?.contains(probe) ?? false) { probes[outcome, default: []].append(probe) }
+        }
+        let lines = outcomes.map { o in (probes[o]!.filter { !$0.isEmpty }.joined(separator: ", ") + ": " + o) }
+        var label = lines.prefix(2).joined(separator: "\n")
+        if lines.count > 2 { label += "\n+\(lines.count - 2) more" }
+        out += "  \(s) -- \(d) [color=\"#d0021b\", fontcolor=\"#b00016\", style=dashed, penwidth=2, dir=forward, arrowhead=normal, constraint=false, decorate=true, label=\(quote(label))];\n"
       }
       out += legend(overlay)
     }
@@ -263,6 +297,11 @@ public enum DOTRenderer {
       if g.members.count > 1 { addr = e.addresses.isEmpty ? nil : e.addresses.map { "/\($0.length)" }.joined(separator: ", ") }
       label += interfaceRow(i, e.interface, addr)
     }
+    // The culprit: where the model says the packets of failed pairs stop.
+    let stops = g.members.compactMap { overlay?.culprits[$0] }.max()
+    if let stops {
+      label += "<tr><td><font point-size=\"10\" color=\"#7a0010\"><b>■ \(stops) failed pair\(stops == 1 ? "" : "s") stop here</b></font></td></tr>"
+    }
     label += "</table>>"
     var style = "rounded,filled"
     var fill = g.members.count > 1 ? "#eef3e6" : "#ffffff"
@@ -276,7 +315,11 @@ public enum DOTRenderer {
     if g.members.count > 1 { attrs += ", peripheries=2" }
     if let tooltip { attrs += ", tooltip=\(quote(tooltip))" }
     let h = g.members.map { heatValue(overlay, $0) }
-    if let worst = h.compactMap({ $0 }).max() { attrs += ", fillcolor=\(quote(heatColor(worst)))" }
+    if let worst = h.compactMap({ $0 }).max() { attrs += heatAttributes(worst) }
+    if stops != nil {
+      attrs += ", color=\"#7a0010\", penwidth=4"
+      if h.compactMap({ $0 }).isEmpty { attrs += ", fillcolor=\"#fff1c2\"" }
+    }
     return "\(id) [\(attrs)];"
   }
 
@@ -294,25 +337,35 @@ public enum DOTRenderer {
   }
 
   static func heat(_ overlay: Overlay?, _ name: String) -> String {
-    heatValue(overlay, name).map { ", fillcolor=\(quote(heatColor($0)))" } ?? ""
+    heatValue(overlay, name).map(heatAttributes) ?? ""
   }
 
-  /// Light red for a few failures, strong red when most of a node's pairs failed.
-  static func heatColor(_ fraction: Double) -> String {
+  /// The share of a node's expectations that failed, as a fill light enough for its text to
+  /// stay readable and a border that darkens and thickens with the share.
+  static func heatAttributes(_ fraction: Double) -> String {
+    let (fill, border, width) = heatColors(fraction)
+    return ", fillcolor=\(quote(fill)), color=\(quote(border)), penwidth=\(width)"
+  }
+
+  static func heatColors(_ fraction: Double) -> (fill: String, border: String, width: Int) {
     switch fraction {
-    case ..<0.25: return "#fde0dc"
-    case ..<0.5: return "#f9a99f"
-    case ..<0.75: return "#f26b5b"
-    default: return "#d0021b"
+    case ..<0.25: return ("#fdeceb", "#e8a09a", 1)
+    case ..<0.5: return ("#fbd3ce", "#e0605a", 2)
+    case ..<0.75: return ("#f8bdb6", "#d0021b", 2)
+    default: return ("#f5a69d", "#a00012", 3)
     }
   }
 
   static func legend(_ o: Overlay) -> String {
     let failedCount = o.failed.count
     var rows = "<tr><td colspan=\"2\"><b>\(o.predicted ? "predicted" : "measured") reachability</b></td></tr>"
-    rows += "<tr><td><font color=\"#d0021b\">- - -&gt;</font></td><td align=\"left\">failed expectation (\(failedCount))</td></tr>"
-    for (c, text) in [("#fde0dc", "a few of the node's expectations failed"), ("#f26b5b", "half or more failed"), ("#d0021b", "most failed")] {
-      rows += "<tr><td bgcolor=\"\(c)\">    </td><td align=\"left\">\(text)</td></tr>"
+    rows += "<tr><td><font color=\"#d0021b\">- - -&gt;</font></td><td align=\"left\">failed expectation (\(failedCount)): probe and outcome</td></tr>"
+    for (f, text) in [(0.1, "a few of the node's expectations failed"), (0.6, "half or more failed"), (0.9, "most failed")] {
+      let c = heatColors(f)
+      rows += "<tr><td bgcolor=\"\(c.fill)\" color=\"\(c.border)\" border=\"\(c.width)\" sides=\"ltrb\">    </td><td align=\"left\">\(text)</td></tr>"
+    }
+    if !o.culprits.isEmpty {
+      rows += "<tr><td><font color=\"#7a0010\"><b>■</b></font></td><td align=\"left\">where the model says the packets stop</td></tr>"
     }
     return "  \(quote("legend")) [shape=plaintext, fontsize=10, label=<<table border=\"1\" cellborder=\"0\" cellspacing=\"2\" color=\"#999999\">\(rows)</table>>];\n"
   }

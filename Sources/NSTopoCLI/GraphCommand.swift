@@ -2,6 +2,7 @@ import ArgumentParser
 import DOT
 import Foundation
 import Matrix
+import Predict
 import Realizer
 import TopologyModel
 
@@ -24,7 +25,11 @@ struct Graph: ParsableCommand {
   @Flag(help: "Draw every node; do not group runs of identical hosts.")
   var expand = false
 
+  @Option(help: "TB: the routing core on top, LANs below (default); LR: the core on the left, edges from interface rows.")
+  var rankdir = "TB"
+
   func validate() throws {
+    if !["TB", "LR"].contains(rankdir) { throw ValidationError("--rankdir must be TB or LR") }
     if let o = output, o != "-", !["dot", "gv", "svg", "png", "pdf"].contains(URL(fileURLWithPath: o).pathExtension.lowercased()) {
       throw ValidationError("-o must end in .dot, .svg, .png or .pdf (or be - for DOT on stdout)")
     }
@@ -35,7 +40,7 @@ struct Graph: ParsableCommand {
       let file = try OutputFile.checked(output, option: "-o")
       let t = try TopologyFile.resolve(topology)
       let overlay = try results.map { try loadOverlay($0, topology: t) }
-      let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay))
+      let dot = DOTRenderer.render(t, options: .init(expand: expand, overlay: overlay, rankdir: rankdir))
       guard let output, let file, !file.isStdout else {
         print(dot, terminator: "")
         return Exit.ok
@@ -86,19 +91,29 @@ struct Graph: ParsableCommand {
     }
     var per: [String: (failed: Int, total: Int)] = [:]
     var failed: [Overlay.FailedExpectation] = []
+    var culprits: [String: Int] = [:]
+    let model = Predictor(topology)
+    let endpoints = Set(topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : []))
     for p in doc.pairs where p.expected != nil {
       let bad = p.holds == false
       for n in [p.source, p.target] {
         let c = per[n, default: (0, 0)]
         per[n] = (c.failed + (bad ? 1 : 0), c.total + 1)
       }
+      // Expected to reach, and the model says where it stops: that node is the culprit.
+      if bad, p.expected == .reach, endpoints.contains(p.source), endpoints.contains(p.target) {
+        let prediction = model.predict(Flow(from: p.source, to: p.target, address: p.address, proto: p.proto, port: p.port))
+        if !prediction.reached, let stop = (prediction.returnPath.isEmpty ? prediction.path : prediction.returnPath).last?.node {
+          culprits[stop, default: 0] += 1
+        }
+      }
       if bad {
         failed.append(
           Overlay.FailedExpectation(
             source: p.source, target: p.target,
-            detail: "\(p.proto.rawValue)/\(p.port): expected \(p.expected!.rawValue), got \(p.outcome.rawValue)"))
+            detail: "\(p.proto.rawValue)/\(p.port) \(p.outcome.rawValue)\(p.expected == .blocked ? " (expected blocked)" : "")"))
       }
     }
-    return Overlay(failed: failed, perNode: per, predicted: doc.kind == "predict")
+    return Overlay(failed: failed, perNode: per, predicted: doc.kind == "predict", culprits: culprits)
   }
 }

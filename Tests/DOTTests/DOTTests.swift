@@ -1,4 +1,4 @@
-import DOT
+@testable import DOT
 import Foundation
 import TopologyDSL
 import TopologyModel
@@ -83,7 +83,58 @@ final class DOTTests: XCTestCase {
     XCTAssertTrue(red[0].contains("\"node:a1\" -- \"node:b2\""), String(red[0]))
     XCTAssertTrue(red[0].contains("style=dashed"))
     XCTAssertTrue(dot.contains("\"legend\""))
-    XCTAssertTrue(dot.contains("\"node:a1\" [label=") && dot.contains("fillcolor=\"#f9a99f\""), "a1 coloured by its failures")
+    XCTAssertTrue(dot.contains("\"node:a1\" [label=") && dot.contains("fillcolor=\"#fbd3ce\", color=\"#e0605a\", penwidth=2"), "a1 coloured by its failures")
+    XCTAssertTrue(red[0].contains("decorate=true"), "the label is tied to its arrow")
+  }
+
+  /// Failed pairs between two nodes: one arrow, its probes grouped by outcome.
+  func testOverlayLabelGroupsProbesByOutcome() throws {
+    let t = try example("two-lans")
+    let overlay = Overlay(
+      failed: [
+        .init(source: "a1", target: "b2", detail: "tcp/4444 timed-out"), .init(source: "a1", target: "b2", detail: "tcp/8080 timed-out"),
+        .init(source: "a1", target: "b2", detail: "udp/4444 no-route"),
+      ], perNode: ["a1": (3, 3)])
+    let dot = DOTRenderer.render(t, options: .init(overlay: overlay))
+    let red = dot.split(separator: "\n").filter { $0.contains(" -- ") && $0.contains("#d0021b") }
+    XCTAssertEqual(red.count, 1, dot)
+    XCTAssertTrue(red[0].contains("label=\"tcp/4444, tcp/8080: timed-out\\nudp/4444: no-route\""), String(red[0]))
+  }
+
+  /// The node where the model says the packets stop is marked, even when it has no
+  /// expectation of its own (a router with forwarding off).
+  func testCulpritIsMarked() throws {
+    let t = try example("two-lans")
+    let overlay = Overlay(failed: [.init(source: "a1", target: "b2", detail: "tcp/4444 timed-out")], perNode: ["a1": (1, 1)], culprits: ["r1": 1])
+    let dot = DOTRenderer.render(t, options: .init(overlay: overlay))
+    let r1 = try XCTUnwrap(dot.split(separator: "\n").first { $0.contains("\"node:r1\" [label=") })
+    XCTAssertTrue(r1.contains("1 failed pair stop here"), String(r1))
+    XCTAssertTrue(r1.contains("penwidth=4"), String(r1))
+    XCTAssertTrue(dot.contains("where the model says the packets stop"))
+    XCTAssertTrue(DOTRenderer.render(t, options: .init(overlay: Overlay(failed: [], perNode: [:], predicted: true))).contains("predicted reachability"))
+  }
+
+  /// Layers by role: the spines on top, the leaves below, each rack below its leaf; every
+  /// edge runs from the end nearer the core.
+  func testRanksFollowRoles() throws {
+    let t = try example("leaf-spine")
+    let rank = Ranks.of(t)
+    for s in ["spine1", "spine2"] { XCTAssertEqual(rank[.node(s)], 0, s) }
+    for l in 1...4 { XCTAssertEqual(rank[.node("leaf\(l)")], 1, "leaf\(l)") }
+    for r in 1...4 { XCTAssertEqual(rank[.bridge("tor\(r)")], 2, "tor\(r)") }
+    XCTAssertEqual(rank[.node("h1-1")], 3)
+    let dot = DOTRenderer.render(t)
+    XCTAssertTrue(dot.contains("rankdir=TB"))
+    for line in dot.split(separator: "\n") where line.contains("\"node:spine") && line.contains(" -- ") {
+      XCTAssertTrue(line.trimmingCharacters(in: .whitespaces).hasPrefix("\"node:spine"), String(line))
+    }
+    let lab = Ranks.of(try example("lab"))
+    XCTAssertEqual(lab[.node("r1")], 0)
+    XCTAssertEqual(lab[.node("r2")], 0)
+    XCTAssertEqual(lab[.bridge("s1")], 1)
+    XCTAssertEqual(lab[.node("h1")], 2)
+    // Left to right, edges leave from interface rows as before.
+    XCTAssertTrue(DOTRenderer.render(t, options: .init(rankdir: "LR")).contains(":\"p0\""))
   }
 
   func testQuoteEscapes() {
