@@ -33,6 +33,7 @@ test: deps
 	@sh scripts/check-leftovers.sh
 	$(MAKE) fuzz COUNT=20000 SLOW=3
 	$(MAKE) bench QUICK=1
+	@sh scripts/check-install.sh
 
 # The language fuzzer: COUNT seeded inputs (default 1,000,000; SEED=1), token soups and mutated
 # examples through what validate and plan do. Fails on any crash, any input over SLOW seconds of
@@ -57,8 +58,18 @@ bench: release
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	python3 bench/run.py $(if $(QUICK),--quick,) $(if $(PEERS),--peers,)
 
+# Installs the binary, the man page and the bash, zsh and fish completions under
+# $(DESTDIR)$(PREFIX) (default /usr/local), as packagers expect.
+PREFIX ?= /usr/local
 install: release
-	install -m 755 $(BIN) /usr/local/bin/nstopo
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nstopo
+	python3 scripts/manpage.py $(BIN) README.md > $(DESTDIR)$(PREFIX)/share/man/man1/nstopo.1
+	$(BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nstopo
+	$(BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_nstopo
+	$(BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/nstopo.fish
 
 clean:
 	rm -rf .build demo.svg demo.json fuzz-out

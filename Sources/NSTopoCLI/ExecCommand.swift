@@ -63,7 +63,7 @@ struct Exec: ParsableCommand {
         ip netns exec lab-h7 chroot ROOTFS CMD ARGS...
       """)
 
-  @Argument(help: "Topology name (or file).", completion: .custom(topologyNamesOrFiles))
+  @Argument(help: "Topology name (or file).", completion: .custom(upTopologyNames))
   var topology: String
 
   @Argument(help: "Node name, or nodes: h[1..4], h1,r1, * (quoted).", completion: .custom(nodeNames))
@@ -159,7 +159,7 @@ struct Shell: ParsableCommand {
     abstract: "Open an interactive shell inside a node.",
     discussion: "The node's $SHELL if it exists there (inside the chroot for chrooted nodes), else /bin/sh. The shell's hostname is the node's (a UTS namespace of its own, as in a container), so a prompt with \\h shows where you are even when your shell's rc sets its own prompt; NSTOPO_NODE and NSTOPO_TOPOLOGY name them too.")
 
-  @Argument(help: "Topology name (or file).", completion: .custom(topologyNamesOrFiles))
+  @Argument(help: "Topology name (or file).", completion: .custom(upTopologyNames))
   var topology: String
 
   @Argument(help: "Node name.", completion: .custom(nodeNames))

@@ -16,7 +16,7 @@ struct LinkChange: ParsableCommand {
       A and B are nodes, bridges or `host`; name an interface (r1:eth2) when they share more than one link. `down` takes both ends down (the kernel drops the routes through them); `up` brings them back with those routes. `set` replaces the properties it names and keeps the others; `clear` removes the shaping and restores the MTU. The change is journaled, undone if it fails or on Ctrl-C, and kept in the topology's state: `predict`, `why`, `test` and `graph` of NAME show the topology as it is now, `status` reads it back, and `down` removes it with the rest.
       """)
 
-  @Argument(help: "The topology's name (or its file).", completion: .custom(topologyNamesOrFiles))
+  @Argument(help: "The topology's name (or its file).", completion: .custom(upTopologyNames))
   var topology: String
 
   @Argument(help: "A, B, the action (down, up, set, clear), and for set its properties.", completion: .custom(nodeNames))
@@ -57,7 +57,7 @@ struct NodeChange: ParsableCommand {
       `down` is `nstopo link … down` on each of the node's links (its bridge ports included); `up` brings them all back. Journaled, undone on failure or Ctrl-C, and kept in the state like any change.
       """)
 
-  @Argument(help: "The topology's name (or its file).", completion: .custom(topologyNamesOrFiles))
+  @Argument(help: "The topology's name (or its file).", completion: .custom(upTopologyNames))
   var topology: String
 
   @Argument(help: "The node.", completion: .custom(nodeNames))

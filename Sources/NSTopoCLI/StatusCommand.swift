@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Planner
 import Realizer
+import TopologyModel
 
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -17,20 +18,81 @@ struct Status: ParsableCommand {
   @Option(help: "Seconds over which each node's CPU use is measured (0 to skip).")
   var sample = 0.5
 
-  struct Row: Codable {
-    var name: String
+  /// `status --json`: the topologies that are up.
+  struct ListDocument: Encodable {
+    var format = 1
+    var kind = "status"
+    var topologies: [Row]
+  }
+
+  struct Row: Encodable {
+    var topology: String
     var state: String
     var nodes: Int?
     var created: Date?
     var file: String?
   }
 
-  struct Detail: Codable {
-    var name: String
+  /// `status NAME --json`: one topology as the kernel has it. Names as in `plan --json`:
+  /// `name`, `cpuPercent`, structured `addressInfo` and `routes`.
+  struct Detail: Encodable {
+    var format = 1
+    var kind = "status"
+    var topology: String
     var state: String
     var file: String
-    var nodes: [NodeStatus]
+    var nodes: [NodeDoc]
     var drift: Int
+    var unfinishedChange: String?
+    var scenarioInForce: String?
+  }
+
+  struct NodeDoc: Encodable {
+    var name: String
+    var namespace: String?
+    var present: Bool
+    var forward: Bool?
+    var interfaces: [InterfaceDoc]
+    var routes: [RouteEntry]
+    var cgroup: String?
+    var cpuPercent: Int?
+    var cpuUsePercent: Double?
+    var processes: [String]
+    var drift: [String]
+
+    init(_ n: NodeStatus) {
+      name = n.node
+      namespace = n.namespace
+      present = n.present
+      forward = n.forward
+      interfaces = n.interfaces.map(InterfaceDoc.init)
+      routes = n.routeEntries
+      cgroup = n.cgroup
+      cpuPercent = n.cpuCapPercent
+      cpuUsePercent = n.cpuUsePercent
+      processes = n.processes
+      drift = n.drift
+    }
+  }
+
+  struct InterfaceDoc: Encodable {
+    var name: String
+    var up: Bool
+    var mac: String
+    var mtu: Int?
+    var shaping: String?
+    var addresses: [String]
+    var addressInfo: [PlanDocument.AddressInfo]
+
+    init(_ i: NodeStatus.Interface) {
+      name = i.name
+      up = i.up
+      mac = i.mac
+      mtu = i.mtu
+      shaping = i.shaping
+      addresses = i.addresses
+      addressInfo = i.addresses.compactMap(InterfaceAddress.init).map(PlanDocument.AddressInfo.init)
+    }
   }
 
   func run() throws {
@@ -39,17 +101,17 @@ struct Status: ParsableCommand {
       guard let topology else {
         let rows = StateStore.names().map { n -> Row in
           let doc = StateStore.document(n)
-          return Row(name: n, state: StateStore.phase(n).rawValue, nodes: doc?.topology.nodes.count, created: doc?.created, file: doc?.file)
+          return Row(topology: n, state: StateStore.phase(n).rawValue, nodes: doc?.topology.nodes.count, created: doc?.created, file: doc?.file)
         }
         if json {
-          print(try encodeJSON(rows))
+          print(try encodeJSON(ListDocument(topologies: rows)))
         } else if rows.isEmpty {
           print("no topology is up")
         } else {
           let f = ISO8601DateFormatter()
           var table = [["TOPOLOGY", "STATE", "NODES", "SINCE", "FILE"]]
           for r in rows {
-            table.append([r.name, r.state, r.nodes.map(String.init) ?? "?", r.created.map { f.string(from: $0) } ?? "?", r.file ?? "?"])
+            table.append([r.topology, r.state, r.nodes.map(String.init) ?? "?", r.created.map { f.string(from: $0) } ?? "?", r.file ?? "?"])
           }
           print(formatTable(table))
         }
@@ -64,7 +126,11 @@ struct Status: ParsableCommand {
       let nodes = Readback.status(plan, sample: sample)
       let drift = nodes.reduce(0) { $0 + $1.drift.count }
       if json {
-        print(try encodeJSON(Detail(name: name, state: StateStore.phase(name).rawValue, file: doc.file, nodes: nodes, drift: drift)))
+        print(
+          try encodeJSON(
+            Detail(
+              topology: name, state: StateStore.phase(name).rawValue, file: doc.file, nodes: nodes.map(NodeDoc.init), drift: drift,
+              unfinishedChange: StateStore.unfinishedChange(name), scenarioInForce: StateStore.scenarioInForce(name))))
         return Exit.ok
       }
       print("topology \(name) (\(StateStore.phase(name).rawValue)) from \(doc.file)")

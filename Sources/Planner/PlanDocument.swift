@@ -4,6 +4,7 @@ import TopologyModel
 /// Keys are sorted on output; optional fields are omitted when absent.
 public struct PlanDocument: Encodable, Sendable {
   public var format = 1
+  public var kind = "plan"
   public var topology: String
   public var bridgeNamespace: String?
   public var subnets: [SubnetDoc]
@@ -42,10 +43,26 @@ public struct PlanDocument: Encodable, Sendable {
     public var ports: [String]
   }
 
+  /// An address as `ip -j addr` gives it: `{"family": "ipv4", "local": "10.0.0.1",
+  /// "prefixlen": 24}`, for readers that should not parse `10.0.0.1/24`.
+  public struct AddressInfo: Encodable, Sendable {
+    public var family: String
+    public var local: String
+    public var prefixlen: Int
+
+    public init(_ a: InterfaceAddress) {
+      family = a.family.rawValue
+      local = a.address.description
+      prefixlen = a.length
+    }
+  }
+
   public struct InterfaceDoc: Encodable, Sendable {
     public var name: String
     public var address: InterfaceAddress?
     public var addresses: [InterfaceAddress]
+    /// `addresses`, structured.
+    public var addressInfo: [AddressInfo]
     public var mac: MACAddress
     /// `bridge:s1` (with `port`), `node:r2` or `host`.
     public var peer: String
@@ -78,6 +95,7 @@ public struct PlanDocument: Encodable, Sendable {
     public var interface: String
     public var address: InterfaceAddress?
     public var addresses: [InterfaceAddress]
+    public var addressInfo: [AddressInfo]
     public var mac: MACAddress
   }
 
@@ -126,7 +144,7 @@ public struct PlanDocument: Encodable, Sendable {
         case .host: peer = "host"
         }
         byOwner[me.owner, default: []].append(
-          InterfaceDoc(name: me.interface, address: me.addresses.first, addresses: me.addresses, mac: plan.mac(me), peer: peer, peerInterface: other.interface))
+          InterfaceDoc(name: me.interface, address: me.addresses.first, addresses: me.addresses, addressInfo: me.addresses.map(AddressInfo.init), mac: plan.mac(me), peer: peer, peerInterface: other.interface))
       }
     }
     host = byOwner[.host] ?? []
@@ -151,7 +169,7 @@ public struct PlanDocument: Encodable, Sendable {
       case .bridge: kind = "bridge"
       case .host: kind = "host"
       }
-      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, addresses: e.addresses, mac: plan.mac(e))
+      return EndDoc(kind: kind, owner: e.owner.description, namespace: plan.names.namespace(of: e.owner), interface: e.interface, address: e.addresses.first, addresses: e.addresses, addressInfo: e.addresses.map(AddressInfo.init), mac: plan.mac(e))
     }
     links = t.links.map { l in
       let down = (l.a.down ? ["a"] : []) + (l.b.down ? ["b"] : [])

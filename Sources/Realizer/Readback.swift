@@ -22,6 +22,8 @@ public struct NodeStatus: Codable, Sendable {
   public var forward: Bool?
   public var interfaces: [Interface]
   public var routes: [String]
+  /// `routes`, structured (as `ip -j route`: dst, type, gateway, dev).
+  public var routeEntries: [RouteEntry] = []
   /// The node's cgroup, its cap, CPU use over the sampling window, and its processes.
   public var cgroup: String?
   public var cpuCapPercent: Int?
@@ -29,6 +31,15 @@ public struct NodeStatus: Codable, Sendable {
   public var processes: [String] = []
   /// Differences between the plan and the kernel, one sentence each.
   public var drift: [String]
+}
+
+/// A route as the kernel has it, for JSON.
+public struct RouteEntry: Codable, Sendable {
+  public var destination: String
+  /// unicast, blackhole, unreachable or prohibit.
+  public var type: String
+  public var via: String?
+  public var dev: String?
 }
 
 /// `nstopo status`: each node (and the host) as the kernel has it, with its cgroup, and the
@@ -79,6 +90,18 @@ public enum Readback {
       s.routes = r.routes.map { k in
         if let route = KernelView.route(k) { return route.text }
         return "\(k.destination.routeText) dev \(r.links.first { $0.index == k.ifindex }?.name ?? "?")"
+      }
+      s.routeEntries = r.routes.map { k in
+        let dev = r.links.first { $0.index == k.ifindex }?.name
+        var e = RouteEntry(destination: k.destination.routeText, type: "unicast", via: nil, dev: dev)
+        switch KernelView.route(k)?.nextHop {
+        case .gateway(let gw, _): e.via = gw.description
+        case .blackhole: e.type = "blackhole"
+        case .unreachable: e.type = "unreachable"
+        case .prohibit: e.type = "prohibit"
+        case nil: break
+        }
+        return e
       }
     }
     return s
