@@ -30,12 +30,36 @@ final class HelpTests: XCTestCase {
   /// The codes the table in `nstopo --help` promises are the ones the code uses.
   func testTheExitCodeTableIsTheCodes() {
     let help = NSTopo.helpMessage(columns: 100)
-    for (code, _) in [(Exit.mismatch, ""), (Exit.usage, ""), (Exit.invalidTopology, ""), (Exit.noInput, ""), (Exit.unavailable, ""),
+    for (code, _) in [(Exit.mismatch, ""), (Exit.nothingToCheck, ""), (Exit.usage, ""), (Exit.invalidTopology, ""), (Exit.noInput, ""), (Exit.unavailable, ""),
       (Exit.software, ""), (Exit.kernel, ""), (Exit.alreadyUp, ""), (Exit.busy, ""), (Exit.noPermission, ""), (Exit.refused, ""),
       (Exit.interrupted, "")]
     {
       XCTAssertTrue(help.contains("  \(code)  ") || help.contains("  \(code) "), "exit code \(code) is missing from the help's table")
     }
+  }
+
+  /// The completion scripts of bash, zsh and fish ask nstopo for topology and node names
+  /// (the custom kinds) and complete .topo files where a file is taken.
+  func testCompletionScriptsUseTheCustomKinds() {
+    for shell in [CompletionShell.bash, .zsh, .fish] {
+      let script = NSTopo.completionScript(for: shell)
+      for call in ["---completion down", "---completion exec", "---completion why", "---completion test", "---completion link"] {
+        XCTAssertTrue(script.contains(call), "\(shell): no \(call)")
+      }
+      XCTAssertTrue(script.contains("topo"), "\(shell): .topo files")
+    }
+  }
+
+  /// The completion functions themselves: node names from a file, `.topo` files and folders.
+  func testCompletionFunctions() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let file = root + "/topologies/two-lans.topo"
+    XCTAssertEqual(nodeNames(["nstopo", "why", file, ""], 3, ""), ["r1", "a1", "a2", "b1", "b2"])
+    XCTAssertEqual(nodeNames(["nstopo", "why", file, "a"], 3, "a"), ["a1", "a2"])
+    XCTAssertEqual(nodeNames(["nstopo", "why", "--json", "-", file, "b"], 5, "b"), ["b1", "b2"])
+    XCTAssertEqual(nodeNames(["nstopo", "why"], 2, ""), [])
+    XCTAssertEqual(topoFiles(root + "/topologies/two"), [root + "/topologies/two-lans.topo"])
+    XCTAssertTrue(topoFiles(root + "/Tes").contains(root + "/Tests/"))
   }
 }
 

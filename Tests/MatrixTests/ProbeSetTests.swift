@@ -98,7 +98,23 @@ final class ProbeSetTests: XCTestCase {
     let junit = JUnitReport.render(report)
     XCTAssertTrue(junit.contains("<testsuite name=\"t\" tests=\"3\" failures=\"2\""), junit)
     XCTAssertTrue(junit.contains("<testcase classname=\"nstopo.t\" name=\"a -&gt; b ipv4 tcp/4444 reach\" time=\"0.000123\"/>"), junit)
-    XCTAssertTrue(junit.contains("<failure message=\"expected reach, got refused\">line 15: a -&gt; b (10.1.2.2) tcp/8080: refused</failure>"), junit)
+    XCTAssertTrue(junit.contains("<failure message=\"expected reach, got refused\">line 15: a -&gt; b (10.1.2.2) tcp/8080: expected reach, got refused</failure>"), junit)
+    XCTAssertFalse(junit.contains("line 0"), junit)
+    // A pair held to the model (no expect line) says so, and the reason is in the message.
+    var predicted = report
+    predicted.pairs[0].expected = .reach
+    predicted.pairs[0].reason = "r has no route to 10.1.2.0/24"
+    predicted.pairs[0].outcome = .noRoute
+    let p = predicted.pairs[0]
+    XCTAssertNil(p.line)
+    let j2 = JUnitReport.render(predicted)
+    XCTAssertTrue(
+      j2.contains(
+        "<failure message=\"expected reach, got no-route: r has no route to 10.1.2.0/24\">predicted by the model (no expect line): \(p.source) -&gt; \(p.target)"),
+      j2)
+    // The summary gives the probing time and, where known, the whole command's.
+    predicted.wallSeconds = 2.25
+    XCTAssertTrue(predicted.summary.hasSuffix("(probing 0.50 s, 2.25 s in all)"), predicted.summary)
   }
 
   func testLargeTopologiesGetASubnetTable() {
