@@ -12,7 +12,7 @@ public enum TestJSON {
   ) {
     emit("{\n")
     emit("  \"endpoints\" : [\(r.endpoints.map(string).joined(separator: ", "))],\n")
-    emit("  \"format\" : 1,\n")
+    emit("  \"format\" : 2,\n")
     emit("  \"kind\" : \(string(kind)),\n")
     emit("  \"pairs\" : [\n")
     writePairs(r, indent: "    ", emit)
@@ -57,9 +57,9 @@ public enum TestJSON {
     for (i, p) in r.pairs.enumerated() {
       var f: [String] = []
       if let a = p.address { f.append("\"address\":\"\(a)\"") }
-      if let d = p.declared { f.append("\"declared\":\"\(d.rawValue)\"") }
+      if let d = p.declared { f.append("\"declared\":\"\(d.json)\"") }
       if let x = p.exactly { f.append("\"exactly\":\"\(x.rawValue)\"") }
-      if let e = p.expected { f.append("\"expected\":\"\(e.rawValue)\"") }
+      if let e = p.expected { f.append("\"expected\":\"\(e.json)\"") }
       if let fam = p.family { f.append("\"family\":\"\(fam.rawValue)\"") }
       if let l = r.landed[i] { f.append("\"landed\":\(string(l))") }
       if let l = p.latencyMs { f.append("\"latencyMs\":\(l)") }
@@ -98,10 +98,11 @@ public enum TestJSON {
   }
 }
 
-/// The documented JSON of `nstopo test --json` and `predict --json` (format 1), as `TestJSON`
+/// The documented JSON of `nstopo test --json` and `predict --json` (format 2), as `TestJSON`
 /// writes it, for a reader to decode (`nstopo graph --results`).
 public struct TestDocument: Codable, Sendable {
-  public var format = 1
+  /// 2 since `expected` and `declared` say `reached` (format 1 said `reach`; both are read).
+  public var format = 2
   /// `test` or `predict` (absent before 0.6: `test`).
   public var kind: String?
   /// `test`: the whole command's wall time; `seconds` is the probing alone.

@@ -91,7 +91,7 @@ struct Exec: ParsableCommand {
       let nodes: [String]
       switch NodeSelector.resolve(node, nodes: doc.topology.nodes.map(\.name)) {
       case .success(let n): nodes = n
-      case .failure(let e): throw Failure("exec: topology '\(name)': \(e.message)", code: Exit.usage)
+      case .failure(let e): throw Failure(e.unknownNode == nil ? "exec: \(e.message)" : "topology '\(name)' has \(e.message)", code: Exit.usage)
       }
       // One plain node: the command's own stdio and exit code, as before.
       if nodes.count == 1 && nodes[0] == node { return try runInNode(topology, node, argv: command, environment: env) }

@@ -3,7 +3,8 @@ import TopologyModel
 /// The stable JSON form of a plan (`nstopo plan --json`), documented in the README.
 /// Keys are sorted on output; optional fields are omitted when absent.
 public struct PlanDocument: Encodable, Sendable {
-  public var format = 1
+  /// 2 since expectations say `reached` (format 1 said `reach`).
+  public var format = 2
   public var kind = "plan"
   public var topology: String
   public var bridgeNamespace: String?

@@ -16,16 +16,16 @@ public enum NodeSelector {
         names += nodes
         continue
       }
-      if item.isEmpty { return .failure(SelectorError(message: "an empty item in '\(text)'")) }
+      if item.isEmpty { return .failure(SelectorError(message: "'\(text)' is not a node list: an empty item")) }
       var expander = Expander()
       guard let (templates, ranges) = expander.templates([token], firstIndex: 0) else {
-        return .failure(SelectorError(message: "'\(item)': " + (expander.diagnostics.first?.message ?? "not a node name or range")))
+        return .failure(SelectorError(message: "'\(item)' is not a node list: " + (expander.diagnostics.first?.message ?? "not a name or range")))
       }
       for values in Expander.combinations(ranges) {
         let name = templates[0].render(values).text
         guard known.contains(name) else {
           let hint = Suggest.didYouMean(name, among: nodes).map { "; \($0)" } ?? ""
-          return .failure(SelectorError(message: "no node '\(name)'\(hint)"))
+          return .failure(SelectorError(message: "no node '\(name)'\(hint)", unknownNode: name))
         }
         names.append(name)
       }
@@ -37,5 +37,12 @@ public enum NodeSelector {
 
 public struct SelectorError: Error, CustomStringConvertible, Sendable {
   public var message: String
+  /// The name that is no node, when that is the problem.
+  public var unknownNode: String?
   public var description: String { message }
+
+  public init(message: String, unknownNode: String? = nil) {
+    self.message = message
+    self.unknownNode = unknownNode
+  }
 }

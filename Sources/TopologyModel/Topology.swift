@@ -368,9 +368,30 @@ public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable
 
 /// One `expect` line: the cross product of `sources` and `targets` (self pairs excluded).
 public struct Expectation: Hashable, Sendable, Codable {
+  /// Written `reach` or `blocked` in the language; in JSON `reached` or `blocked`, the
+  /// spelling of the measured outcome (JSON of format 1 and state files said `reach`, which
+  /// is still read).
   public enum Outcome: String, Hashable, Sendable, Codable {
     case reach
     case blocked
+
+    /// The JSON spelling.
+    public var json: String { self == .reach ? "reached" : "blocked" }
+
+    public init(from decoder: Decoder) throws {
+      let text = try decoder.singleValueContainer().decode(String.self)
+      switch text {
+      case "reach", "reached": self = .reach
+      case "blocked": self = .blocked
+      default:
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not reached or blocked"))
+      }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.singleValueContainer()
+      try c.encode(json)
+    }
   }
 
   public var sources: [String]

@@ -129,7 +129,7 @@ final class FirstContactTests: KernelTestCase {
       ("validate", try json(["validate", file, "--json"])),
     ]
     for (kind, d) in docs {
-      XCTAssertEqual(d["format"] as? Int, 1, kind)
+      XCTAssertEqual(d["format"] as? Int, ["plan", "test", "predict"].contains(kind) ? 2 : 1, kind)
       XCTAssertEqual(d["kind"] as? String, kind, kind)
       if kind != "validate" { XCTAssertEqual(d["topology"] as? String, name, kind) }
     }
@@ -153,6 +153,8 @@ final class FirstContactTests: KernelTestCase {
     XCTAssertEqual(route["type"] as? String, "unicast")
     // test and predict: the same pairs, the same fields but the measured ones.
     let measured = try XCTUnwrap(docs[2].1["pairs"] as? [[String: Any]])
+    let held = try XCTUnwrap(measured.first { $0["source"] as? String == "a1" && $0["target"] as? String == "b1" })
+    XCTAssertEqual(held["declared"] as? String, "reached", "one spelling: reached, as the outcome")
     let predicted = try XCTUnwrap(docs[3].1["pairs"] as? [[String: Any]])
     XCTAssertEqual(measured.count, predicted.count)
     XCTAssertEqual(Set(predicted.flatMap(\.keys)).subtracting(measured.flatMap(\.keys)), [])

@@ -24,11 +24,13 @@ final class NodeTests: KernelTestCase {
       usleep(2_000_000)
       let elapsed = Date().timeIntervalSince(start)
       use = zip(paths, before).map { (cg.cpuSeconds($0)! - $1) / elapsed * 100 }
-      if (15...25).contains(use[0]) && (40...60).contains(use[1]) && use[2] > 80 { break }
+      if (15...25).contains(use[0]) && (40...60).contains(use[1]) && use[2] > 65 { break }
     }
     XCTAssertTrue((15...25).contains(use[0]), "cpu 20% measured \(use[0])% (\(cg))")
     XCTAssertTrue((40...60).contains(use[1]), "cpu 50% measured \(use[1])%")
-    XCTAssertGreaterThan(use[2], 80, "uncapped measured \(use[2])%")
+    // Uncapped: one busy thread takes most of a core; above any cap here, with a margin for a
+    // busy machine (a CI run measured 79.7 %).
+    XCTAssertGreaterThan(use[2], 65, "uncapped measured \(use[2])%")
     let status = Readback.status(Planner.plan(t), sample: 0.5)
     XCTAssertEqual(status.first { $0.node == "c20" }?.cpuCapPercent, 20)
     XCTAssertGreaterThanOrEqual(status.first { $0.node == "c20" }?.processes.count ?? 0, 1)
