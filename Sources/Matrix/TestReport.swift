@@ -204,7 +204,7 @@ public struct TestReport: Codable, Sendable {
     let of = declared == expectationCount ? "\(expectationCount) expectation\(expectationCount == 1 ? "" : "s")" : "\(expectationCount) expectations (\(declared) declared, the rest predicted)"
     let time: String
     if let w = wallSeconds {
-      time = " (probing \(fixed(seconds, 2)) s, \(fixed(w, 2)) s in all)"
+      time = " in \(fixed(w, 2)) s (probing \(fixed(seconds, 2)) s)"
     } else {
       time = seconds > 0 ? " (\(fixed(seconds, 2)) s)" : ""
     }

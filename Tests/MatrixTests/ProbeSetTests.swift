@@ -114,7 +114,7 @@ final class ProbeSetTests: XCTestCase {
       j2)
     // The summary gives the probing time and, where known, the whole command's.
     predicted.wallSeconds = 2.25
-    XCTAssertTrue(predicted.summary.hasSuffix("(probing 0.50 s, 2.25 s in all)"), predicted.summary)
+    XCTAssertTrue(predicted.summary.hasSuffix(" in 2.25 s (probing 0.50 s)"), predicted.summary)
   }
 
   func testLargeTopologiesGetASubnetTable() {
