@@ -34,6 +34,7 @@ test: deps
 	$(MAKE) fuzz COUNT=20000 SLOW=3
 	$(MAKE) bench QUICK=1
 	@sh scripts/check-install.sh
+	@python3 scripts/check-clab-schema.py .build/debug/nstopo
 
 # The language fuzzer: COUNT seeded inputs (default 1,000,000; SEED=1), token soups and mutated
 # examples through what validate and plan do. Fails on any crash, any input over SLOW seconds of

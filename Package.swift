@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     // Pure core: no Glibc, no CNetlink.
@@ -22,6 +23,10 @@ let package = Package(
     .target(name: "Matrix", dependencies: ["TopologyModel"]),
     // What validate and plan do with a file, for the fuzzer and its regression fixtures.
     .target(name: "FuzzHarness", dependencies: ["TopologyDSL", "Predict", "Planner", "TopologyModel"]),
+    // containerlab's topology files, read and written (YAML through Yams).
+    .target(
+      name: "Containerlab",
+      dependencies: ["TopologyModel", "TopologyDSL", "Planner", .product(name: "Yams", package: "Yams")]),
     // C quarantine.
     .systemLibrary(
       name: "CNetlink",
@@ -44,7 +49,7 @@ let package = Package(
       name: "NSTopoCLI",
       dependencies: [
         "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Matrix", "Probe", "NodeRuntime", "DOT", "Predict",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Containerlab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
@@ -60,6 +65,8 @@ let package = Package(
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
+    .testTarget(
+      name: "ContainerlabTests", dependencies: ["Containerlab", "TopologyDSL", "TopologyModel", "Planner"], exclude: ["Fixtures"]),
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict"]

@@ -1,0 +1,184 @@
+import Containerlab
+import Foundation
+import TopologyDSL
+import TopologyModel
+import XCTest
+
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// containerlab files in, `.topo` out, checked field by field on the resolved model; every
+/// example out and in again, to the same model.
+final class ContainerlabTests: XCTestCase {
+  private func fixture(_ name: String) throws -> String {
+    try String(contentsOf: root.appendingPathComponent("Tests/ContainerlabTests/Fixtures/\(name)"), encoding: .utf8)
+  }
+
+  /// Imports a fixture and loads the result; fails on any error of either step.
+  private func imported(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> (Topology, ClabImport.Result) {
+    let r = ClabImport.convert(yaml: try fixture(name), fileName: name)
+    let text = try XCTUnwrap(r.text, "\(r.diagnostics)", file: file, line: line)
+    let loaded = TopologyLoader.load(text: text, fileName: "imported.topo")
+    return (try XCTUnwrap(loaded.topology, loaded.rendered + "\n" + text, file: file, line: line), r)
+  }
+
+  private func end(_ t: Topology, _ owner: String, _ interface: String) -> LinkEnd? {
+    t.ends(of: owner == "host" ? .host : .node(owner)).first { $0.interface == interface }
+  }
+
+  private func addresses(_ t: Topology, _ owner: String, _ interface: String) -> [String] {
+    end(t, owner, interface)?.addresses.map(\.description) ?? ["(no end)"]
+  }
+
+  func testBridgeAndExecAddresses() throws {
+    let (t, r) = try imported("bridge.clab.yml")
+    XCTAssertEqual(t.name, "br01")
+    XCTAssertEqual(t.bridges.map(\.name), ["br-clab"])
+    XCTAssertEqual(t.subnets.map(\.prefix.description), ["192.168.0.0/24"])
+    XCTAssertEqual(t.nodes.map(\.name), ["client1", "client2"])
+    XCTAssertEqual(addresses(t, "client1", "eth1"), ["192.168.0.11/24"])
+    XCTAssertEqual(addresses(t, "client2", "eth1"), ["192.168.0.12/24"])
+    XCTAssertTrue(t.nodes.allSatisfy { $0.run.isEmpty }, "ip link set … up is what nstopo does anyway")
+    // `image` twice: one warning, the second line in its note.
+    XCTAssertEqual(r.diagnostics.map(\.message), ["'image' has no equivalent in nstopo (nodes are namespaces of this machine, not containers); dropped"])
+    XCTAssertEqual(r.diagnostics[0].line, 9)
+    XCTAssertEqual(r.diagnostics[0].note, "also on line 15")
+    XCTAssertTrue(r.text!.contains("# dropped: bridge.clab.yml:9:7: 'image'"))
+  }
+
+  func testHostLinksBothForms() throws {
+    let (t, _) = try imported("host-links.clab.yml")
+    XCTAssertEqual(t.links.count, 2)
+    XCTAssertEqual(Set(t.ends(of: .host).map(\.interface)), ["clab-n1-eth1", "n1-eth2"])
+    XCTAssertEqual(addresses(t, "n1", "eth1"), ["172.20.20.2/30"])
+    XCTAssertEqual(t.node(named: "n1")?.routes.map(\.text), ["10.0.0.0/8 via 172.20.20.1"])
+  }
+
+  /// The node, else its group, else its kind, else the defaults; the exec of a level
+  /// replaces the one below, as containerlab does.
+  func testGroupsKindsAndDefaults() throws {
+    let (t, _) = try imported("groups.clab.yml")
+    let r = try XCTUnwrap(t.node(named: "r"))
+    XCTAssertTrue(r.forward, "sysctls of the group")
+    XCTAssertEqual(r.cpuPercent, 200, "cpu of the group over the kind's")
+    XCTAssertEqual(t.node(named: "a")?.cpuPercent, 50, "cpu of the kind")
+    XCTAssertEqual(t.node(named: "b")?.cpuPercent, 150, "cpu 1.5 is 150%")
+    XCTAssertEqual(addresses(t, "r", "eth1"), ["10.9.0.1/24"])
+    XCTAssertEqual(addresses(t, "r", "eth2"), ["10.9.1.1/24"])
+    XCTAssertEqual(addresses(t, "a", "eth1"), ["10.9.0.2/24"], "the node's exec over the kind's")
+    XCTAssertEqual(addresses(t, "c", "eth1"), ["10.9.0.254/24"], "the kind's exec")
+    XCTAssertEqual(t.node(named: "b")?.routes.map(\.text), ["default via 10.9.1.1"])
+  }
+
+  /// Forwarding from sysctl, IPv6 addresses, routes with `replace`, a route the model cannot
+  /// hold and a service, both kept as run lines.
+  func testRoutedLANs() throws {
+    let (t, r) = try imported("routed.clab.yml")
+    XCTAssertEqual(t.node(named: "router")?.forward, true)
+    XCTAssertEqual(addresses(t, "router", "eth1"), ["10.1.1.1/24", "fd00:1:1::1/64"])
+    XCTAssertEqual(addresses(t, "pc", "eth1"), ["10.1.1.10/24", "fd00:1:1::10/64"])
+    XCTAssertEqual(t.node(named: "web")?.routes.map(\.text), ["default via 10.1.2.1"])
+    XCTAssertEqual(t.node(named: "pc")?.run, ["ip route add 192.0.2.0/24 dev eth1"])
+    XCTAssertEqual(t.node(named: "web")?.run, ["nginx -g 'daemon on;'"])
+    XCTAssertTrue(r.diagnostics.contains { $0.message.contains("a route nstopo cannot model") && $0.line == 24 })
+  }
+
+  /// A network OS is an empty namespace and says so; container settings, the management
+  /// network and macvlan links are dropped, each with a located warning; the extended link
+  /// format's mtu is kept.
+  func testOtherKindsAndDroppedSettings() throws {
+    let (t, r) = try imported("mixed-kinds.clab.yml")
+    XCTAssertEqual(t.nodes.map(\.name), ["srl", "h1", "h2"])
+    XCTAssertEqual(t.links.count, 2)
+    XCTAssertEqual(t.links.first { $0.a.owner == .node("h2") }?.properties.mtu, 9000)
+    let messages = r.diagnostics.map(\.message)
+    XCTAssertTrue(messages.contains { $0.hasPrefix("node 'srl' is of kind 'nokia_srlinux', not plain Linux") })
+    for key in ["mgmt", "binds", "env", "ports", "startup-config"] {
+      XCTAssertTrue(messages.contains { $0.hasPrefix("'\(key)' has no equivalent") }, key)
+    }
+    XCTAssertTrue(messages.contains { $0.contains("type 'macvlan'") })
+    XCTAssertTrue(messages.contains { $0.contains("eth0 (containerlab's management interface)") })
+    XCTAssertTrue(r.diagnostics.allSatisfy { $0.severity == .warning })
+    XCTAssertTrue(r.text!.contains("node srl   # kind nokia_srlinux in containerlab"))
+  }
+
+  /// Malformed YAML and unknown structure: located errors, no output.
+  func testErrorsAreLocatedAndWriteNothing() throws {
+    let broken = ClabImport.convert(yaml: try fixture("malformed.clab.yml"), fileName: "malformed.clab.yml")
+    XCTAssertNil(broken.text)
+    XCTAssertEqual(broken.diagnostics.map { "\($0.line):\($0.column) \($0.message)" }, ["8:6 malformed YAML: did not find expected key"])
+    let typo = ClabImport.convert(yaml: try fixture("unknown-node.clab.yml"), fileName: "unknown-node.clab.yml")
+    XCTAssertNil(typo.text)
+    XCTAssertEqual(typo.diagnostics.first?.message, "endpoint 'clinet2:eth1' names no node")
+    XCTAssertEqual(typo.diagnostics.first?.hint, "did you mean 'client2'?")
+    XCTAssertEqual(typo.diagnostics.first?.line, 9)
+    for (yaml, message) in [
+      ("", "the file is empty"), ("- a\n- b\n", "a containerlab topology is a mapping"), ("topology:\n  nodes: {}\n", "the topology has no `name:`"),
+      ("name: x\ntopology:\n  nodes:\n    a: {}\n", "node 'a' has no kind"), ("name: x\ntopology:\n  nodes:\n    a:\n      kind: linux\n      group: g\n", "which `topology.groups` does not define"),
+    ] {
+      let r = ClabImport.convert(yaml: yaml, fileName: "x.clab.yml")
+      XCTAssertNil(r.text, yaml)
+      XCTAssertTrue(r.diagnostics.contains { $0.severity == .error && $0.message.contains(message) }, "\(yaml): \(r.diagnostics)")
+    }
+  }
+
+  /// Every example, exported and imported again, is the same network: nodes, forwarding, CPU
+  /// caps, each node's addresses, the links (by their ends' owners and addresses), the routes
+  /// (by destination and next-hop address) and the link properties.
+  func testRoundTripOfEveryExample() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("topologies").path).filter { $0.hasSuffix(".topo") }.sorted()
+    XCTAssertGreaterThan(files.count, 5)
+    for f in files {
+      let original = try XCTUnwrap(
+        TopologyLoader.load(bytes: Array(try Data(contentsOf: root.appendingPathComponent("topologies/\(f)"))), fileName: f).topology, f)
+      let yaml = ClabExport.render(original, source: f)
+      let back = ClabImport.convert(yaml: yaml, fileName: "\(f).clab.yml")
+      let text = try XCTUnwrap(back.text, "\(f): \(back.diagnostics)")
+      let loaded = TopologyLoader.load(text: text, fileName: f)
+      let t = try XCTUnwrap(loaded.topology, "\(f): \(loaded.rendered)\n\(text)")
+      XCTAssertEqual(t.name, original.name, f)
+      XCTAssertEqual(t.nodes.map(\.name), original.nodes.map(\.name), f)
+      XCTAssertEqual(t.bridges.map(\.name), original.bridges.map(\.name), f)
+      XCTAssertEqual(t.nodes.map(\.forward), original.nodes.map(\.forward), f)
+      XCTAssertEqual(t.nodes.map(\.cpuPercent), original.nodes.map(\.cpuPercent), f)
+      XCTAssertEqual(t.nodes.map(\.run.count), original.nodes.map(\.run.count), f)
+      func addressesByNode(_ t: Topology) -> [String: [String]] {
+        Dictionary(uniqueKeysWithValues: t.nodes.map { n in (n.name, t.ends(of: .node(n.name)).flatMap { $0.addresses.map(\.description) }.sorted()) })
+      }
+      XCTAssertEqual(addressesByNode(t), addressesByNode(original), f)
+      func links(_ t: Topology) -> [String] {
+        t.links.map { l in
+          [l.a, l.b].map { "\($0.owner)\($0.owner == .host ? "" : " " + $0.addresses.map(\.description).joined(separator: ","))" }.sorted().joined(separator: " -- ")
+            + " \(l.properties.text)\(l.isUp ? "" : " down")"
+        }.sorted()
+      }
+      XCTAssertEqual(links(t), links(original), f)
+      func routes(_ t: Topology) -> [String] {
+        t.nodes.flatMap { n in
+          n.routes.map { r -> String in
+            switch r.nextHop {
+            case .gateway(let gw, _): return "\(n.name) \(r.destination) via \(gw)"
+            default: return "\(n.name) \(r.text)"
+            }
+          }
+        }.sorted()
+      }
+      XCTAssertEqual(routes(t), routes(original), f)
+    }
+  }
+
+  /// The export: kinds, images, exec lines, bridges and host ends, eth0 moved up, notes.
+  func testExportOfTheLab() throws {
+    let lab = try XCTUnwrap(
+      TopologyLoader.load(bytes: Array(try Data(contentsOf: root.appendingPathComponent("topologies/lab.topo"))), fileName: "lab.topo").topology)
+    let yaml = ClabExport.render(lab, image: "alpine:3", source: "lab.topo")
+    XCTAssertTrue(yaml.contains("name: lab\ntopology:\n  nodes:\n    h1:\n      kind: linux\n      image: \"alpine:3\"\n"), yaml)
+    XCTAssertTrue(yaml.contains("        - \"ip addr add 10.10.1.2/24 dev eth1\"\n"), "eth0 moved to eth1: \(yaml)")
+    XCTAssertTrue(yaml.contains("        - \"sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\"\n"))
+    XCTAssertTrue(yaml.contains("      cpu: 0.2\n"))
+    XCTAssertTrue(yaml.contains("        - \"sh -c 'nc -lk -p 8080'\"\n"))
+    XCTAssertTrue(yaml.contains("    s1:\n      kind: bridge\n"))
+    XCTAssertTrue(yaml.contains("\"host:veth1\""))
+    XCTAssertTrue(yaml.contains("#   node h7: chroot"))
+    XCTAssertTrue(yaml.contains("expect lines"))
+  }
+}
