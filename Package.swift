@@ -6,6 +6,8 @@ let package = Package(
   products: [
     .executable(name: "nstopo", targets: ["nstopo"]),
     .executable(name: "nstopo-fuzz", targets: ["nstopo-fuzz"]),
+    // nstopo as a library for test suites: load, plan, up, test, predict, exec, down.
+    .library(name: "NSTopoKit", targets: ["NSTopoKit"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,12 +46,16 @@ let package = Package(
     .target(name: "NodeRuntime", dependencies: ["CShim"]),
     .target(name: "Realizer", dependencies: ["TopologyModel", "Planner", "Netlink", "NodeRuntime", "CShim"]),
     .target(name: "Probe", dependencies: ["TopologyModel", "Matrix", "Netlink", "CShim"]),
+    // The library product: a small public API over the modules below, used by the command line.
+    .target(
+      name: "NSTopoKit",
+      dependencies: ["TopologyModel", "TopologyDSL", "Planner", "Predict", "Matrix", "Probe", "Realizer", "Netlink", "NodeRuntime"]),
     // The command line as a library (help texts are snapshot-tested), and its three-line main.
     .target(
       name: "NSTopoCLI",
       dependencies: [
         "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Matrix", "Probe", "NodeRuntime", "DOT", "Predict",
-        "Containerlab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Containerlab", "NSTopoKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
@@ -67,6 +73,8 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
     .testTarget(
       name: "ContainerlabTests", dependencies: ["Containerlab", "TopologyDSL", "TopologyModel", "Planner"], exclude: ["Fixtures"]),
+    // Uses only the library product, as a user's test suite would.
+    .testTarget(name: "NSTopoKitTests", dependencies: ["NSTopoKit"]),
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict"]

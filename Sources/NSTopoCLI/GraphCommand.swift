@@ -1,6 +1,7 @@
 import ArgumentParser
 import DOT
 import Foundation
+import NSTopoKit
 import Matrix
 import Predict
 import Realizer

@@ -1,40 +1,9 @@
 import ArgumentParser
 import Foundation
+import NSTopoKit
 import Predict
 import Matrix
 import TopologyModel
-
-/// The model's verdict (and reason when not reached) for each probe.
-func predictedOutcomes(_ t: Topology, _ set: ProbeSet, timeout: Double = 1.0) -> [ModelVerdict] {
-  let p = Predictor(t, probeTimeout: timeout)
-  return set.probes.indices.map { p.modelVerdict(set, $0) }
-}
-
-extension Predictor {
-  /// What this model says of probe `i` of `set`, as the report takes it.
-  func modelVerdict(_ set: ProbeSet, _ i: Int) -> ModelVerdict {
-    let (v, reason) = verdict(Self.flow(set, i))
-    return ModelVerdict(v, reason)
-  }
-
-  /// Where a `dnat` makes each probe of `set` land, when the topology has any (`test` listens
-  /// there; the report says "via dnat to web:80").
-  func placeLandings(_ set: inout ProbeSet) {
-    guard hasDnat else { return }
-    let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
-    for i in set.probes.indices {
-      if let l = landing(Self.flow(set, i)), let t = index[l.node] { set.landings[i] = (t, UInt16(l.port)) }
-    }
-  }
-
-  /// Probe `i` of `set` as a question to the predictor.
-  static func flow(_ set: ProbeSet, _ i: Int) -> Flow {
-    let probe = set.probes[i]
-    return Flow(
-      from: set.endpoints[Int(probe.source)].name, to: set.endpoints[Int(probe.target)].name, address: set.address(of: probe),
-      proto: probe.proto, port: Int(probe.port))
-  }
-}
 
 struct Predict: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -62,9 +31,7 @@ struct Predict: ParsableCommand {
       let scenarios = try scenarioOptions.chosen(t)
       let protocols = probeOptions.protocols
       func predicted(_ t: Topology) -> TestReport {
-        var set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
-        Predictor(t).placeLandings(&set)
-        return TestReport(topology: t, set: set, predicted: predictedOutcomes(t, set), protocols: protocols)
+        MatrixRun.predict(t, options: TestOptions(protocols: protocols, port: probeOptions.port, families: probeOptions.families))
       }
       let report = predicted(t)
       let reports = scenarios.map { s in

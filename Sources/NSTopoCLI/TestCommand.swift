@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSTopoKit
 import Glibc
 import Planner
 import Predict
@@ -171,53 +172,21 @@ struct Test: ParsableCommand {
         print("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
       }
     }
-    let names = KernelNames(topology: topology.name)
-    let protocols = probeOptions.protocols
-    var set = ProbeSet(
-      topology: topology, namespace: names.namespace(node:),
-      options: ProbeSet.Options(protocols: protocols, port: probeOptions.port, allAddresses: allAddresses, families: probeOptions.families))
-    // Where a `dnat` sends a probe, nstopo listens: the model says where.
-    Predictor(topology, probeTimeout: timeout).placeLandings(&set)
-    let start = Date()
-    // Routers limit the ICMP errors they send about one source, and a run's own load can
-    // drop a packet: `measure` looks again where the model says the first look was wrong.
-    let model = predictedOutcomes(topology, set, timeout: timeout)
-    lap("model")
-    let measurement: MatrixMeasurement
+    let options = TestOptions(
+      protocols: probeOptions.protocols, port: probeOptions.port, families: probeOptions.families, allAddresses: allAddresses,
+      timeout: timeout, maxInFlight: maxInFlight, declaredOnly: declaredOnly, exact: exact)
     do {
-      measurement = try ProbeEngine.measure(
-        set, model: model, options: ProbeEngine.Options(timeout: timeout, maxInFlight: maxInFlight),
-        shouldStop: { interrupted != 0 }, lap: lap)
+      let (report, measurement) = try MatrixRun.measure(topology, options: options, shouldStop: { interrupted != 0 }, lap: lap)
+      reprobed = measurement.reprobedPaced
+      lostOnce = (measurement.reprobedLost, measurement.reachedOnSecondLook)
+      return report
     } catch is ProbeEngine.Cancelled {
       throw Failure("interrupted", code: Exit.interrupted)
+    } catch let f as Failure {
+      throw f
     } catch {
       throw Failure("\(error)", code: Exit.kernel)
     }
-    reprobed = measurement.reprobedPaced
-    lostOnce = (measurement.reprobedLost, measurement.reachedOnSecondLook)
-    let measured = measurement.results
-    var report = TestReport(
-      topology: topology, set: set, results: measured, seconds: Date().timeIntervalSince(start), timeout: timeout,
-      protocols: protocols, peakInFlight: measurement.peakInFlight)
-    lap("report")
-    // Three verdicts per pair: declared (expect), predicted (model), measured (kernel).
-    var kernel: (reading: KernelReading, walk: Predictor)?
-    report.merge(model: model, declaredOnly: declaredOnly, exact: exact) { i in
-      // The model and the kernel disagree: walk what the kernel has.
-      if kernel == nil {
-        let reading = KernelView.read(Planner.plan(topology))
-        kernel = (reading, Predictor(reading.topology, probeTimeout: timeout))
-      }
-      var v = kernel!.walk.modelVerdict(set, i)
-      // Reached in the kernel's tables, blocked in fact: name the rules nstopo does not own.
-      if v.reached {
-        let p = kernel!.walk.predict(Predictor.flow(set, i))
-        v.reason = kernel!.reading.outsideRules(along: (p.path + p.returnPath).map(\.node))
-      }
-      return v
-    }
-    lap("predict")
-    return report
   }
 
   func readPrevious(_ path: String) throws -> TestDocument {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSTopoKit
 import Planner
 import Matrix
 import Predict
