@@ -28,20 +28,24 @@ enum Ranks {
       }
       routerNeighbours[r] = next
     }
-    func distances(from sources: [Owner], over edges: [Owner: Set<Owner>]) -> [Owner: Int] {
-      var d: [Owner: Int] = [:]
-      var frontier = sources
-      for s in sources { d[s] = 0 }
+    /// Breadth first from `start` (already in `known`) over `edges`: each owner not yet in
+    /// `known` gets one more than the owner it was reached from.
+    func spread(_ start: [Owner], over edges: [Owner: Set<Owner>], into known: inout [Owner: Int]) {
+      var frontier = start
       while !frontier.isEmpty {
         var next: [Owner] = []
         for o in frontier {
-          for n in (edges[o] ?? []).sorted(by: { $0.description < $1.description }) where d[n] == nil {
-            d[n] = d[o]! + 1
+          for n in (edges[o] ?? []).sorted(by: { $0.description < $1.description }) where known[n] == nil {
+            known[n] = known[o]! + 1
             next.append(n)
           }
         }
         frontier = next
       }
+    }
+    func distances(from sources: [Owner], over edges: [Owner: Set<Owner>]) -> [Owner: Int] {
+      var d = Dictionary(uniqueKeysWithValues: sources.map { ($0, 0) })
+      spread(sources, over: edges, into: &d)
       return d
     }
     var rank: [Owner: Int] = [:]
@@ -65,24 +69,11 @@ enum Ranks {
     }
     // Everything else hangs below what it touches that is already placed, nearest first;
     // a part that touches nothing placed starts from its first bridge (or node) on top.
-    func spread(_ start: [Owner]) {
-      var frontier = start
-      while !frontier.isEmpty {
-        var next: [Owner] = []
-        for o in frontier {
-          for n in (neighbours[o] ?? []).sorted(by: { $0.description < $1.description }) where rank[n] == nil {
-            rank[n] = rank[o]! + 1
-            next.append(n)
-          }
-        }
-        frontier = next
-      }
-    }
-    spread(rank.keys.sorted { $0.description < $1.description })
+    spread(rank.keys.sorted { $0.description < $1.description }, over: neighbours, into: &rank)
     let everything = t.bridges.map { Owner.bridge($0.name) } + t.nodes.map { .node($0.name) } + (t.hasHost ? [.host] : [])
     for o in everything where rank[o] == nil {
       rank[o] = 0
-      spread([o])
+      spread([o], over: neighbours, into: &rank)
     }
     return rank
   }
