@@ -135,9 +135,11 @@ struct Converter {
     for (k, v) in nodes {
       guard let n = k.string else { continue }
       let settings = v.mapping ?? Yams.Node.Mapping([])
-      let group = settings["group"]?.string.flatMap { g -> Yams.Node.Mapping? in
+      // The node's group, or the one `defaults:` gives every node.
+      let groupNode = settings["group"] ?? defaults?["group"]
+      let group = groupNode?.string.flatMap { g -> Yams.Node.Mapping? in
         guard let m = groups?[g]?.mapping else {
-          error("node '\(n)' is in group '\(g)', which `topology.groups` does not define", settings["group"])
+          error("node '\(n)' is in group '\(g)', which `topology.groups` does not define", groupNode)
           return nil
         }
         return m

@@ -23,6 +23,8 @@ struct Graph: ParsableCommand {
   @Option(help: "Results of `nstopo test --json` or `predict --json` to draw over the topology.", completion: .file(extensions: ["json"]))
   var results: String?
 
+  @OptionGroup var display: DisplayOptions
+
   @Flag(help: "Draw every node; do not group runs of identical hosts.")
   var expand = false
 

@@ -58,6 +58,8 @@ struct Export: ParsableCommand {
   @Argument(help: "A topology file, or the name of a topology that is up.", completion: .custom(topologyNamesOrFiles))
   var topology: String
 
+  @OptionGroup var display: DisplayOptions
+
   @Option(help: "The format: containerlab.")
   var format = "containerlab"
 

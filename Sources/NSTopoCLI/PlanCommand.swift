@@ -17,6 +17,8 @@ struct Plan: ParsableCommand {
   @Flag(help: "Print the plan as JSON (stable format, see README).")
   var json = false
 
+  @OptionGroup var display: DisplayOptions
+
   @Flag(help: "Print only the steps, as a POSIX shell script of their iproute2, sysctl, nft and cgroup equivalents.")
   var script = false
 

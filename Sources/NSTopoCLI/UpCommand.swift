@@ -13,6 +13,8 @@ struct Up: ParsableCommand {
   @Argument(help: "A topology file (.topo).", completion: .file(extensions: ["topo"]))
   var file: String
 
+  @OptionGroup var display: DisplayOptions
+
   @Flag(help: "Take the topology down first if it is already up.")
   var replace = false
 

@@ -39,6 +39,8 @@ struct Why: ParsableCommand {
   @Option(help: "Seconds the probe may take (with --probe).")
   var timeout = 1.0
 
+  @OptionGroup var display: DisplayOptions
+
   @Option(help: "Write the walks as JSON to this file (- for stdout, instead of the text).")
   var json: String?
 

@@ -69,6 +69,26 @@ final class ContainerlabTests: XCTestCase {
     XCTAssertEqual(t.node(named: "b")?.routes.map(\.text), ["default via 10.9.1.1"])
   }
 
+  /// The group `defaults:` names, for nodes that name none; a node with nothing under it;
+  /// the short form's mtu; endpoint MACs, link vars and mgmt-net links dropped.
+  func testDefaultGroupAndEmptyNodes() throws {
+    let (t, r) = try imported("default-group.clab.yml")
+    XCTAssertEqual(t.nodes.map(\.name), ["gw", "client", "idle"])
+    let gw = try XCTUnwrap(t.node(named: "gw"))
+    XCTAssertTrue(gw.forward, "conf.all.forwarding of its own group")
+    XCTAssertEqual(gw.cpuPercent, 150)
+    XCTAssertEqual(addresses(t, "gw", "eth1"), ["10.40.0.1/24"])
+    XCTAssertEqual(addresses(t, "client", "eth1"), ["10.40.0.2/24"], "the node's exec over the default group's")
+    XCTAssertEqual(t.node(named: "client")?.routes.map(\.text), ["10.41.0.0/16 via 10.40.0.1"])
+    XCTAssertNil(t.node(named: "client")?.cpuPercent, "the default group has no cpu")
+    XCTAssertEqual(t.links.count, 2)
+    XCTAssertEqual(t.links.first { $0.a.owner == .node("client") }?.properties.mtu, 1400)
+    let messages = r.diagnostics.map(\.message)
+    for key in ["memory", "mgmt-ipv4", "network-mode"] { XCTAssertTrue(messages.contains { $0.hasPrefix("'\(key)' has no equivalent") }, key) }
+    XCTAssertTrue(messages.contains { $0.hasPrefix("link setting 'vars'") })
+    XCTAssertTrue(messages.contains { $0.contains("type 'mgmt-net'") })
+  }
+
   /// Forwarding from sysctl, IPv6 addresses, routes with `replace`, a route the model cannot
   /// hold and a service, both kept as run lines.
   func testRoutedLANs() throws {
