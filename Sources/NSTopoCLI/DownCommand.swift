@@ -15,13 +15,22 @@ struct Down: ParsableCommand {
   @Flag(help: "A topology that is not up is not an error (exit 0), as `rm -f` treats a missing file.")
   var missingOk = false
 
+  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal).")
+  var quiet = false
+
   func run() throws {
     try NSTopoCLI.run {
       try requireRoot("down")
       let name = try topologyName(topology)
       installInterruptHandler()
       let start = Date()
-      guard let report = try mapKernelErrors({ try Lifecycle.down(name) { interrupted != 0 } }) else {
+      let progress = ProgressLine(quiet: quiet)
+      defer { progress.finish() }
+      let down = try mapKernelErrors {
+        try Lifecycle.down(name, shouldStop: { interrupted != 0 }, progress: { progress.update("taking down", $0, $1, unit: "namespaces") })
+      }
+      progress.finish()
+      guard let report = down else {
         if missingOk {
           print("down: topology \(name) is not up")
           return Exit.ok

@@ -30,6 +30,9 @@ struct Test: ParsableCommand {
   @Flag(help: "Bring the file's topology up first and take it down afterwards.")
   var up = false
 
+  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal).")
+  var quiet = false
+
   @OptionGroup var probeOptions: ProbeOptions
 
   @OptionGroup var scenarioOptions: ScenarioOptions
@@ -74,6 +77,8 @@ struct Test: ParsableCommand {
     try NSTopoCLI.run {
       try requireRoot("test")
       let commandStart = Date()
+      let progress = ProgressLine(quiet: quiet)
+      defer { progress.finish() }
       installInterruptHandler()
       let jsonFile = try OutputFile.checked(json, option: "--json")
       let junitFile = try OutputFile.checked(junit, option: "--junit")
@@ -87,7 +92,10 @@ struct Test: ParsableCommand {
             code: Exit.alreadyUp)
         }
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
-        _ = try mapKernelErrors { try Lifecycle.up(topology, file: path) { interrupted != 0 } }
+        _ = try mapKernelErrors {
+          try Lifecycle.up(topology, file: path, shouldStop: { interrupted != 0 }, progress: { progress.update("building", $0, $1, unit: "steps") })
+        }
+        progress.finish()
       } else {
         let name = try topologyName(self.topology)
         topology = try requireUp(name, hint: "run `nstopo up FILE` first, or `nstopo test FILE --up`").topology
@@ -95,7 +103,9 @@ struct Test: ParsableCommand {
       }
       defer {
         if up {
-          if let report = try? Lifecycle.down(topology.name), !report.failures.isEmpty {
+          let down = try? Lifecycle.down(topology.name, progress: { progress.update("taking down", $0, $1, unit: "namespaces") })
+          progress.finish()
+          if let report = down, !report.failures.isEmpty {
             printError("nstopo: could not take \(topology.name) down: \(report.failures.joined(separator: "; "))")
           }
         }
@@ -115,12 +125,16 @@ struct Test: ParsableCommand {
       // an interface that went down lost its entries, which go back after each.
       var (report, reports) = try mapKernelErrors {
         try Lifecycle.withTestNetwork(topology, lap: lap) { () -> (TestReport, [ScenarioReport]) in
-          let base = try probe(topology, lap: lap)
+          let base = try probe(topology, progress: progress, lap: lap)
           let neighbours = scenarios.isEmpty ? [] : Planner.plan(topology).neighbourSets
           var out: [ScenarioReport] = []
           for s in scenarios {
             let r = try mapChangeErrors {
-              try Change.during(topology.name, s, neighbours: neighbours, shouldStop: { interrupted != 0 }) { t in try probe(t, lap: lap) }
+              try Change.during(topology.name, s, neighbours: neighbours, shouldStop: { interrupted != 0 }) { t in
+                progress.prefix = "scenario \(s.name): "
+                defer { progress.prefix = "" }
+                return try probe(t, progress: progress, lap: lap)
+              }
             }
             out.append(ScenarioReport(name: s.name, line: s.line, changes: s.changes.map(\.text), report: r, base: base))
             lap("scenario \(s.name)")
@@ -161,7 +175,7 @@ struct Test: ParsableCommand {
     }
   }
 
-  func probe(_ topology: Topology, lap: (String) -> Void = { _ in }) throws -> TestReport {
+  func probe(_ topology: Topology, progress: ProgressLine, lap: (String) -> Void = { _ in }) throws -> TestReport {
     var reprobed = 0
     var lostOnce = (probed: 0, reached: 0)
     defer {
@@ -176,7 +190,10 @@ struct Test: ParsableCommand {
       protocols: probeOptions.protocols, port: probeOptions.port, families: probeOptions.families, allAddresses: allAddresses,
       timeout: timeout, maxInFlight: maxInFlight, declaredOnly: declaredOnly, exact: exact)
     do {
-      let (report, measurement) = try MatrixRun.measure(topology, options: options, shouldStop: { interrupted != 0 }, lap: lap)
+      defer { progress.finish() }
+      let (report, measurement) = try MatrixRun.measure(
+        topology, options: options, shouldStop: { interrupted != 0 }, lap: lap,
+        progress: { progress.update($0, $1, $2, unit: $0 == "probing" ? "pairs" : "") })
       reprobed = measurement.reprobedPaced
       lostOnce = (measurement.reprobedLost, measurement.reachedOnSecondLook)
       return report

@@ -18,6 +18,9 @@ struct Up: ParsableCommand {
   @Flag(help: "Take the topology down first if it is already up.")
   var replace = false
 
+  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal).")
+  var quiet = false
+
   @Flag(help: "Install a permanent neighbour (ARP) entry for every pair of each L2 segment now, for your own full-mesh traffic (`test` does it on first use).")
   var staticNeighbours = false
 
@@ -27,9 +30,14 @@ struct Up: ParsableCommand {
       let topology = try TopologyFile.require(file)
       try requireRoot("up")
       let path = URL(fileURLWithPath: file).standardizedFileURL.path
-      let report = try mapKernelErrors { try Lifecycle.up(topology, file: path, replace: replace, staticNeighbours: staticNeighbours) {
-          interrupted != 0
-        } }
+      let progress = ProgressLine(quiet: quiet)
+      defer { progress.finish() }
+      let report = try mapKernelErrors {
+        try Lifecycle.up(
+          topology, file: path, replace: replace, staticNeighbours: staticNeighbours, shouldStop: { interrupted != 0 },
+          progress: { progress.update("building", $0, $1, unit: "steps") })
+      }
+      progress.finish()
       if let r = report.replaced {
         print("up: took the running \(topology.name) down first: \(count(r.namespacesDeleted, "namespace")), \(count(r.linksDeleted, "host link")) removed")
       }

@@ -50,8 +50,11 @@ public struct TestOptions: Sendable {
 public enum MatrixRun {
   /// The report, and the measurement's second looks (how many were probed again).
   /// Call inside `Lifecycle.withTestNetwork` (the neighbour entries a full mesh needs).
+  /// `progress` gets the phase, done and total a few times a second (a terminal's progress
+  /// line).
   public static func measure(
-    _ topology: Topology, options: TestOptions, shouldStop: () -> Bool = { false }, lap: (String) -> Void = { _ in }
+    _ topology: Topology, options: TestOptions, shouldStop: () -> Bool = { false }, lap: (String) -> Void = { _ in },
+    progress: ((String, Int, Int) -> Void)? = nil
   ) throws -> (TestReport, MatrixMeasurement) {
     let names = KernelNames(topology: topology.name)
     var set = ProbeSet(topology: topology, namespace: names.namespace(node:), options: options.setOptions)
@@ -62,7 +65,7 @@ public enum MatrixRun {
     lap("model")
     let measurement = try ProbeEngine.measure(
       set, model: model, options: ProbeEngine.Options(timeout: options.timeout, maxInFlight: options.maxInFlight),
-      shouldStop: shouldStop, lap: lap)
+      shouldStop: shouldStop, lap: lap, progress: progress)
     var report = TestReport(
       topology: topology, set: set, results: measurement.results, seconds: Date().timeIntervalSince(start), timeout: options.timeout,
       protocols: options.protocols, peakInFlight: measurement.peakInFlight)

@@ -28,22 +28,27 @@ extension ProbeEngine {
   ///   only after 1 s, the default timeout.
   /// A real difference survives both looks: they only ever probe again, never assume.
   /// `model` holds one verdict per probe (no second looks when it is empty).
+  /// `progress` gets the phase (`probing`, `re-probing`), done and total, a few times a second.
   public static func measure(
     _ set: ProbeSet, model: [ModelVerdict], options: Options, shouldStop: () -> Bool = { false },
-    lap: (String) -> Void = { _ in }
+    lap: (String) -> Void = { _ in }, progress: ((String, Int, Int) -> Void)? = nil
   ) throws -> MatrixMeasurement {
     let engine = ProbeEngine(set, options: options)
-    var m = MatrixMeasurement(results: try engine.run(shouldStop: shouldStop))
+    var m = MatrixMeasurement(results: try engine.run(shouldStop: shouldStop, progress: progress.map { p in { p("probing", $0, $1) } }))
     m.peakInFlight = engine.peakInFlight
     lap("probe")
     let silenced = silencedErrors(m.outcomes, model: model)
     if !silenced.isEmpty {
-      for (i, o) in try reprobePaced(set, silenced, timeout: options.timeout, shouldStop: shouldStop) { m.results[i].0 = o }
+      let paced = try reprobePaced(
+        set, silenced, timeout: options.timeout, shouldStop: shouldStop,
+        progress: progress.map { p in { p("re-probing, one per source a second", $0, $1) } })
+      for (i, o) in paced { m.results[i].0 = o }
       m.reprobedPaced = silenced.count
       lap("re-probe \(silenced.count) paced")
     }
     let lost = lostUnderLoad(m.outcomes, model: model)
     if !lost.isEmpty {
+      progress?("re-probing what was lost under load", 0, lost.count)
       for (i, o) in try reprobeQuietly(set, lost, timeout: options.timeout, shouldStop: shouldStop) {
         m.reprobedLost += 1
         if o == .reached { m.reachedOnSecondLook += 1 }

@@ -13,8 +13,10 @@ extension ProbeEngine {
   /// not change them). A concurrent matrix therefore measures silence where a slow probe
   /// measures the error. At one probe per source per second the budget never runs out.
   /// Bounded: at most `maxRounds` rounds (the rest keep their first measurement).
+  /// `progress` gets (rounds done, rounds) before each round.
   public static func reprobePaced(
-    _ set: ProbeSet, _ indices: [Int], timeout: Double, maxRounds: Int = 120, shouldStop: () -> Bool = { false }
+    _ set: ProbeSet, _ indices: [Int], timeout: Double, maxRounds: Int = 120, shouldStop: () -> Bool = { false },
+    progress: ((Int, Int) -> Void)? = nil
   ) throws -> [Int: Outcome] {
     var bySource: [Int32: [Int]] = [:]
     for i in indices { bySource[set.probes[i].source, default: []].append(i) }
@@ -24,6 +26,7 @@ extension ProbeEngine {
     if rounds > 0 { usleep(1_000_000) }
     for r in 0..<rounds {
       if shouldStop() { throw Cancelled() }
+      progress?(r, rounds)
       let start = monotonicSeconds()
       let batch = bySource.values.compactMap { $0.count > r ? $0[r] : nil }.sorted()
       let one = set.subset(batch)

@@ -48,7 +48,11 @@ public final class ProbeEngine {
 
   /// Runs every probe; results are aligned with `set.probes`. `shouldStop` is polled so that
   /// Ctrl-C ends the run promptly (then `Cancelled` is thrown, after cleaning up).
-  public func run(shouldStop: () -> Bool = { false }) throws -> [(Outcome, Double?)] {
+  /// `progress` gets (probes finished, probes) at most every `progressInterval` seconds,
+  /// from the first shard's thread, between two turns of its loop.
+  public func run(
+    shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil, progressInterval: Double = 0.2
+  ) throws -> [(Outcome, Double?)] {
     signal(SIGPIPE, SIG_IGN)
     // One descriptor per namespace and per listener, held for the whole run.
     Descriptors.raiseSoftLimit()
@@ -89,7 +93,15 @@ public final class ProbeEngine {
         set: set, shared: shared, service: service, server: servers[k], range: bounds[k]..<bounds[k + 1],
         options: options, maxInFlight: perShard)
     }
-    let rc = withoutActuallyEscaping(shouldStop) { stop in
+    var next = monotonicSeconds() + progressInterval
+    let first: () -> Bool = {
+      if let progress, monotonicSeconds() >= next {
+        next = monotonicSeconds() + progressInterval
+        progress(Int(nstopo_atomic_load(shared.done)), total)
+      }
+      return shouldStop()
+    }
+    let rc = withoutActuallyEscaping(first) { stop in
       parallel(count, fallback: false, onFailure: { nstopo_atomic_add(shared.stop, 1) }) { k in
         shards[k].loop(shouldStop: k == 0 ? stop : { false })
       }
@@ -186,6 +198,9 @@ final class Shared: @unchecked Sendable {
   /// Shards whose probes are not all done: until none is, every shard keeps serving its
   /// listeners for the others.
   let running: UnsafeMutablePointer<Int32>
+  /// Probes finished, over all shards, for progress: each shard adds what it finished since
+  /// it last added, once per turn of its loop.
+  let done: UnsafeMutablePointer<Int32>
   /// Per probe from the host: the host end the root namespace routes it through (nil: none).
   var hostDevice: [IPAddress: String?] = [:]
   let salt = UInt64.random(in: 1...UInt64.max)
@@ -201,6 +216,8 @@ final class Shared: @unchecked Sendable {
     stop.initialize(to: 0)
     running = .allocate(capacity: 1)
     running.initialize(to: 0)
+    done = .allocate(capacity: 1)
+    done.initialize(to: 0)
     for e in set.endpoints {
       if let ns = e.namespace {
         let fd = open("/run/netns/\(ns)", O_RDONLY | O_CLOEXEC)
@@ -234,6 +251,7 @@ final class Shared: @unchecked Sendable {
     latency.deallocate()
     stop.deallocate()
     running.deallocate()
+    done.deallocate()
   }
 
   /// The host end that the root namespace's routing uses for `address`, if any. A UDP connect

@@ -64,8 +64,11 @@ final class Shard: @unchecked Sendable {
     var retries: [(at: Double, probe: Int)] = []
     var retryHead = 0
     let retryInterval = options.timeout / Double(max(1, options.udpAttempts))
+    // Finished probes added to `shared.done` so far.
+    var published = 0
     // Once this shard's probes are done, it keeps answering the others' until they are too.
     defer {
+      nstopo_atomic_add(shared.done, Int32(completed - published))
       nstopo_atomic_add(shared.running, -1)
       while nstopo_atomic_load(shared.running) > 0 && nstopo_atomic_load(shared.stop) == 0 {
         if shouldStop() { nstopo_atomic_add(shared.stop, 1) }
@@ -73,6 +76,10 @@ final class Shard: @unchecked Sendable {
       }
     }
     while completed < range.count {
+      if completed > published {
+        nstopo_atomic_add(shared.done, Int32(completed - published))
+        published = completed
+      }
       if shouldStop() { nstopo_atomic_add(shared.stop, 1) }
       if nstopo_atomic_load(shared.stop) != 0 { return }
       while inFlight < maxInFlight && next < range.upperBound {

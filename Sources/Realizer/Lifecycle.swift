@@ -47,7 +47,7 @@ public enum Lifecycle {
   @discardableResult
   public static func up(
     _ topology: Topology, file: String, replace: Bool = false, staticNeighbours: Bool = false,
-    shouldStop: () -> Bool = { false }
+    shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil
   ) throws -> UpReport {
     let start = monotonicSeconds()
     if let missing = Preflight.missingNetem(topology) { throw missing }
@@ -74,7 +74,7 @@ public enum Lifecycle {
     }
     let t0 = monotonicSeconds()
     do {
-      try Realizer.up(plan, backend: backend, journal: state, shouldStop: shouldStop)
+      try Realizer.up(plan, backend: backend, journal: state, shouldStop: shouldStop, progress: progress)
     } catch {
       if error.rollbackFailures.isEmpty { state.remove() }
       throw UpError(realize: error, stateKept: !error.rollbackFailures.isEmpty)
@@ -133,7 +133,8 @@ public enum Lifecycle {
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
   /// when the topology is not up (which is not an error: `down` is idempotent). Refuses
   /// (`StateError.testing`) while a `test` runs on it.
-  public static func down(_ name: String, shouldStop: () -> Bool = { false }) throws -> Teardown.Report? {
+  /// `progress` gets (namespaces removed, namespaces) as they go.
+  public static func down(_ name: String, shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil) throws -> Teardown.Report? {
     StateStore.sweepTemporary(name)
     NetworkNamespace.sweepAnchors()
     guard let state = try StateStore.open(name) else { return nil }
@@ -143,7 +144,8 @@ public enum Lifecycle {
     let summary = JournalSummary(state.entries())
     let backend = SystemBackend(net: try NetlinkBackend(), logDirectory: nil)
     let topology = StateStore.document(name)?.topology
-    var report = Teardown.run(summary, names: KernelNames(topology: name), topology: topology, system: backend, shouldStop: shouldStop)
+    var report = Teardown.run(
+      summary, names: KernelNames(topology: name), topology: topology, system: backend, shouldStop: shouldStop, progress: progress)
     if report.failures.isEmpty && !report.interrupted {
       report.failures += state.remove()
     }

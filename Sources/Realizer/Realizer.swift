@@ -30,8 +30,10 @@ public struct Interrupted: Error, CustomStringConvertible {
 /// Applies a plan through a backend, journaling what outlives the process, and rolls back
 /// everything in reverse order when any step fails or `shouldStop` turns true between steps.
 public enum Realizer {
+  /// `progress` gets (steps done, steps) after each step or group of steps.
   public static func up(
-    _ plan: Plan, backend: KernelBackend, journal: JournalSink?, shouldStop: () -> Bool = { false }
+    _ plan: Plan, backend: KernelBackend, journal: JournalSink?, shouldStop: () -> Bool = { false },
+    progress: ((Int, Int) -> Void)? = nil
   ) throws(RealizeError) {
     var done: [Step] = []
     if let j = journal, !plan.topology.bridges.isEmpty {
@@ -45,6 +47,7 @@ public enum Realizer {
       if groups.count > 1 {
         try applyGroups(groups, at: i, plan: plan, backend: backend, journal: journal, done: &done, shouldStop: shouldStop)
         i += groups.reduce(0) { $0 + $1.count }
+        progress?(i, plan.steps.count)
         continue
       }
       let step = plan.steps[i].step
@@ -65,6 +68,7 @@ public enum Realizer {
         throw RealizeError(index: i, count: plan.steps.count, step: step, underlying: error, rollbackFailures: failures)
       }
       i += 1
+      progress?(i, plan.steps.count)
     }
     // Interrupted during the last step (the `run` wave's watch): still a rollback, not an up.
     if shouldStop(), let last = plan.steps.last {

@@ -28,7 +28,7 @@ public enum Teardown {
 
   public static func run(
     _ journal: JournalSummary, names: KernelNames, topology: Topology? = nil, system: SystemBackend,
-    shouldStop: () -> Bool = { false }
+    shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil
   ) -> Report {
     var report = Report()
     let profiling = getenv("NSTOPO_PROFILE") != nil
@@ -118,11 +118,12 @@ public enum Teardown {
       }
       lap("bridge namespace (and its veth pairs)")
     }
-    for ns in order where NetworkNamespace.exists(ns) {
+    for (k, ns) in order.enumerated() where NetworkNamespace.exists(ns) {
       if shouldStop() { return interrupted(order) }
       do {
         try backend.apply(NetworkStep.deleteNamespace(ns))
         report.namespacesDeleted += 1
+        progress?(k + 1, order.count)
       } catch {
         report.failures.append("ip netns del \(ns): \(error)")
       }

@@ -217,4 +217,47 @@ final class FirstContactTests: KernelTestCase {
     XCTAssertTrue(err.contains("no node 'a3'"), err)
     XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
   }
+
+  /// On a terminal, up, test and down show a progress line on stderr and erase it; not with
+  /// --quiet, nor when stderr is not a terminal; what goes to stdout is the same either way.
+  func testProgressOnATerminalOnly() throws {
+    let name = uniqueName()
+    // Enough pairs, and a node that drops, for the probing to last a few redraws.
+    let file = try tempFile(name, """
+      subnet lan 10.82.0.0/24
+      bridge sw lan
+      node h[1..40]
+        link sw
+      node quiet
+        link sw
+        firewall input drop
+      """)
+    let out = NSTemporaryDirectory() + "\(name).out"
+    addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
+    func underTTY(_ args: String) throws -> String {
+      let (code, tty, err) = try runProcess(
+        "/usr/bin/script", ["-q", "-e", "-c", "stty cols 100; \(binary) \(args) > \(out)", "/dev/null"],
+        environment: ["PATH": "/usr/bin:/bin", "TERM": "xterm"])
+      XCTAssertEqual(code, 0, tty + err)
+      return tty
+    }
+    let tty = try underTTY("test \(file) --up --timeout 1.5")
+    XCTAssertTrue(tty.contains("building "), tty)
+    XCTAssertTrue(tty.contains(" pairs"), tty)
+    XCTAssertTrue(tty.contains("probing "), tty)
+    XCTAssertTrue(tty.contains("taking down "), tty)
+    XCTAssertTrue(tty.hasSuffix("\r\u{1B}[K"), "the line is erased at the end: \(tty.suffix(80).debugDescription)")
+    let withProgress = try String(contentsOfFile: out, encoding: .utf8)
+    XCTAssertFalse(withProgress.contains("\u{1B}[K"), "progress never goes to stdout")
+    XCTAssertEqual(try underTTY("test \(file) --up --timeout 1.5 --quiet"), "", "--quiet")
+    // Not a terminal: nothing on stderr but what the command says, the same stdout.
+    let (code, plain, err) = try runNstopo(binary, ["test", file, "--up", "--timeout", "1.5"])
+    XCTAssertEqual(code, 0, err)
+    XCTAssertFalse(err.contains("probing"), err)
+    func timeless(_ s: String) -> String {
+      s.replacingOccurrences(of: #"[0-9.]+ s"#, with: "T s", options: .regularExpression).replacingOccurrences(of: "\r\n", with: "\n")
+    }
+    XCTAssertEqual(timeless(withProgress), timeless(plain))
+    XCTAssertEqual(leftovers(name), [])
+  }
 }
