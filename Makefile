@@ -26,7 +26,11 @@ release: deps
 
 # Unit tests (no root) and integration tests against the real kernel (root), a leak check,
 # a short seeded fuzz pass, and the benchmark's smoke run (star-10 once) so that it does not rot.
+# make test also installs a browser: the HTML report is checked in headless Chromium.
+TEST_PACKAGES := chromium
 test: deps
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "nstopo: installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@sh scripts/check-pure.sh
 	$(SWIFT) build
 	$(SWIFT) test
@@ -73,4 +77,4 @@ install: release
 	$(BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/nstopo.fish
 
 clean:
-	rm -rf .build demo.svg demo.json fuzz-out
+	rm -rf .build demo.svg demo.json demo.html fuzz-out

@@ -23,6 +23,8 @@ let package = Package(
     .target(name: "Predict", dependencies: ["TopologyModel", "TopologyDSL"]),
     // Probe sets, pair results, the three-verdict merge and the reports (text, JSON, JUnit).
     .target(name: "Matrix", dependencies: ["TopologyModel"]),
+    // The self-contained HTML report of a test or prediction (pure: text in, text out).
+    .target(name: "HTMLReport", dependencies: ["Matrix", "TopologyModel"]),
     // What validate and plan do with a file, for the fuzzer and its regression fixtures.
     .target(name: "FuzzHarness", dependencies: ["TopologyDSL", "Predict", "Planner", "TopologyModel"]),
     // containerlab's topology files, read and written (YAML through Yams).
@@ -55,7 +57,7 @@ let package = Package(
       name: "NSTopoCLI",
       dependencies: [
         "TopologyModel", "TopologyDSL", "Planner", "Realizer", "Netlink", "Matrix", "Probe", "NodeRuntime", "DOT", "Predict",
-        "Containerlab", "NSTopoKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Containerlab", "NSTopoKit", "HTMLReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
@@ -69,6 +71,7 @@ let package = Package(
     .testTarget(name: "MatrixTests", dependencies: ["Matrix", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
+    .testTarget(name: "HTMLReportTests", dependencies: ["HTMLReport", "Matrix", "TopologyModel"]),
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
     .testTarget(

@@ -3,7 +3,7 @@
 # planner, the predictor, the renderer, the matrix and the fuzz harness stay free of Glibc, Foundation
 # and the C targets, so they build and test anywhere and take machine facts as arguments.
 cd "$(dirname "$0")/.." || exit 1
-pure="TopologyModel TopologyDSL Planner Predict DOT Matrix FuzzHarness"
+pure="TopologyModel TopologyDSL Planner Predict DOT Matrix HTMLReport FuzzHarness"
 bad=""
 for m in $pure; do
   hits=$(grep -lE '^[[:space:]]*(@_exported[[:space:]]+)?import[[:space:]]+(Glibc|Foundation|FoundationEssentials|CNetlink|CShim|Dispatch)\b' "Sources/$m"/*.swift 2>/dev/null)

@@ -120,6 +120,24 @@ public struct TestDocument: Codable, Sendable {
   /// `--scenario`/`--all-scenarios`: one section each.
   public var scenarios: [ScenarioSection]?
 
+  public init(
+    kind: String? = nil, topology: String, passed: Bool, summary: String, seconds: Double, port: Int, protocols: [TransportProtocol],
+    timeoutSeconds: Double, peakInFlight: Int, endpoints: [String]?, pairs: [PairResult], scenarios: [ScenarioSection]? = nil
+  ) {
+    self.kind = kind
+    self.topology = topology
+    self.passed = passed
+    self.summary = summary
+    self.seconds = seconds
+    self.port = port
+    self.protocols = protocols
+    self.timeoutSeconds = timeoutSeconds
+    self.peakInFlight = peakInFlight
+    self.endpoints = endpoints
+    self.pairs = pairs
+    self.scenarios = scenarios
+  }
+
   public struct ScenarioSection: Codable, Sendable {
     public var name: String
     public var line: Int
@@ -127,5 +145,14 @@ public struct TestDocument: Codable, Sendable {
     public var passed: Bool
     public var summary: String
     public var pairs: [PairResult]
+
+    public init(name: String, line: Int, changes: [String], passed: Bool, summary: String, pairs: [PairResult]) {
+      self.name = name
+      self.line = line
+      self.changes = changes
+      self.passed = passed
+      self.summary = summary
+      self.pairs = pairs
+    }
   }
 }

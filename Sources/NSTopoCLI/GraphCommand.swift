@@ -59,6 +59,31 @@ struct Graph: ParsableCommand {
     }
   }
 
+  /// Equivalent to `dot -Tsvg`, the SVG returned; nil without Graphviz.
+  static func svg(_ dot: String) -> String? {
+    let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/dot" }
+    guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = ["-Tsvg"]
+    let input = Pipe()
+    let output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    // Write and read at once: a large SVG must not fill the pipe while dot waits for input.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let box = Box()
+    let reader = Thread { box.data = output.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    input.fileHandleForWriting.write(dot.data(using: .utf8)!)
+    try? input.fileHandleForWriting.close()
+    p.waitUntilExit()
+    while !reader.isFinished { usleep(1000) }
+    return p.terminationStatus == 0 ? String(decoding: box.data, as: UTF8.self) : nil
+  }
+
   /// Equivalent to `dot -Tsvg -o OUT`.
   func renderWithGraphviz(_ dot: String, format: String, to path: String) throws {
     let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/dot" }
@@ -92,6 +117,12 @@ struct Graph: ParsableCommand {
     if doc.topology != topology.name {
       printError("nstopo: warning: \(path) is for topology '\(doc.topology)', not '\(topology.name)'")
     }
+    return Graph.overlay(doc, topology: topology)
+  }
+
+  /// What a results document draws over the topology: failed expectations, each node's share,
+  /// and where the model says failed pairs stop.
+  static func overlay(_ doc: TestDocument, topology: Topology) -> Overlay {
     var per: [String: (failed: Int, total: Int)] = [:]
     var failed: [Overlay.FailedExpectation] = []
     var culprits: [String: Int] = [:]

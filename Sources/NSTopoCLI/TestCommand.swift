@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTMLReport
 import NSTopoKit
 import Glibc
 import Planner
@@ -49,6 +50,9 @@ struct Test: ParsableCommand {
   @Option(help: "Write every pair as JSON to this file (- for stdout, instead of the matrix).")
   var json: String?
 
+  @Option(help: "Write the self-contained HTML report to this file (see `nstopo report`).")
+  var html: String?
+
   @Option(help: "Write one JUnit test case per expectation to this file (- for stdout).")
   var junit: String?
 
@@ -67,7 +71,7 @@ struct Test: ParsableCommand {
   var failOnChange = false
 
   func validate() throws {
-    if json == "-" && junit == "-" { throw ValidationError("--json - and --junit - would both write to stdout: send one to a file") }
+    if [json, junit, html].filter({ $0 == "-" }).count > 1 { throw ValidationError("--json -, --junit - and --html - would all write to stdout: send all but one to a file") }
     if failOnChange && compare == nil { throw ValidationError("--fail-on-change needs --compare PREVIOUS.json") }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
     if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
@@ -82,6 +86,7 @@ struct Test: ParsableCommand {
       installInterruptHandler()
       let jsonFile = try OutputFile.checked(json, option: "--json")
       let junitFile = try OutputFile.checked(junit, option: "--junit")
+      let htmlFile = try OutputFile.checked(html, option: "--html")
       let topology: Topology
       if up {
         topology = try TopologyFile.require(self.topology)
@@ -144,7 +149,7 @@ struct Test: ParsableCommand {
       }
       report.wallSeconds = Date().timeIntervalSince(commandStart)
       // A report on stdout (`--json -`) is all that goes there.
-      let text = !(jsonFile?.isStdout ?? false) && !(junitFile?.isStdout ?? false)
+      let text = !(jsonFile?.isStdout ?? false) && !(junitFile?.isStdout ?? false) && !(htmlFile?.isStdout ?? false)
       let tty = Terminal.color()
       if text {
         print(MatrixText.render(report, topology: topology, color: tty, width: Terminal.width()), terminator: "")
@@ -159,6 +164,13 @@ struct Test: ParsableCommand {
       }
       try jsonFile?.stream { TestJSON.write(report, passed: passed, scenarios: reports, kind: "test", $0) }
       try junitFile?.write(JUnitReport.render(report, scenarios: reports))
+      if let htmlFile {
+        var json = ""
+        TestJSON.write(report, passed: passed, scenarios: reports, kind: "test") { json += $0 }
+        let doc = try JSONDecoder().decode(TestDocument.self, from: Data(json.utf8))
+        let generated = ISO8601DateFormatter().string(from: commandStart)
+        try htmlFile.write(HTMLReport.render(doc, context: ReportSupport.context(doc, topology: topology, generated: generated)))
+      }
       return passed ? Exit.ok : Exit.mismatch
     }
   }

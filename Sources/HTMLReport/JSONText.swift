@@ -1,0 +1,122 @@
+/// JSON written as it goes, for a `<script type="application/json">` block: `<`, `>` and `&`
+/// are escaped too, so that no string can end the script element (`</script>`) or open a
+/// comment, and U+2028/2029 are escaped for older script parsers.
+final class JSONText {
+  private(set) var text = ""
+
+  init() {}
+  /// Whether the next member or element needs a comma before it, per open container.
+  private var needsComma: [Bool] = []
+
+  private func separate() {
+    if let last = needsComma.last {
+      if last { text += "," }
+      needsComma[needsComma.count - 1] = true
+    }
+  }
+
+  func object(_ body: () -> Void) {
+    separate()
+    text += "{"
+    needsComma.append(false)
+    body()
+    needsComma.removeLast()
+    text += "}"
+  }
+
+  /// A member `"key":` whose value the next call writes.
+  private func key(_ k: String) {
+    separate()
+    text += Self.quoted(k) + ":"
+    needsComma.append(false)
+  }
+
+  private func endKey() { needsComma.removeLast() }
+
+  func field(_ k: String, _ v: String) {
+    key(k)
+    text += Self.quoted(v)
+    endKey()
+  }
+
+  func field(_ k: String, _ v: Bool) {
+    key(k)
+    text += v ? "true" : "false"
+    endKey()
+  }
+
+  func array<T>(_ k: String, _ items: [T], _ each: (T) -> Void) {
+    key(k)
+    text += "["
+    needsComma.append(false)
+    for i in items { each(i) }
+    needsComma.removeLast()
+    text += "]"
+    endKey()
+  }
+
+  /// An array value inside an array.
+  func rawArray(_ body: () -> Void) {
+    separate()
+    text += "["
+    needsComma.append(false)
+    body()
+    needsComma.removeLast()
+    text += "]"
+  }
+
+  func value(_ s: String) {
+    separate()
+    text += Self.quoted(s)
+  }
+
+  func value(_ n: Int) {
+    separate()
+    text += String(n)
+  }
+
+  func element(_ s: String?) {
+    separate()
+    text += s.map(Self.quoted) ?? "null"
+  }
+
+  func element(_ n: Int?) {
+    separate()
+    text += n.map(String.init) ?? "null"
+  }
+
+  func element(_ d: Double?) {
+    separate()
+    guard let d, d.isFinite else {
+      text += "null"
+      return
+    }
+    text += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
+  }
+
+  static func quoted(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+      switch c {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case "<": out += "\\u003c"
+      case ">": out += "\\u003e"
+      case "&": out += "\\u0026"
+      case "\u{2028}": out += "\\u2028"
+      case "\u{2029}": out += "\\u2029"
+      default:
+        if c.value < 0x20 {
+          let h = String(c.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+        } else {
+          out.unicodeScalars.append(c)
+        }
+      }
+    }
+    return out + "\""
+  }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import DOT
+import Foundation
+import HTMLReport
+import Matrix
+import Predict
+import Realizer
+import TopologyModel
+
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write a self-contained HTML report of a `test --json` or `predict --json` file.",
+    discussion: """
+      One file, with nothing fetched: the summary, the diagram with the results over it (when Graphviz and the topology are at hand: --topology FILE, or the topology if it is up), the matrix as a heat map (hover a cell for its pair, click it for the declared, predicted and measured verdicts, the reason, the latency and the predicted path), the mismatches and surprises with filters by node, outcome, protocol and family, and a tab per scenario. Beyond 150 endpoints the heat map starts as blocks by subnet, reached/probed per block, and a click opens a block.
+      """)
+
+  @Argument(help: "The JSON of `nstopo test --json` or `predict --json`.", completion: .file(extensions: ["json"]))
+  var results: String
+
+  @Option(name: .shortAndLong, help: "The HTML file to write (default: report.html; - for stdout).", completion: .file(extensions: ["html"]))
+  var output = "report.html"
+
+  @Option(help: "The topology file, for the diagram and the predicted paths (default: the topology if it is up).", completion: .file(extensions: ["topo"]))
+  var topology: String?
+
+  func run() throws {
+    try NSTopoCLI.run {
+      let out = try OutputFile.checked(output, option: "-o")!
+      guard let data = FileManager.default.contents(atPath: results) else { throw Failure("\(results): no such file", code: Exit.noInput) }
+      let doc: TestDocument
+      do { doc = try JSONDecoder().decode(TestDocument.self, from: data) } catch {
+        throw Failure("\(results) is not the output of `nstopo test --json` or `predict --json`: \(error)", code: Exit.invalidTopology)
+      }
+      var model: Topology?
+      if let topology {
+        model = try TopologyFile.require(topology)
+      } else if NameRules.topologyProblem(doc.topology) == nil {
+        model = StateStore.document(doc.topology)?.topology
+      }
+      let html = HTMLReport.render(doc, context: ReportSupport.context(doc, topology: model, generated: ReportSupport.modified(results)))
+      try out.write(html)
+      if !out.isStdout { printError("report: wrote \(out.path)\(model == nil ? " (no diagram: give --topology FILE)" : "")") }
+      return Exit.ok
+    }
+  }
+}
+
+/// What the HTML report needs besides the results, from the topology and the machine.
+enum ReportSupport {
+  static func context(_ doc: TestDocument, topology: Topology?, generated: String) -> ReportContext {
+    var context = ReportContext(generated: generated, machine: machine(), options: options(doc))
+    guard let t = topology else { return context }
+    let dot = DOTRenderer.render(t, options: .init(overlay: Graph.overlay(doc, topology: t)))
+    context.diagramSVG = Graph.svg(dot)
+    // Blocks for a large matrix: each endpoint's subnet (its first address's), as the
+    // per-subnet table groups them.
+    let ends = t.endsByOwner()
+    var order: [String] = []
+    var members: [String: [String]] = [:]
+    for e in doc.endpoints ?? [] {
+      let owner: Owner = e == "host" ? .host : .node(e)
+      let a = ends[owner]?.flatMap(\.addresses).first
+      let name = a.flatMap { a in t.subnets.first { $0.prefix.contains(a.address) }?.name ?? a.prefix.description } ?? "(no address)"
+      if members[name] == nil { order.append(name) }
+      members[name, default: []].append(e)
+    }
+    context.groups = order.map { ($0, members[$0]!) }
+    // The predicted path of every pair the page lists.
+    let predictor = Predictor(t, probeTimeout: doc.timeoutSeconds > 0 ? doc.timeoutSeconds : 1)
+    let endpoints = Set(t.nodes.map(\.name) + (t.hasHost ? ["host"] : []))
+    let listed = (doc.endpoints?.count ?? 0) <= HTMLReport.maxDetailed
+      ? doc.pairs : doc.pairs.filter { p in p.holds == false || (p.declared != nil && p.predicted.map { $0.reached != p.outcome.reached } == true) }
+    for p in listed.prefix(HTMLReport.maxListed * 4) where endpoints.contains(p.source) && endpoints.contains(p.target) {
+      let prediction = predictor.predict(Flow(from: p.source, to: p.target, address: p.address, proto: p.proto, port: p.port))
+      var text = prediction.path.map { (h: Hop) in h.description }.joined(separator: "\n")
+      if !prediction.returnPath.isEmpty { text += "\nback:\n" + prediction.returnPath.map { (h: Hop) in h.description }.joined(separator: "\n") }
+      if let r = prediction.reason { text += "\n" + r }
+      context.paths[ReportContext.pathKey(p)] = text
+    }
+    return context
+  }
+
+  /// `tcp,udp at port 4444, timeout 1 s`.
+  static func options(_ doc: TestDocument) -> String {
+    "\(doc.protocols.map(\.rawValue).joined(separator: ",")) at port \(doc.port)" + (doc.timeoutSeconds > 0 ? ", timeout \(doc.timeoutSeconds) s" : "")
+  }
+
+  /// `on HOST (Linux 6.18.0)`.
+  static func machine() -> String {
+    var u = utsname()
+    uname(&u)
+    func text<T>(_ field: T) -> String {
+      withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+    return "on \(text(u.nodename)) (Linux \(text(u.release)))"
+  }
+
+  /// The results file's time, as the run's.
+  static func modified(_ path: String) -> String {
+    let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+    return ISO8601DateFormatter().string(from: date)
+  }
+}
