@@ -13,7 +13,8 @@ public struct ReportContext: Sendable {
   public var options: String
   /// Endpoint groups for large matrices (a LAN's subnet): name and endpoint names.
   public var groups: [(name: String, members: [String])]
-  /// The predicted path of a pair (`source>target proto/port family`), hop by hop.
+  /// The predicted path of a pair in a tab (`base` or a scenario's name), hop by hop, by
+  /// `pathKey`.
   public var paths: [String: String]
 
   public init(
@@ -28,9 +29,9 @@ public struct ReportContext: Sendable {
     self.paths = paths
   }
 
-  /// The key of `paths` for a pair.
-  public static func pathKey(_ p: PairResult) -> String {
-    "\(p.source)>\(p.target) \(p.proto.rawValue)/\(p.port) \(p.family?.rawValue ?? "-")"
+  /// The key of `paths` for a pair of a tab.
+  public static func pathKey(_ p: PairResult, tab: String = "base") -> String {
+    "\(tab)|\(p.source)>\(p.target) \(p.proto.rawValue)/\(p.port) \(p.family?.rawValue ?? "-")"
   }
 }
 
@@ -80,7 +81,7 @@ public enum HTMLReport {
             data.field("differential", d.summary)
           }
           let listed = Self.listed(tab.pairs, detailed: endpoints.count <= maxDetailed)
-          data.array("pairs", listed) { p in pair(p, data, endpoints: endpoints, paths: context.paths) }
+          data.array("pairs", listed) { p in pair(p, data, endpoints: endpoints, path: context.paths[ReportContext.pathKey(p, tab: k == 0 ? "base" : tab.name)]) }
           data.field("listedAll", endpoints.count <= maxDetailed)
         }
       }
@@ -155,7 +156,7 @@ public enum HTMLReport {
 
   /// One pair as a compact array: [source, target, proto, port, family, outcome, expected,
   /// declared, predicted, holds (1, 0 or null), latency ms, reason, line, path].
-  static func pair(_ p: PairResult, _ d: JSONText, endpoints: [String], paths: [String: String]) {
+  static func pair(_ p: PairResult, _ d: JSONText, endpoints: [String], path: String?) {
     d.rawArray {
       d.element(endpoints.firstIndex(of: p.source) ?? -1)
       d.element(endpoints.firstIndex(of: p.target) ?? -1)
@@ -170,7 +171,7 @@ public enum HTMLReport {
       d.element(p.latencyMs.map { Double(Int($0 * 1000)) / 1000 })
       d.element(p.reason)
       d.element(p.line)
-      d.element(paths[ReportContext.pathKey(p)])
+      d.element(path)
     }
   }
 

@@ -66,17 +66,23 @@ enum ReportSupport {
       members[name, default: []].append(e)
     }
     context.groups = order.map { ($0, members[$0]!) }
-    // The predicted path of every pair the page lists.
-    let predictor = Predictor(t, probeTimeout: doc.timeoutSeconds > 0 ? doc.timeoutSeconds : 1)
+    // The predicted path of every pair the page lists, in each tab's network.
     let endpoints = Set(t.nodes.map(\.name) + (t.hasHost ? ["host"] : []))
-    let listed = (doc.endpoints?.count ?? 0) <= HTMLReport.maxDetailed
-      ? doc.pairs : doc.pairs.filter { p in p.holds == false || (p.declared != nil && p.predicted.map { $0.reached != p.outcome.reached } == true) }
-    for p in listed.prefix(HTMLReport.maxListed * 4) where endpoints.contains(p.source) && endpoints.contains(p.target) {
-      let prediction = predictor.predict(Flow(from: p.source, to: p.target, address: p.address, proto: p.proto, port: p.port))
-      var text = prediction.path.map { (h: Hop) in h.description }.joined(separator: "\n")
-      if !prediction.returnPath.isEmpty { text += "\nback:\n" + prediction.returnPath.map { (h: Hop) in h.description }.joined(separator: "\n") }
-      if let r = prediction.reason { text += "\n" + r }
-      context.paths[ReportContext.pathKey(p)] = text
+    let detailed = (doc.endpoints?.count ?? 0) <= HTMLReport.maxDetailed
+    var tabs: [(String, Topology, [PairResult])] = [("base", t, doc.pairs)]
+    for s in doc.scenarios ?? [] {
+      if let scenario = t.scenarios.first(where: { $0.name == s.name }) { tabs.append((s.name, t.applying(scenario), s.pairs)) }
+    }
+    for (tab, network, pairs) in tabs {
+      let predictor = Predictor(network, probeTimeout: doc.timeoutSeconds > 0 ? doc.timeoutSeconds : 1)
+      let listed = detailed ? pairs : pairs.filter { p in p.holds == false || (p.declared != nil && p.predicted.map { $0.reached != p.outcome.reached } == true) }
+      for p in listed.prefix(HTMLReport.maxListed) where endpoints.contains(p.source) && endpoints.contains(p.target) {
+        let prediction = predictor.predict(Flow(from: p.source, to: p.target, address: p.address, proto: p.proto, port: p.port))
+        var text = prediction.path.map { (h: Hop) in h.description }.joined(separator: "\n")
+        if !prediction.returnPath.isEmpty { text += "\nback:\n" + prediction.returnPath.map { (h: Hop) in h.description }.joined(separator: "\n") }
+        if let r = prediction.reason { text += "\n" + r }
+        context.paths[ReportContext.pathKey(p, tab: tab)] = text
+      }
     }
     return context
   }
