@@ -209,12 +209,18 @@ enum ReportAssets {
       });
       if (D.tabs.length < 2) nav.hidden = true;
       renderTab();
-      // #pair=SOURCE,TARGET[,TAB] selects that pair, as a click would (for links and tests).
-      const m = /^#pair=([^,]*),([^,]*)(?:,(.*))?$/.exec(decodeURIComponent(location.hash));
+      // #pair=SOURCE,TARGET[,TAB] opens that pair (for links). #click=SOURCE,TARGET clicks its
+      // cell with a real mouse event at the cell's place on the page (for tests in a browser).
+      const m = /^#(pair|click)=([^,]*),([^,]*)(?:,(.*))?$/.exec(decodeURIComponent(location.hash));
       if (m) {
-        if (m[3]) { const k = D.tabs.findIndex(T => T.name === m[3]); if (k >= 0) nav.children[k].click(); }
-        const s = D.endpoints.indexOf(m[1]), t = D.endpoints.indexOf(m[2]);
-        if (s >= 0 && t >= 0) reveal(s, t);
+        if (m[4]) { const k = D.tabs.findIndex(T => T.name === m[4]); if (k >= 0) nav.children[k].click(); }
+        const s = D.endpoints.indexOf(m[2]), t = D.endpoints.indexOf(m[3]);
+        if (s >= 0 && t >= 0 && m[1] === "pair") reveal(s, t);
+        if (s >= 0 && t >= 0 && m[1] === "click" && !layout.v.groups) {
+          const r = canvas.getBoundingClientRect(), scale = r.width / canvas.width;
+          const x = r.left + (layout.v.cols.indexOf(t) + .5) * layout.cell * scale, y = r.top + (layout.v.rows.indexOf(s) + .5) * layout.cell * scale;
+          canvas.dispatchEvent(new MouseEvent("click", { clientX: x, clientY: y, bubbles: true }));
+        }
       }
       document.body.dataset.ready = String(Math.round(performance.now()));
     })();

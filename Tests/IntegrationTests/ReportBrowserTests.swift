@@ -45,8 +45,8 @@ final class ReportBrowserTests: KernelTestCase {
     XCTAssertGreaterThan(expectedRows, 0)
     let scenarios = (doc["scenarios"] as? [[String: Any]])?.count ?? 0
     XCTAssertEqual(scenarios, 3)
-    // The DOM after the script ran, with pc1 -> srv1 selected as a click would.
-    let dom = try browse(["--virtual-time-budget=3000", "--dump-dom"], "file://\(html)#pair=pc1,srv1")
+    // The DOM after the script ran and a mouse click on the cell pc1 -> srv1.
+    let dom = try browse(["--window-size=1280,1000", "--virtual-time-budget=3000", "--dump-dom"], "file://\(html)#click=pc1,srv1")
     XCTAssertTrue(dom.contains("data-ready="), "the script ran to its end")
     let rows = dom.components(separatedBy: "<tr class=\"mismatch\"").count - 1
     XCTAssertEqual(rows, expectedRows, "one row per mismatch of the JSON")
