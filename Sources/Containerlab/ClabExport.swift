@@ -128,19 +128,7 @@ public enum ClabExport {
     let safe = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
       (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./".unicodeScalars.contains(c)
     } && !["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"].contains(s.lowercased()) && Double(s) == nil
-    if safe { return s }
-    var out = "\""
-    for c in s.unicodeScalars {
-      switch c {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      default:
-        if c.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-      }
-    }
-    return out + "\""
+    return safe ? s : Escaping.jsonString(s)
   }
 
   static func shellQuote(_ s: String) -> String {

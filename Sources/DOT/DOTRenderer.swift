@@ -388,17 +388,5 @@ public enum DOTRenderer {
   }
 
   /// Text inside an HTML-like label.
-  public static func html(_ s: String) -> String {
-    var out = ""
-    for c in s {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      default: out.append(c)
-      }
-    }
-    return out
-  }
+  public static func html(_ s: String) -> String { Escaping.html(s) }
 }

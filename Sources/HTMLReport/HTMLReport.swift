@@ -188,18 +188,5 @@ public enum HTMLReport {
   }
 
   /// Text for HTML content or a quoted attribute.
-  public static func html(_ s: String) -> String {
-    var out = ""
-    for c in s.unicodeScalars {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.unicodeScalars.append(c)
-      }
-    }
-    return out
-  }
+  public static func html(_ s: String) -> String { Escaping.html(s, apostrophe: true) }
 }

@@ -1,3 +1,5 @@
+import TopologyModel
+
 /// JSON written as it goes, for a `<script type="application/json">` block: `<`, `>` and `&`
 /// are escaped too, so that no string can end the script element (`</script>`) or open a
 /// comment, and U+2028/2029 are escaped for older script parsers.
@@ -94,29 +96,5 @@ final class JSONText {
     text += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
   }
 
-  static func quoted(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-      switch c {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "<": out += "\\u003c"
-      case ">": out += "\\u003e"
-      case "&": out += "\\u0026"
-      case "\u{2028}": out += "\\u2028"
-      case "\u{2029}": out += "\\u2029"
-      default:
-        if c.value < 0x20 {
-          let h = String(c.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-        } else {
-          out.unicodeScalars.append(c)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func quoted(_ s: String) -> String { Escaping.jsonString(s, forScript: true) }
 }

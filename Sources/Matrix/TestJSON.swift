@@ -76,26 +76,7 @@ public enum TestJSON {
   }
 
   /// A JSON string literal.
-  static func string(_ s: String) -> String {
-    var o = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": o += "\\\""
-      case "\\": o += "\\\\"
-      case "\n": o += "\\n"
-      case "\t": o += "\\t"
-      case "\r": o += "\\r"
-      default:
-        if u.value < 0x20 {
-          let h = String(u.value, radix: 16)
-          o += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-        } else {
-          o.unicodeScalars.append(u)
-        }
-      }
-    }
-    return o + "\""
-  }
+  static func string(_ s: String) -> String { Escaping.jsonString(s) }
 }
 
 /// The documented JSON of `nstopo test --json` and `predict --json` (format 2), as `TestJSON`
