@@ -255,6 +255,60 @@ int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *messag
   return rc < 0 ? rc : 0;
 }
 
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_cttimeout.h>
+#include <netinet/in.h>
+
+int nstopo_ct_tcp_close_timeout(uint32_t seconds, char *message, size_t message_size) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) return -errno;
+  nstopo_enable_ext_ack(fd);
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  char buf[256] __attribute__((aligned(4)));
+  memset(buf, 0, sizeof(buf));
+  struct nlmsghdr *h = (struct nlmsghdr *)buf;
+  h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+  h->nlmsg_type = (NFNL_SUBSYS_CTNETLINK_TIMEOUT << 8) | IPCTNL_MSG_TIMEOUT_DEFAULT_SET;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  h->nlmsg_seq = 1;
+  struct nfgenmsg *g = NLMSG_DATA(h);
+  g->nfgen_family = AF_INET;
+  g->version = NFNETLINK_V0;
+  uint16_t l3 = htons(AF_INET);
+  uint8_t l4 = IPPROTO_TCP;
+  uint32_t close_timeout = htonl(seconds);
+  struct rtattr *data;
+  if (!put_attr(h, sizeof(buf), CTA_TIMEOUT_L3PROTO, &l3, sizeof(l3)) ||
+      !put_attr(h, sizeof(buf), CTA_TIMEOUT_L4PROTO, &l4, sizeof(l4)) ||
+      !(data = put_attr(h, sizeof(buf), CTA_TIMEOUT_DATA | NLA_F_NESTED, NULL, 0)) ||
+      !put_attr(h, sizeof(buf), CTA_TIMEOUT_TCP_CLOSE, &close_timeout, sizeof(close_timeout))) {
+    close(fd);
+    return -EINVAL;
+  }
+  end_nest(h, data);
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  do {
+    sent = sendto(fd, buf, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+  } while (sent < 0 && errno == EINTR);
+  int rc = 0;
+  if (sent < 0) {
+    rc = -errno;
+  } else {
+    size_t failed = 0;
+    rc = drain(fd, h->nlmsg_seq, h->nlmsg_seq, 1, &failed, message, message_size, 0);
+    if (rc > 0) rc = 0;
+  }
+  close(fd);
+  return rc;
+}
+
 #include <sys/epoll.h>
 
 int nstopo_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

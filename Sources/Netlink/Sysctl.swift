@@ -1,14 +1,23 @@
+import CShim
 import Glibc
 import TopologyModel
 
 /// Per-namespace sysctls, through /proc/sys/net, which follows the calling thread's
 /// namespace. nstopo only ever writes them inside namespaces it created, never in the root.
+///
+/// Every namespace has its own `net`, `ipv4`, `ipv6`, … entries under /proc/sys, and the
+/// kernel keeps each name's entries of all namespaces in one dentry hash chain: a lookup
+/// compares against every namespace's, under one global lock. A visit to a namespace
+/// therefore opens each directory once (`NetSysctls`) and the files relative to it.
 public enum Sysctl {
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.ip_forward=1|0`.
   /// Also `net.ipv6.conf.all.forwarding`: `forward` routes both families.
   public static func setForwarding(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    try write(enabled, ["/proc/sys/net/ipv4/ip_forward"], namespaceFD: fd, name: name, optional: false)
-    try write(enabled, ["/proc/sys/net/ipv6/conf/all/forwarding"], namespaceFD: fd, name: name, optional: true)
+    try NetworkNamespace.run(in: fd) {
+      let net = try NetSysctls(here: name)
+      try net.write("ipv4/ip_forward", enabled ? "1\n" : "0\n", optional: false)
+      try net.write("ipv6/conf/all/forwarding", enabled ? "1\n" : "0\n", optional: true)
+    }
   }
 
   /// Equivalent to `ip netns exec NS sysctl net.ipv4.ip_forward`.
@@ -32,18 +41,18 @@ public enum Sysctl {
   /// dual-stack star-1000: `up` 1.8–2.3 s instead of 4.5–4.8 s, `test` 112–114 s instead of
   /// 123–140 s).
   public static func setIPv6(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    try NetworkNamespace.run(in: fd) { try setIPv6(enabled, here: name) }
+    try NetworkNamespace.run(in: fd) { try setIPv6(enabled, in: NetSysctls(here: name)) }
   }
 
-  /// `setIPv6` in the calling thread's namespace (one being created: no setns).
-  public static func setIPv6(_ enabled: Bool, here name: String) throws {
-    try writeHere("/proc/sys/net/ipv6/conf/all/disable_ipv6", enabled ? "0\n" : "1\n", name: name, optional: true)
+  /// `setIPv6` in `net`'s namespace (one being created: no setns).
+  public static func setIPv6(_ enabled: Bool, in net: NetSysctls) throws {
+    try net.write("ipv6/conf/all/disable_ipv6", enabled ? "0\n" : "1\n", optional: true)
     guard enabled else { return }
     // No link-local addresses, router advertisements or autoconfiguration: the topology's
     // addresses are the file's.
-    try writeHere("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1\n", name: name, optional: true)
-    try writeHere("/proc/sys/net/ipv6/conf/default/accept_ra", "0\n", name: name, optional: true)
-    try writeHere("/proc/sys/net/ipv6/conf/default/autoconf", "0\n", name: name, optional: true)
+    try net.write("ipv6/conf/default/addr_gen_mode", "1\n", optional: true)
+    try net.write("ipv6/conf/default/accept_ra", "0\n", optional: true)
+    try net.write("ipv6/conf/default/autoconf", "0\n", optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv4.icmp_ratemask=0` (off) or `=6168` (the
@@ -52,60 +61,92 @@ public enum Sysctl {
   /// destination (`icmp_ratelimit`) nor by the namespace's token bucket (`icmp_msgs_per_sec`):
   /// a concurrent matrix then sees every error a slow probe would. Per namespace.
   public static func setICMPRateLimit(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    try NetworkNamespace.run(in: fd) { try setICMPRateLimit(enabled, here: name) }
+    try NetworkNamespace.run(in: fd) { try setICMPRateLimit(enabled, in: NetSysctls(here: name)) }
   }
 
-  /// `setICMPRateLimit` in the calling thread's namespace.
-  public static func setICMPRateLimit(_ enabled: Bool, here name: String) throws {
-    try writeHere("/proc/sys/net/ipv4/icmp_ratemask", enabled ? "6168\n" : "0\n", name: name, optional: false)
+  /// `setICMPRateLimit` in `net`'s namespace.
+  public static func setICMPRateLimit(_ enabled: Bool, in net: NetSysctls) throws {
+    try net.write("ipv4/icmp_ratemask", enabled ? "6168\n" : "0\n", optional: false)
     // ICMPv6: no error type in the mask (the default is 0-1,3-127), no per-destination interval.
-    try writeHere("/proc/sys/net/ipv6/icmp/ratemask", enabled ? "0-1,3-127\n" : "\n", name: name, optional: true)
-    try writeHere("/proc/sys/net/ipv6/icmp/ratelimit", enabled ? "1000\n" : "0\n", name: name, optional: true)
+    try net.write("ipv6/icmp/ratemask", enabled ? "0-1,3-127\n" : "\n", optional: true)
+    try net.write("ipv6/icmp/ratelimit", enabled ? "1000\n" : "0\n", optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close=1`,
-  /// in the calling thread's namespace: a connection closed by a reset (every probe's) leaves
-  /// conntrack after 1 s instead of 10. The kernel's one conntrack hash holds every
-  /// namespace's entries; at star-1000 with rules, 10 s of probes kept ~400,000 of them and
-  /// `test` ran 9 % slower.
-  public static func setConntrackCloseTimeout(here name: String) throws {
-    try writeHere("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close", "1\n", name: name, optional: true)
+  /// in `net`'s namespace: a connection closed by a reset (every probe's) leaves conntrack
+  /// after 1 s instead of 10. The kernel's one conntrack hash holds every namespace's
+  /// entries; at star-1000 with rules, 10 s of probes kept ~400,000 of them and `test` ran
+  /// 9 % slower.
+  ///
+  /// Set through nfnetlink (`nfct default-set`): the sysctl's file costs a lookup of `netfilter`
+  /// in the shared /proc/sys chain (0.17 s of `up` at star-1000). The file only where the
+  /// kernel lacks that interface.
+  public static func setConntrackCloseTimeout(in net: NetSysctls) throws {
+    var message = [CChar](repeating: 0, count: 256)
+    let rc = nstopo_ct_tcp_close_timeout(1, &message, message.count)
+    if rc == 0 { return }
+    guard [EOPNOTSUPP, ENOENT, EPROTONOSUPPORT, EAFNOSUPPORT].contains(-rc) else {
+      let text = cString(message)
+      throw SystemError("set conntrack's tcp close timeout\(text.isEmpty ? "" : " (\(text))")", "in \(net.name)", errno: -rc)
+    }
+    try net.write("netfilter/nf_conntrack_tcp_timeout_close", "1\n", optional: true)
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.ipv6.conf.LINK.keep_addr_on_down=1`.
   public static func keepAddressesOnDown(_ link: String, namespaceFD fd: Int32, name: String) throws {
     guard !link.contains("/"), link != "..", link != "." else { throw SystemError("refuse interface name", link, errno: EINVAL) }
-    try NetworkNamespace.run(in: fd) { try writeHere("/proc/sys/net/ipv6/conf/\(link)/keep_addr_on_down", "1\n", name: name, optional: false) }
-  }
-
-  /// Writes `text` to `path` in the calling thread's namespace. `optional`: a missing file
-  /// means the feature is absent, which is fine.
-  private static func writeHere(_ path: String, _ text: String, name: String, optional: Bool) throws {
-    let f = open(path, O_WRONLY | O_CLOEXEC)
-    if f < 0 && errno == ENOENT && optional { return }
-    guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
-    defer { close(f) }
-    try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, text, text.utf8.count) }
+    try NetworkNamespace.run(in: fd) { try NetSysctls(here: name).write("ipv6/conf/\(link)/keep_addr_on_down", "1\n", optional: false) }
   }
 
   /// Equivalent to `ip netns exec NS sysctl -w net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}=0|1`.
   /// Without br_netfilter loaded the files do not exist, and there is nothing to switch.
   public static func setBridgeNetfilter(_ enabled: Bool, namespaceFD fd: Int32, name: String) throws {
-    let paths = ["iptables", "ip6tables", "arptables"].map { "/proc/sys/net/bridge/bridge-nf-call-\($0)" }
-    try write(enabled, paths, namespaceFD: fd, name: name, optional: true)
-  }
-
-  /// Writes "1" or "0" to each path inside the namespace. `optional`: a missing file means the
-  /// feature is absent, which is fine.
-  private static func write(_ value: Bool, _ paths: [String], namespaceFD fd: Int32, name: String, optional: Bool) throws {
     try NetworkNamespace.run(in: fd) {
-      for path in paths {
-        let f = open(path, O_WRONLY | O_CLOEXEC)
-        if f < 0 && errno == ENOENT && optional { return }
-        guard f >= 0 else { throw SystemError("open", "\(path) in \(name)", errno: errno) }
-        defer { close(f) }
-        try valueOrErrno("write", "\(path) in \(name)") { Glibc.write(f, value ? "1\n" : "0\n", 2) }
+      let net = try NetSysctls(here: name)
+      for table in ["iptables", "ip6tables", "arptables"] {
+        try net.write("bridge/bridge-nf-call-\(table)", enabled ? "1\n" : "0\n", optional: true)
       }
     }
+  }
+}
+
+/// The calling thread's namespace's `/proc/sys/net`, and its directories, each opened once per
+/// visit: the files below are opened relative to them, so the kernel looks each shared name
+/// (`net`, `ipv4`, `ipv6`, …) up once per visit instead of once per file. The descriptors stay
+/// bound to the namespace they were opened in.
+public final class NetSysctls {
+  private let net: Int32
+  private var directories: [Substring: Int32] = [:]
+  /// The namespace, for messages.
+  public let name: String
+
+  public init(here name: String) throws {
+    self.name = name
+    net = try valueOrErrno("open", "/proc/sys/net in \(name)") { open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+  }
+
+  deinit {
+    for fd in directories.values where fd >= 0 { close(fd) }
+    close(net)
+  }
+
+  /// Writes `text` to `/proc/sys/net/PATH`. `optional`: a missing file means the feature is
+  /// absent (no IPv6, conntrack or br_netfilter), which is fine.
+  public func write(_ path: String, _ text: String, optional: Bool) throws {
+    guard let slash = path.firstIndex(of: "/") else { preconditionFailure("a sysctl below a directory of net") }
+    let top = path[..<slash]
+    let dir: Int32
+    if let d = directories[top] {
+      dir = d
+    } else {
+      dir = openat(net, String(top), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+      if dir < 0 && errno != ENOENT { throw SystemError("open", "/proc/sys/net/\(top) in \(name)", errno: errno) }
+      directories[top] = dir
+    }
+    let f = dir < 0 ? -1 : openat(dir, String(path[path.index(after: slash)...]), O_WRONLY | O_CLOEXEC)
+    if f < 0 && (dir < 0 || errno == ENOENT) && optional { return }
+    guard f >= 0 else { throw SystemError("open", "/proc/sys/net/\(path) in \(name)", errno: dir < 0 ? ENOENT : errno) }
+    defer { close(f) }
+    try valueOrErrno("write", "/proc/sys/net/\(path) in \(name)") { Glibc.write(f, text, text.utf8.count) }
   }
 }

@@ -34,7 +34,7 @@ public struct Plan: Sendable {
 }
 
 public enum Planner {
-  /// Order: namespaces (each with IPv6 off and its loopback up), cgroups, bridges, veths (peer created
+  /// Order: namespaces (each with IPv6 off, its firewall loaded and its loopback up), cgroups, bridges, veths (peer created
   /// in place, then up), addresses, permanent neighbours (only with `staticNeighbours`), routes,
   /// forwarding, `run` processes. Routes come after addresses because the kernel refuses a
   /// gateway no connected subnet reaches.
@@ -62,17 +62,26 @@ public enum Planner {
     // exceeded): theirs are not rate-limited. So does every node with IPv6, which answers a
     // packet it has no route for (or a reject route) even without forwarding. IPv4-only
     // hosts and the bridge namespace keep the default.
-    // A node that rejects answers with ICMP port unreachable: unlimited too (behind a
-    // masquerade, every source shares one address, and one per-address budget).
+    // A node that rejects other than TCP answers with ICMP port unreachable: unlimited too
+    // (behind a masquerade, every source shares one address, and one per-address budget). A
+    // TCP reject answers with a reset, which no ICMP budget limits.
     let rejecting = topology.nodes.filter { n in
       guard let f = n.firewall else { return false }
-      return f.rules.contains { $0.action == .reject } || Firewall.Chain.allCases.contains { f.policy($0)?.action == .reject }
+      return f.rules.contains { $0.action == .reject && $0.proto != .tcp }
+        || Firewall.Chain.allCases.contains { f.policy($0)?.action == .reject }
     }
     let routers = Set((topology.nodes.filter(\.forward) + rejecting).map { names.namespace(node: $0.name) }).union(ipv6)
+    // A node's rules load as its namespace is born, before any of its links exists: no moment
+    // where it forwards or answers what its rules drop (they match interfaces by name).
+    var rulesets: [String: String] = [:]
+    for node in topology.nodes {
+      if let f = node.firewall, let text = Ruleset.text(f) { rulesets[names.namespace(node: node.name)] = text }
+    }
     for ns in namespaces {
       steps.append(.createNamespace(ns))
       steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns)))
       if routers.contains(ns) { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
+      if let text = rulesets[ns] { steps.append(.loadFirewall(ns: ns, ruleset: text)) }
       steps.append(.setLinkUp(ns: ns, name: "lo"))
     }
     if !topology.bridges.isEmpty { steps.append(.setBridgeNetfilter(ns: bridgeNS, enabled: false)) }
@@ -152,12 +161,6 @@ public enum Planner {
       let ns = names.namespace(node: node.name)
       for r in node.routes where topology.allLinksUp || r.isLive(connected: connected[.node(node.name)] ?? []) {
         steps.append(.addRoute(ns: ns, route: Step.KernelRoute(r)!))
-      }
-    }
-    // Filters before forwarding: no moment where a router forwards what its rules drop.
-    for node in topology.nodes {
-      if let f = node.firewall, let text = Ruleset.text(f) {
-        steps.append(.loadFirewall(ns: names.namespace(node: node.name), ruleset: text))
       }
     }
     for node in topology.nodes where node.forward {

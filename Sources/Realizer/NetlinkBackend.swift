@@ -158,8 +158,8 @@ public final class NetlinkBackend: KernelBackend {
     return (0..<groups.count).map { results[$0] }
   }
 
-  /// A namespace group: its sysctl steps that follow the creation are written while the
-  /// thread is still inside the new namespace (a setns pair each cost ~0.2 ms, 20 % of `up` at
+  /// A namespace group: its sysctl and firewall steps that follow the creation are applied
+  /// while the thread is still inside the new namespace (a setns pair each cost ~0.2 ms, 20 % of `up` at
   /// star-1000); the rest one by one.
   private static func applyGroup(_ group: [Step], with backend: NetlinkBackend) -> GroupOutcome {
     var k = 0
@@ -168,7 +168,7 @@ public final class NetlinkBackend: KernelBackend {
       for s in group.dropFirst() {
         guard case .network(let x) = s else { break }
         switch x {
-        case .setIPv6(n, _), .setICMPRateLimit(n, _): inside.append(x)
+        case .setIPv6(n, _), .setICMPRateLimit(n, _), .loadFirewall(n, _): inside.append(x)
         default: break
         }
         if inside.last != x { break }
@@ -190,8 +190,8 @@ public final class NetlinkBackend: KernelBackend {
       .joined(separator: "\n")
   }
 
-  /// Equivalent to `ip netns add NAME`, then `sysctls` (setIPv6 and setICMPRateLimit of NAME)
-  /// written from inside. The socket is opened inside the new namespace too, before it is
+  /// Equivalent to `ip netns add NAME`, then `sysctls` (setIPv6, setICMPRateLimit and
+  /// loadFirewall of NAME) applied from inside. The socket is opened inside the new namespace too, before it is
   /// named: no setns later. A failure inside leaves no namespace.
   func createNamespace(_ n: String, writing sysctls: [NetworkStep]) throws {
     var socket: NetlinkSocket?
@@ -199,10 +199,12 @@ public final class NetlinkBackend: KernelBackend {
     let fd = try NetworkNamespace.create(n) {
       let s = try NetlinkSocket(namespaceFD: nil, name: n)
       if let marker { try s.setAlias("lo", marker) }
+      let net = try NetSysctls(here: n)
       for x in sysctls {
         switch x {
-        case .setIPv6(_, let on): try Sysctl.setIPv6(on, here: n)
-        case .setICMPRateLimit(_, let on): try Sysctl.setICMPRateLimit(on, here: n)
+        case .setIPv6(_, let on): try Sysctl.setIPv6(on, in: net)
+        case .setICMPRateLimit(_, let on): try Sysctl.setICMPRateLimit(on, in: net)
+        case .loadFirewall(_, let ruleset): try Self.loadFirewallHere(ruleset, net: net)
         default: preconditionFailure("\(x.op) is not written inside a new namespace")
         }
       }
@@ -210,6 +212,13 @@ public final class NetlinkBackend: KernelBackend {
     }
     close(fd)
     handles[n] = Handle(name: n, socket: socket!)
+  }
+
+  /// Equivalent to `ip netns exec NS nft -f -`, in the calling thread's namespace.
+  private static func loadFirewallHere(_ ruleset: String, net: NetSysctls) throws {
+    try Nftables.run(ruleset, namespace: net.name)
+    // The table's `ct` rules load conntrack: this namespace's sysctls exist from now.
+    try Sysctl.setConntrackCloseTimeout(in: net)
   }
 
   private func perform(_ step: NetworkStep) throws {
@@ -266,11 +275,7 @@ public final class NetlinkBackend: KernelBackend {
       try handle(ns).socket.clearShaping(ifindex: try ifindex(ns, link), label: "\(link) in \(ns ?? "the root namespace")")
     case .loadFirewall(let ns, let ruleset):
       _ = try handle(ns).withNamespaceFD { fd in
-        try NetworkNamespace.run(in: fd) { () throws in
-          try Nftables.run(ruleset, namespace: ns)
-          // The table's `ct` rules load conntrack: this namespace's sysctls exist from now.
-          try Sysctl.setConntrackCloseTimeout(here: ns)
-        }
+        try NetworkNamespace.run(in: fd) { () throws in try Self.loadFirewallHere(ruleset, net: NetSysctls(here: ns)) }
       }
     }
   }

@@ -111,6 +111,46 @@ final class FirewallTests: KernelTestCase {
     XCTAssertTrue(listing.contains("policy drop;"), listing)
   }
 
+  /// The rules are in place before the node has any link, and conntrack's close timeout (set
+  /// through nfnetlink) is 1 s in the node with rules only: not in a node without, not in the
+  /// root namespace.
+  func testConntrackCloseTimeoutOnlyWhereRulesAre() throws {
+    func closeTimeout(_ ns: String?) throws -> String {
+      let read = { () throws -> String in
+        (try? String(contentsOfFile: "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close", encoding: .utf8))?
+          .trimmingCharacters(in: .whitespacesAndNewlines) ?? "absent"
+      }
+      guard let ns else { return try read() }
+      let fd = try NetworkNamespace.open(ns)
+      defer { close(fd) }
+      return try NetworkNamespace.run(in: fd, read)
+    }
+    let root = try closeTimeout(nil)
+    let t = topology("""
+      subnet lan 10.72.2.0/24
+      bridge sw lan
+      node a
+        link sw
+        firewall input drop
+        allow input tcp 4444
+      node b
+        link sw
+      """)
+    try Lifecycle.up(t, file: "test")
+    defer { _ = try? Lifecycle.down(t.name) }
+    let names = KernelNames(topology: t.name)
+    XCTAssertEqual(try closeTimeout(names.namespace(node: "a")), "1")
+    XCTAssertNotEqual(try closeTimeout(names.namespace(node: "b")), "1")
+    XCTAssertEqual(try closeTimeout(nil), root)
+    // And the stateful rules still let a's own connection's replies in, and b's in at 4444.
+    let set = ProbeSet(topology: t, namespace: names.namespace(node:), options: .init())
+    let measured = try Lifecycle.withTestNetwork(t) { () -> [Outcome] in
+      try ProbeEngine.measure(set, model: set.probes.map { _ in ModelVerdict(.reached) }, options: .init(timeout: 2)).outcomes
+    }
+    XCTAssertEqual(measured, Array(repeating: .reached, count: set.probes.count))
+    XCTAssertEqual(set.probes.count, 2)
+  }
+
   /// Masquerade: the office reaches an ISP that has no route back to it, because gw rewrites
   /// the source; the ISP cannot start a connection inward. Exact, TCP and UDP.
   func testMasqueradeExactly() throws {

@@ -79,4 +79,63 @@ final class RulesetTests: XCTestCase {
     let dropping = listing.replacingOccurrences(of: "comment \"line 5\"", with: "")
     XCTAssertEqual(Ruleset.readBack(dropping, model: f)?.input, Firewall.Policy(action: .drop, line: 5))
   }
+
+  /// A node's rules load inside its namespace group, before its loopback and any of its links
+  /// exist: the realizer applies them while it is still in the new namespace.
+  func testRulesLoadAsTheNamespaceIsBornBeforeAnyLink() throws {
+    let t = model("""
+      subnet lan 10.0.1.0/24
+      bridge sw lan
+      node gw
+        forward
+        link sw
+        deny forward tcp 22
+      node a
+        link sw
+        firewall input drop
+      node b
+        link sw
+      """)
+    let steps = Planner.plan(t).steps.map(\.step)
+    let names = KernelNames(topology: t.name)
+    for node in ["gw", "a"] {
+      let ns = names.namespace(node: node)
+      let load = try XCTUnwrap(steps.firstIndex { if case .network(.loadFirewall(ns, _)) = $0 { return true } else { return false } }, node)
+      let born = try XCTUnwrap(steps.firstIndex { $0 == .network(.createNamespace(ns)) })
+      XCTAssertTrue(steps[born + 1..<load].allSatisfy { $0.op == "set-ipv6" || $0.op == "set-icmp-ratelimit" }, node)
+      XCTAssertEqual(steps[load + 1], .network(.setLinkUp(ns: ns, name: "lo")), node)
+      let firstLink = try XCTUnwrap(steps.firstIndex { $0.op == "create-veth" && $0.namespaces.contains(ns) })
+      XCTAssertLessThan(load, firstLink, node)
+    }
+    let forward = try XCTUnwrap(steps.firstIndex { $0.op == "set-forwarding" })
+    XCTAssertGreaterThan(forward, steps.firstIndex { $0.op == "load-firewall" }!)
+    XCTAssertFalse(steps.contains { if case .network(.loadFirewall(names.namespace(node: "b"), _)) = $0 { return true } else { return false } })
+  }
+
+  /// The ICMP budget is lifted where a reject answers with ICMP, not where every reject is
+  /// TCP's (a reset, which no ICMP budget limits).
+  func testICMPBudgetLiftedOnlyWhereARejectSendsICMP() throws {
+    let t = model("""
+      subnet lan 10.0.1.0/24
+      bridge sw lan
+      node tcponly
+        link sw
+        reject input tcp 23
+      node udp
+        link sw
+        reject input udp 53
+      node any
+        link sw
+        reject input from 10.9.0.0/16
+      node policy
+        link sw
+        firewall input reject
+      """)
+    let lifted = Set(Planner.plan(t).steps.compactMap { s -> String? in
+      if case .network(.setICMPRateLimit(let ns, false)) = s.step { return ns }
+      return nil
+    })
+    let names = KernelNames(topology: t.name)
+    XCTAssertEqual(lifted, Set(["udp", "any", "policy"].map { names.namespace(node: $0) }))
+  }
 }

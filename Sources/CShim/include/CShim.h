@@ -48,6 +48,12 @@ int nstopo_rtnl_open(void);
 /// from nstopo_rtnl_open. Returns 0 or a negative errno (the kernel's message in `message`).
 int nstopo_bridge_add(int fd, const char *name, const uint8_t *mac, char *message, size_t message_size);
 
+/// Sets the calling thread's namespace's conntrack timeout for TCP connections in state CLOSE,
+/// in seconds, through nfnetlink_cttimeout's default-set (`nfct default-set`), the same value as
+/// `sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close=SECONDS` without a lookup in
+/// /proc/sys. Returns 0 or a negative errno (-EOPNOTSUPP and the like without the feature).
+int nstopo_ct_tcp_close_timeout(uint32_t seconds, char *message, size_t message_size);
+
 /// Adds `count` permanent neighbours (ARP or NDP entries) (`ip neigh replace ... nud permanent`) with as few
 /// sendmsg calls as fit, acking only the last message; the kernel still reports every failure.
 /// Exists because libnl sends one message per call and waits for each ack: 999,000 entries
