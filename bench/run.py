@@ -132,6 +132,20 @@ def ratio(a, b):
     return "%.2fx" % (statistics.median(a) / statistics.median(b))
 
 
+def sweep(sizes):
+    """Takes down what an earlier bench killed outright (SIGKILL, a stop hook's time limit)
+    left behind: only the bench's own names. nstopo's through `down`, the baseline's (which
+    nstopo never recorded) through its own `down`."""
+    for name in ["nsb%d" % n for n in sizes] + ["nsbd%d" % n for n in sizes] + ["nsbr%d" % n for n in sizes] + ["nsbls"]:
+        subprocess.run([NSTOPO, "down", name, "--missing-ok", "--quiet"], capture_output=True)
+    present = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+    for n in sizes:
+        name = "nsb%d" % n
+        if name in present or any(x.startswith(name + "-h") for x in present):
+            print("bench: removing the baseline's star-%d left by an earlier run" % n, file=sys.stderr)
+            subprocess.run([sys.executable, os.path.join(BASE, "ip_batch.py"), "down", name, str(n)], capture_output=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="star-10 once: a smoke test")
@@ -144,6 +158,7 @@ def main():
     sizes = [10] if args.quick else [10, 100, 1000]
     runs = 1 if args.quick else args.runs
     limit = 5.0 if args.quick else args.tutorial_limit
+    sweep(sizes)
     tmp = tempfile.mkdtemp(prefix="nstopo-bench-")
     figs = Figures()
     notes = []

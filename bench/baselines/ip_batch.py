@@ -25,9 +25,11 @@ def addr(i):
     return "%d.%d.%d.%d" % (v >> 24, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
 
 
-def batch(lines, ns=None):
-    cmd = ["ip"] + (["-n", ns] if ns else []) + ["-batch", "-"]
-    subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, check=True)
+def batch(lines, ns=None, force=False):
+    """`force`: go on past lines that fail (a star half built by a killed run), and say nothing."""
+    cmd = ["ip"] + (["-force"] if force else []) + (["-n", ns] if ns else []) + ["-batch", "-"]
+    subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, check=not force,
+                   stderr=subprocess.DEVNULL if force else None)
 
 
 def up(name, n, keep_ipv6):
@@ -48,14 +50,14 @@ def up(name, n, keep_ipv6):
 
 def down(name, n):
     nodes = ["%s-h%d" % (name, i + 1) for i in range(n)]
-    batch(["netns del %s" % x for x in nodes])
+    batch(["netns del %s" % x for x in nodes], force=True)
     deadline = time.time() + 30
     while time.time() < deadline:
         out = subprocess.run(["ip", "-n", name, "-o", "link", "show", "type", "veth"], capture_output=True, text=True).stdout
         if not out.strip():
             break
         time.sleep(0.002)
-    batch(["netns del %s" % name])
+    batch(["netns del %s" % name], force=True)
 
 
 if __name__ == "__main__":
