@@ -462,17 +462,16 @@ public struct Predictor: Sendable {
     /// A chain of this node's firewall on the probe: nil when it accepts, else where it ends.
     /// Replies and ICMP errors are part of an accepted connection: every chain lets them pass.
     func filter(_ chain: Firewall.Chain, out: String?, hop: Hop? = nil) -> Walk? {
-      guard states[node].firewall != nil else { return nil }
+      guard let fw = states[node].firewall else { return nil }
       guard case .probe(let proto) = traffic, let src = sourceAddress else {
-        if record && !states[node].firewall!.isTrivial(chain) { steps.append(.session(chain: chain)) }
+        if record && !fw.isTrivial(chain) { steps.append(.session(chain: chain)) }
         return nil
       }
       let packet = Firewall.Packet(
         source: src, destination: dst, proto: proto == .tcp ? .tcp : .udp, port: port,
         inInterface: chain == .output ? nil : inInterface, outInterface: out)
       // Accepted without a step to record: the action alone (a million pairs copy no rule).
-      if !record && states[node].firewall!.action(chain, packet) == .accept { return nil }
-      let fw = states[node].firewall!
+      if !record && fw.action(chain, packet) == .accept { return nil }
       let decision = fw.decide(chain, packet)
       // A chain that accepts everything is not built (`Ruleset`): no step.
       if record && !fw.isTrivial(chain) { steps.append(.filter(chain: chain, decision: decision)) }
