@@ -199,7 +199,7 @@ public final class NetlinkBackend: KernelBackend {
     let fd = try NetworkNamespace.create(n) {
       let s = try NetlinkSocket(namespaceFD: nil, name: n)
       if let marker { try s.setAlias("lo", marker) }
-      let net = try NetSysctls(here: n)
+      let net = NetSysctls(here: n)
       for x in sysctls {
         switch x {
         case .setIPv6(_, let on): try Sysctl.setIPv6(on, in: net)
