@@ -133,8 +133,12 @@ public enum Lifecycle {
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil
   /// when the topology is not up (which is not an error: `down` is idempotent). Refuses
   /// (`StateError.testing`) while a `test` runs on it.
-  /// `progress` gets (namespaces removed, namespaces) as they go.
-  public static func down(_ name: String, shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil) throws -> Teardown.Report? {
+  /// `progress` gets (namespaces removed, namespaces) as they go. The state is kept when
+  /// anything is left (`failures`, `leftInPlace`) unless `forget`: then objects left in place
+  /// stay, and the state goes.
+  public static func down(
+    _ name: String, forget: Bool = false, shouldStop: () -> Bool = { false }, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> Teardown.Report? {
     StateStore.sweepTemporary(name)
     NetworkNamespace.sweepAnchors()
     guard let state = try StateStore.open(name) else { return nil }
@@ -146,7 +150,7 @@ public enum Lifecycle {
     let topology = StateStore.document(name)?.topology
     var report = Teardown.run(
       summary, names: KernelNames(topology: name), topology: topology, system: backend, shouldStop: shouldStop, progress: progress)
-    if report.failures.isEmpty && !report.interrupted {
+    if report.failures.isEmpty && !report.interrupted && (report.leftInPlace.isEmpty || forget) {
       report.failures += state.remove()
     }
     return report

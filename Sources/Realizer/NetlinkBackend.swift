@@ -134,8 +134,12 @@ public final class NetlinkBackend: KernelBackend {
     let start = monotonicSeconds()
     let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let count = max(1, min(online, groups.count / 8 + 1))
-    // A backend per thread: its own sockets, its own handles, the ordinary `apply`.
-    guard count > 1, let workers = try? (0..<count).map({ _ in try NetlinkBackend(bridgeNamespace: bridgeNamespace) })
+    // A backend per thread: its own sockets, its own handles, the ordinary `apply`, and the
+    // same mark: `down` trusts a namespace whose creation the journal never confirmed by it.
+    guard count > 1,
+      let workers = try? (0..<count).map({ _ in
+        try NetlinkBackend(bridgeNamespace: bridgeNamespace, namespaceMarker: namespaceMarker)
+      })
     else { return groups.map { Self.applyGroup($0, with: self) } }
     let results = Slots<GroupOutcome>(groups.count, GroupOutcome(applied: 0, error: nil))
     NetworkNamespace.prepare()

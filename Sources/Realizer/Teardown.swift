@@ -24,6 +24,10 @@ public enum Teardown {
     public var interrupted = false
     /// What is left when interrupted: namespaces, then cgroups.
     public var namespacesLeft = 0
+    /// Objects with the topology's own names that `down` left in place because it could not
+    /// prove them nstopo's (`netns NAME`, `link NAME`, `cgroup PATH`): the state is kept, so
+    /// that the name stays claimed until someone decides (see `Lifecycle.down(forget:)`).
+    public var leftInPlace: [String] = []
   }
 
   public static func run(
@@ -49,6 +53,7 @@ public enum Teardown {
       guard NetworkNamespace.exists(ns), let why = ownership.unproven(ns, summary, socket: { try backend.socket($0) }) else { return true }
       if unproven.count < 3 { report.warnings.append("left namespace '\(ns)' alone: \(why); if it is yours, `ip netns del \(ns)`") }
       unproven.append(ns)
+      report.leftInPlace.append("netns \(ns)")
       return false
     }
     if unproven.count > 3 {
@@ -84,6 +89,7 @@ public enum Teardown {
         guard let info = try backend.socket(nil).link(named: link) else { continue }
         guard info.alias == names.hostAlias else {
           report.warnings.append("left '\(link)' in the root namespace alone: it does not carry nstopo's alias \(names.hostAlias)")
+          report.leftInPlace.append("link \(link)")
           continue
         }
         try backend.apply(NetworkStep.deleteLink(ns: nil, name: link))
@@ -133,6 +139,7 @@ public enum Teardown {
       for path in summary.cgroups.reversed() {
         if summary.isUnconfirmed(.cgroup, path) && !cg.pids(path).isEmpty {
           report.warnings.append("left cgroup '\(path)' alone: up was stopped before it could record creating it, and it has processes nstopo never started")
+          report.leftInPlace.append("cgroup \(path)")
           continue
         }
         do { try cg.remove(path) } catch { report.failures.append("\(error)") }

@@ -136,13 +136,18 @@ final class HardeningTests: KernelTestCase {
       ip -n \(t)-foreign link set lo alias nstopo:someone-else
       printf 'format 2\\n+netns \(t)-foreign\\n+netns \(t)-marked\\n+netns \(t)-swapped\\n=netns \(t)-swapped 1\\n' > /run/nstopo/\(t)/journal
       "$N" down \(t); echo "rc=$?"
+      test -d /run/nstopo/\(t) && echo STATE-KEPT
+      "$N" down \(t) --forget; echo "forget rc=$?"
+      test -d /run/nstopo/\(t) || echo STATE-FORGOTTEN
       # A journal from before the mark (no format line) is read as it was then.
       mkdir -m 700 /run/nstopo/\(t)old && ip netns add \(t)old-a
       printf '+netns \(t)old-a\\n' > /run/nstopo/\(t)old/journal
       "$N" down \(t)old; echo "old rc=$?"
       ip netns list
       """)
-    XCTAssertTrue(out.contains("rc=0"), out + err)
+    XCTAssertTrue(out.split(separator: "\n").contains("rc=78"), "down leaves two namespaces with the topology's names: not a success: " + out + err)
+    XCTAssertTrue(out.contains("STATE-KEPT") && out.contains("forget rc=0") && out.contains("STATE-FORGOTTEN"), out + err)
+    XCTAssertTrue(err.contains("down: 2 objects with topology \(t)'s names left in place (netns \(t)-foreign, netns \(t)-swapped)"), err)
     XCTAssertTrue(out.contains("\(t)-foreign"), "the unmarked namespace survives: " + out + err)
     XCTAssertTrue(out.contains("\(t)-swapped"), "the namespace with another inode survives: " + out + err)
     XCTAssertFalse(out.contains("\(t)-marked"), "the marked one is removed: " + out + err)

@@ -161,6 +161,51 @@ final class SafetyTests: KernelTestCase {
     }
   }
 
+  /// `kill -9` of `up` at seeded random moments over a star large enough to use every
+  /// namespace-creation thread, then `down`: nothing of the topology's is left, and `down`
+  /// never says ok while it leaves anything. NSTOPO_KILLS sets the count (the figure
+  /// is 100); NSTOPO_KILL_SEED the seed.
+  func testKillAtRandomMomentsOfAStarThenDownLeavesNothing() throws {
+    let env = ProcessInfo.processInfo.environment
+    let kills = Int(env["NSTOPO_KILLS"] ?? "") ?? 6
+    var rng = SplitMix(seed: UInt64(env["NSTOPO_KILL_SEED"] ?? "") ?? 30)
+    // How long a whole up takes here: the kills fall anywhere inside it.
+    let name0 = uniqueName()
+    let text = { (n: String) in "topology \(n)\nsubnet lan 10.63.0.0/16\nbridge sw lan\nnode h[1..600]\n  link sw\n" }
+    let path0 = try tempFile(name0, text(name0))
+    let t0 = Date()
+    let (up0, _, upErr) = try runNstopo(binary, ["up", path0])
+    let span = Date().timeIntervalSince(t0)
+    XCTAssertEqual(up0, 0, upErr)
+    XCTAssertEqual(try runNstopo(binary, ["down", name0]).0, 0)
+    var outcomes: [String] = []
+    for k in 0..<kills {
+      let name = uniqueName()
+      let path = try tempFile(name, text(name))
+      let delay = Double(rng.next() % 1_000_000) / 1_000_000 * span
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: binary)
+      p.arguments = ["up", path]
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      usleep(useconds_t(delay * 1_000_000))
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      let (code, _, err) = try runNstopo(binary, ["down", name, "--missing-ok"])
+      let left = leftovers(name)
+      outcomes.append("kill \(k) at \(Int(delay * 1000)) ms of \(Int(span * 1000)): down \(code), \(left.count) left")
+      XCTAssertEqual(left.filter { $0.hasPrefix("netns") }.count, 0, "kill \(k) at \(delay) s: \(left.prefix(3)), \(err.prefix(600))")
+      if !left.isEmpty { XCTAssertNotEqual(code, 0, "down said ok and left \(left.prefix(3)): \(err.prefix(600))") }
+      // Whatever this run left must not fail every later test's leak check.
+      if !left.isEmpty {
+        for ns in left where ns.hasPrefix("netns ") { _ = try? runProcess("/usr/sbin/ip", ["netns", "del", String(ns.dropFirst(6))]) }
+        _ = try? runNstopo(binary, ["down", name, "--forget"])
+      }
+    }
+    print(outcomes.joined(separator: "\n"))
+  }
+
   func testCtrlCDuringUpRollsBackWithoutDown() throws {
     let name = uniqueName()
     let path = try tempFile(name, "topology \(name)\nsubnet lan 10.62.0.0/16\nbridge sw lan\nnode h[1..300]\n  link sw\n")
