@@ -26,8 +26,9 @@ release: deps
 
 # Unit tests (no root) and integration tests against the real kernel (root), a leak check,
 # a short seeded fuzz pass, and the benchmark's smoke run (star-10 once) so that it does not rot.
-# make test also installs a browser: the HTML report is checked in headless Chromium.
-TEST_PACKAGES := chromium
+# make test also installs a browser (the HTML report is checked in headless Chromium), and
+# tmux with zsh and fish (completion is checked in each shell, with hostile file names).
+TEST_PACKAGES := chromium tmux zsh fish
 test: deps
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "nstopo: installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
@@ -38,6 +39,7 @@ test: deps
 	$(MAKE) fuzz COUNT=20000 SLOW=3
 	$(MAKE) bench QUICK=1
 	@sh scripts/check-install.sh
+	@sh scripts/check-completion.sh .build/debug/nstopo
 	@python3 scripts/check-clab-schema.py .build/debug/nstopo
 
 # The language fuzzer: COUNT seeded inputs (default 1,000,000; SEED=1), token soups and mutated

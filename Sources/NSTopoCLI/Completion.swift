@@ -7,15 +7,30 @@ import TopologyModel
 // Custom completion kinds: the shells call `nstopo ---completion …`, which runs these with
 // the words typed so far, the index of the word being completed, and its prefix.
 
+/// Only candidates that no shell can read as code. bash's generated script hands them to
+/// `compgen -W`, which expands `$(…)`, backquotes, `$VAR`, `~` and braces in its word list:
+/// a file named `$(touch x).topo` in a folder where root presses TAB would run `touch x` as
+/// root. Names with any other character are not offered (the shell's own file completion
+/// still reaches them when typed).
+func shellSafe(_ candidates: [String]) -> [String] {
+  candidates.filter { c in
+    !c.isEmpty
+      && c.unicodeScalars.allSatisfy { u in
+        (u.value >= 0x30 && u.value <= 0x39) || (u.value >= 0x41 && u.value <= 0x5A) || (u.value >= 0x61 && u.value <= 0x7A)
+          || "._-+,:@%=/".unicodeScalars.contains(u)
+      }
+  }
+}
+
 /// The names of the topologies that are up.
 @Sendable func upTopologyNames(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
-  StateStore.names().filter { $0.hasPrefix(prefix) }
+  shellSafe(StateStore.names().filter { $0.hasPrefix(prefix) })
 }
 
 /// Topologies that are up, and `.topo` files (and directories, to descend into) that start
 /// with the prefix: the arguments that take either.
 @Sendable func topologyNamesOrFiles(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
-  upTopologyNames(words, index, prefix) + topoFiles(prefix)
+  upTopologyNames(words, index, prefix) + shellSafe(topoFiles(prefix))
 }
 
 /// `.topo` files and directories under the prefix's directory.
@@ -46,5 +61,5 @@ func topoFiles(_ prefix: String) -> [String] {
     topology = StateStore.document(argument)?.topology
   }
   guard let topology else { return [] }
-  return (topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : [])).filter { $0.hasPrefix(prefix) }
+  return shellSafe((topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : [])).filter { $0.hasPrefix(prefix) })
 }

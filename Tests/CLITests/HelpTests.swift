@@ -51,6 +51,13 @@ final class HelpTests: XCTestCase {
     }
   }
 
+  /// No candidate a shell could read as code: bash's `compgen -W` expands its word list.
+  func testCompletionCandidatesAreShellSafe() {
+    XCTAssertEqual(
+      shellSafe(["lab.topo", "dir/x-1_2.topo", "$(touch x).topo", "`id`.topo", "it's.topo", "a b.topo", "a\nb", "~x", "${IFS}", "{a,b}", ""]),
+      ["lab.topo", "dir/x-1_2.topo"])
+  }
+
   /// The completion functions themselves: node names from a file, `.topo` files and folders.
   func testCompletionFunctions() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
