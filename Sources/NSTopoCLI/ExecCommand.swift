@@ -23,8 +23,10 @@ func nodeProcess(_ doc: StateDocument, _ node: String, argv: [String], environme
   let names = KernelNames(topology: name)
   let cgroups = try mapKernelErrors { try CgroupSystem.detect() }
   let fd = try mapKernelErrors { try NetworkNamespace.open(names.namespace(node: node)) }
+  // Every process nstopo starts in a node is told where it runs (`run` services too).
+  let own = environment.filter { !$0.hasPrefix("NSTOPO_NODE=") && !$0.hasPrefix("NSTOPO_TOPOLOGY=") }
   var p = NodeProcess(
-    argv: argv, environment: environment, namespaceFD: fd, cgroupProcs: cgroups.procsFiles(names.cgroup(node: node)), root: n.chroot)
+    argv: argv, environment: own + ["NSTOPO_NODE=\(node)", "NSTOPO_TOPOLOGY=\(name)"], namespaceFD: fd, cgroupProcs: cgroups.procsFiles(names.cgroup(node: node)), root: n.chroot)
   p.hostname = NodeProcess.hostname(for: node)
   return p
 }
@@ -174,8 +176,6 @@ struct Shell: ParsableCommand {
       if let s = ProcessInfo.processInfo.environment["SHELL"], FileManager.default.isExecutableFile(atPath: root + s) { shell = s }
       var env = ProcessInfo.processInfo.environment
       env["PS1"] = "[\(name)/\(node)] \\w # "
-      env["NSTOPO_NODE"] = node
-      env["NSTOPO_TOPOLOGY"] = name
       return try runInNode(topology, node, argv: [shell], environment: env.map { "\($0.key)=\($0.value)" }.sorted())
     }
   }

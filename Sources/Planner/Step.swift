@@ -182,6 +182,8 @@ extension Step {
     public var cgroup: String
     public var root: String?
     public var command: String
+    /// The topology's name: `ns` is `<topology>-<node>` (KernelNames).
+    public var topology: String { String(ns.dropLast(node.count + 1)) }
 
     public init(node: String, ns: String, cgroup: String, root: String?, command: String) {
       self.node = node

@@ -84,7 +84,7 @@ public final class SystemBackend: KernelBackend {
       defer { close(nsfd) }
       var p = NodeProcess(
         argv: Step.argv(for: l.command),
-        environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "NSTOPO_NODE=\(l.node)"],
+        environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "NSTOPO_NODE=\(l.node)", "NSTOPO_TOPOLOGY=\(l.topology)"],
         namespaceFD: nsfd, cgroupProcs: cg.procsFiles(l.cgroup), root: l.root)
       p.hostname = NodeProcess.hostname(for: l.node)
       p.stdin = null

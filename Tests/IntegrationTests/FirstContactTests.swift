@@ -212,6 +212,13 @@ final class FirstContactTests: KernelTestCase {
     XCTAssertEqual(code, 1, out + err)
     XCTAssertEqual(out, "== r1 ==\nr1\n== a1 ==\na1\n== a2 ==\na2\n== b1 ==\nb1\n== b2 ==\nb2\n")
     XCTAssertTrue(err.contains("failed in 1 of 5 nodes: b1 (exit 1)"), err)
+    // Every process nstopo starts in a node knows where it runs; the caller's values are replaced.
+    (code, out, err) = try runProcess(
+      binary, ["exec", name, "a1", "--", "sh", "-c", "echo $NSTOPO_TOPOLOGY/$NSTOPO_NODE"],
+      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "NSTOPO_NODE": "stale"])
+    XCTAssertEqual(out, "\(name)/a1\n", err)
+    (code, out, err) = try runNstopo(binary, ["exec", name, "a[1..2]", "--", "sh", "-c", "echo $NSTOPO_TOPOLOGY/$NSTOPO_NODE"])
+    XCTAssertEqual(out, "== a1 ==\n\(name)/a1\n== a2 ==\n\(name)/a2\n", err)
     (code, _, err) = try runNstopo(binary, ["exec", name, "a[1..3]", "--", "true"])
     XCTAssertEqual(code, 64)
     XCTAssertTrue(err.contains("no node 'a3'"), err)

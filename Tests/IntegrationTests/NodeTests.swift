@@ -104,11 +104,11 @@ final class NodeTests: KernelTestCase {
   }
 
   func testARunLineThatFailsAtOnceRollsBackWithItsLog() throws {
-    let t = topology("node a\n  run sleep 1000\nnode b\n  run sh -c 'echo cannot start >&2; exit 3'\n")
+    let t = topology("node a\n  run sleep 1000\nnode b\n  run sh -c 'echo $NSTOPO_TOPOLOGY/$NSTOPO_NODE cannot start >&2; exit 3'\n")
     XCTAssertThrowsError(try Lifecycle.up(t, file: "test")) { error in
       let text = "\(error)"
-      XCTAssertTrue(text.contains("`run sh -c 'echo cannot start >&2; exit 3'` in node b exited with code 3"), text)
-      XCTAssertTrue(text.contains("| cannot start"), text)
+      XCTAssertTrue(text.contains("`run sh -c 'echo $NSTOPO_TOPOLOGY/$NSTOPO_NODE cannot start >&2; exit 3'` in node b exited with code 3"), text)
+      XCTAssertTrue(text.contains("| \(t.name)/b cannot start"), "a service knows its node and topology: " + text)
       XCTAssertTrue(text.contains("rolled back"), text)
     }
     XCTAssertEqual(leftovers(t.name), [])
