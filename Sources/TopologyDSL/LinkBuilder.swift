@@ -291,8 +291,15 @@ struct LinkBuilder {
     // Bridge ports live together in the bridge namespace: `<node>-<ifname>` when it fits.
     var portNames = Set(resolver.bridges.map(\.name))
     var counter = 0
+    var ports: [String: Int] = [:]
     for i in pending.indices {
-      guard case .bridge = pending[i].b.owner else { continue }
+      guard case .bridge(let bridge) = pending[i].b.owner else { continue }
+      ports[bridge, default: 0] += 1
+      if ports[bridge] == Self.maxBridgePorts + 1 {
+        resolver.error(
+          "bridge '\(bridge)' would get its \(Self.maxBridgePorts + 1)th port here: a Linux bridge takes at most \(Self.maxBridgePorts)",
+          at: pending[i].token, hint: "split the LAN over two bridges joined by a router, or over two subnets", note: pending[i].note)
+      }
       var name = "\(pending[i].a.owner)-\(pending[i].a.name ?? "")"
       if name.utf8.count > Names.maxInterface || portNames.contains(name) {
         repeat {
@@ -304,6 +311,10 @@ struct LinkBuilder {
       pending[i].b.name = name
     }
   }
+
+  /// The kernel numbers a bridge's ports 1 to 1,023 (`BR_MAX_PORTS` is 1,024, port 0 is
+  /// reserved): `up` would fail at the next with "Exchange full" (EXFULL).
+  static let maxBridgePorts = 1023
 
   // MARK: addresses
 

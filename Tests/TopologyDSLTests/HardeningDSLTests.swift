@@ -16,6 +16,21 @@ final class HardeningDSLTests: XCTestCase {
     XCTAssertTrue(rendered("node h[1..99999999999999999999999]\n").contains("has a bound above 999999999"))
   }
 
+  /// A bridge takes 1,023 ports; the 1,024th used to pass validate and fail `up` with
+  /// "Exchange full".
+  func testABridgeWithMoreThan1023PortsIsALocatedError() {
+    XCTAssertFalse(load("subnet lan 10.0.0.0/16\nbridge sw lan\nnode h[1..1023]\n  link sw\n").diagnostics.hasErrors)
+    XCTAssertEqual(rendered("subnet lan 10.0.0.0/16\nbridge sw lan\nnode h[1..1024]\n  link sw\n"), """
+      test.topo:4:8: error: bridge 'sw' would get its 1024th port here: a Linux bridge takes at most 1023
+       4 |   link sw
+         |        ^~
+         = note: in node 'h1024' from 'h[1..1024]'
+         = hint: split the LAN over two bridges joined by a router, or over two subnets
+      test.topo: 1 error
+
+      """)
+  }
+
   func testPointToPointBlocksAtTheTopOfTheAddressSpace() {
     let t30 = model("subnet p 255.255.255.252/30\nnode a\n  link b p\nnode b\n")
     XCTAssertEqual(address(t30, "a", "eth0"), "255.255.255.253/30")
