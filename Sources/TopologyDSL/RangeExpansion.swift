@@ -86,6 +86,12 @@ struct Expander {
             break
           }
           let body = String(chars[(i + 1)..<close])
+          // `[fd00::10]:80`: an IPv6 address in brackets, as a URL writes it, is not a range.
+          if body.contains(":") && !body.contains("..") {
+            literal += String(chars[i...close])
+            i = close + 1
+            continue
+          }
           let at = Token(String(chars[i...close]), line: token.line, column: token.column + i)
           guard allowRanges else {
             diagnostics.append(

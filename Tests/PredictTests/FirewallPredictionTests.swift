@@ -140,6 +140,35 @@ final class ReferenceFirewallTests: XCTestCase {
     XCTAssertEqual(v("pc1", "db", .udp), .timedOut)
   }
 
+  /// The README's own IPv6 form `dnat tcp 8080 to [fd00:1::10]:80` was refused as a
+  /// "malformed range".
+  func testADnatToABracketedIPv6AddressWithAPort() throws {
+    let r = TopologyLoader.load(text: """
+      subnet lan6 fd00:1::/64
+      subnet wan6 fd00:2::/64
+      bridge sw lan6
+      bridge w wan6
+      node gw
+        forward
+        link sw
+        link w
+        dnat tcp 8080 to [fd00:1::10]:80
+      node web
+        link sw fd00:1::10/64
+        route default via gw
+      node isp
+        link w
+        route default via gw
+      """, fileName: "d6.topo")
+    let t = try XCTUnwrap(r.topology, r.rendered)
+    XCTAssertEqual(r.rendered, "")
+    let p = Predictor(t)
+    let gw6 = try XCTUnwrap(p.primaryAddress(of: "gw", family: .ipv6))
+    let landing = try XCTUnwrap(p.landing(Flow(from: "isp", to: "gw", address: gw6, proto: .tcp, port: 8080)))
+    XCTAssertEqual(landing.node, "web")
+    XCTAssertEqual(landing.port, 80)
+  }
+
   func reference() throws -> Predictor {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("topologies/firewall.topo").path
