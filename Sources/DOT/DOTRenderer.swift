@@ -163,7 +163,9 @@ public enum DOTRenderer {
       // failed (at most two different details) and is tied to its arrow.
       var seen: [String: (String, String, [String])] = [:]
       var order: [String] = []
-      for f in overlay.failed {
+      // An endpoint the topology lacks (stale results) has nothing to draw from.
+      let drawn = Set(groupOf.keys).union(t.hasHost ? ["host"] : [])
+      for f in overlay.failed where drawn.contains(f.source) && drawn.contains(f.target) {
         let s = f.source == "host" ? id(.host) : id(.node(f.source))
         let d = f.target == "host" ? id(.host) : id(.node(f.target))
         let key = "\(s)>\(d)"

@@ -117,7 +117,23 @@ struct Graph: ParsableCommand {
     if doc.topology != topology.name {
       printError("nstopo: warning: \(path) is for topology '\(doc.topology)', not '\(topology.name)'")
     }
+    let unknown = Graph.unknownEndpoints(doc, topology: topology)
+    if !unknown.isEmpty { printError("nstopo: warning: \(Graph.unknownSentence(path, unknown, topology))") }
     return Graph.overlay(doc, topology: topology)
+  }
+
+  /// Endpoints the results name that the topology lacks (results older than a rename).
+  static func unknownEndpoints(_ doc: TestDocument, topology: Topology) -> [String] {
+    let endpoints = Set(topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : []))
+    var unknown: [String] = []
+    for p in doc.pairs {
+      for n in [p.source, p.target] where !endpoints.contains(n) && !unknown.contains(n) { unknown.append(n) }
+    }
+    return unknown
+  }
+
+  static func unknownSentence(_ path: String, _ unknown: [String], _ topology: Topology) -> String {
+    "\(path) names \(unknown.count == 1 ? "a node" : "\(unknown.count) nodes") that topology \(topology.name) lacks (\(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")): results from before a rename? Their pairs are left out of the drawing"
   }
 
   /// What a results document draws over the topology: failed expectations, each node's share,
@@ -128,14 +144,14 @@ struct Graph: ParsableCommand {
     var culprits: [String: Int] = [:]
     let model = Predictor(topology)
     let endpoints = Set(topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : []))
-    for p in doc.pairs where p.expected != nil {
+    for p in doc.pairs where p.expected != nil && endpoints.contains(p.source) && endpoints.contains(p.target) {
       let bad = p.holds == false
       for n in [p.source, p.target] {
         let c = per[n, default: (0, 0)]
         per[n] = (c.failed + (bad ? 1 : 0), c.total + 1)
       }
       // Expected to reach, and the model says where it stops: that node is the culprit.
-      if bad, p.expected == .reach, endpoints.contains(p.source), endpoints.contains(p.target) {
+      if bad, p.expected == .reach {
         let prediction = model.predict(Flow(from: p.source, to: p.target, address: p.address, proto: p.proto, port: p.port))
         if !prediction.reached, let stop = (prediction.returnPath.isEmpty ? prediction.path : prediction.returnPath).last?.node {
           culprits[stop, default: 0] += 1

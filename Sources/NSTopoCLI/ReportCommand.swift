@@ -38,6 +38,10 @@ struct Report: ParsableCommand {
       } else if NameRules.topologyProblem(doc.topology) == nil {
         model = StateStore.document(doc.topology)?.topology
       }
+      if let model {
+        let unknown = Graph.unknownEndpoints(doc, topology: model)
+        if !unknown.isEmpty { printError("nstopo: warning: \(Graph.unknownSentence(results, unknown, model))") }
+      }
       let html = HTMLReport.render(doc, context: ReportSupport.context(doc, topology: model, generated: ReportSupport.modified(results)))
       try out.write(html)
       if !out.isStdout { printError("report: wrote \(out.path)\(model == nil ? " (no diagram: give --topology FILE)" : "")") }

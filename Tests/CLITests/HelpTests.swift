@@ -94,6 +94,25 @@ final class ExitCodeTests: XCTestCase {
     XCTAssertEqual(exitCode(["predict", file]), Exit.ok)
   }
 
+  /// Results that name nodes the topology no longer has (a rename since) are drawn without
+  /// those pairs, with a warning: `graph --results` and `report` trapped on them.
+  func testStaleResultsAreDrawnWithoutTheUnknownNodes() throws {
+    let dir = NSTemporaryDirectory() + "nstopo-stale-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lans = "topology t\nsubnet lan[1..2] 10.1.$i.0/24\nbridge sw[1..2] lan$i\nnode r1\n  forward\n  link sw1\n  link sw2\n"
+    try (lans + "node a\n  link sw1\n  route default via r1\nnode b\n  link sw2\n  route default via r1\nexpect a -> b blocked\n")
+      .write(toFile: dir + "/old.topo", atomically: true, encoding: .utf8)
+    try (lans + "node a\n  link sw1\n  route default via r1\nnode c\n  link sw2\n  route default via r1\n")
+      .write(toFile: dir + "/new.topo", atomically: true, encoding: .utf8)
+    XCTAssertEqual(exitCode(["predict", dir + "/old.topo", "--json", dir + "/old.json"]), Exit.mismatch)
+    XCTAssertEqual(exitCode(["graph", dir + "/new.topo", "--results", dir + "/old.json", "-o", dir + "/g.dot"]), Exit.ok)
+    let dot = try String(contentsOfFile: dir + "/g.dot", encoding: .utf8)
+    XCTAssertFalse(dot.contains("\"node:b\""), dot)
+    XCTAssertEqual(exitCode(["report", dir + "/old.json", "--topology", dir + "/new.topo", "-o", dir + "/r.html"]), Exit.ok)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/r.html"))
+  }
+
   /// A topology name that is not one is a usage error before any path is made of it; a
   /// path names the file's topology (here: none is up).
   func testANameThatIsNotOneIs64() {
