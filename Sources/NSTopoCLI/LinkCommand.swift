@@ -37,6 +37,7 @@ struct LinkChange: ParsableCommand {
       let report = try mapChangeErrors {
         try Change.apply(name, describe: describe, shouldStop: { interrupted != 0 }) { t in
           let links = try changeErrors { () throws(ChangeError) in try t.selectLinks(a, b) }
+          if let problem = t.problem(action, on: links) { throw Failure(problem.description, code: Exit.usage) }
           chosen = links.map { t.links[$0].text }
           return t.applying(action, to: links)
         }

@@ -47,6 +47,11 @@ extension Resolver {
         }
         do {
           let links = try t.selectLinks(EndName(a.text), EndName(b.text))
+          if let problem = t.problem(change, on: links) {
+            let at = words.firstIndex { $0.text == "mtu" }.flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? action
+            self.error(problem.message, at: at, hint: problem.hint)
+            continue
+          }
           let text = (["link", a.text, b.text, action.text] + words.map(\.text)).joined(separator: " ")
           s.changes.append(Scenario.Change(action: change, links: links, text: text, line: k.line))
         } catch {

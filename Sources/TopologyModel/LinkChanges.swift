@@ -93,6 +93,19 @@ extension Topology {
   }
 
 
+  /// Why `action` cannot be done to `links`, or nil. The kernel takes IPv6 off an interface
+  /// whose MTU goes below 1280 (RFC 8200's minimum) and does not give its addresses back when
+  /// the MTU is raised again: refused, as `validate` refuses it on a declared link.
+  public func problem(_ action: ChangeAction, on links: [Int]) -> ChangeError? {
+    guard case .set(let p) = action, let mtu = p.mtu, mtu < 1280 else { return nil }
+    for k in links where (self.links[k].a.addresses + self.links[k].b.addresses).contains(where: { $0.family == .ipv6 }) {
+      return ChangeError(
+        message: "MTU \(mtu) is below IPv6's minimum of 1280, and \(self.links[k].text) has IPv6 addresses",
+        hint: "use mtu 1280 or more: the kernel takes IPv6 off a smaller interface")
+    }
+    return nil
+  }
+
   /// `t` with `action` done to `links`.
   public func applying(_ action: ChangeAction, to links: [Int]) -> Topology {
     var t = self

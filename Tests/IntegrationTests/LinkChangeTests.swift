@@ -121,7 +121,7 @@ final class LinkChangeTests: KernelTestCase {
       node a
       node b
       link a:eth0 10.77.5.1/30 -- b:eth0 10.77.5.2/30
-      link a:eth1 10.77.6.1/30 -- b:eth1 10.77.6.2/30
+      link a:eth1 10.77.6.1/30 fd00:77:6::1/64 -- b:eth1 10.77.6.2/30 fd00:77:6::2/64
       """)
     try Lifecycle.up(t, file: "test")
     defer { _ = try? Lifecycle.down(t.name) }
@@ -141,6 +141,11 @@ final class LinkChangeTests: KernelTestCase {
     r = try run(["link", t.name, "a:eth0", "b", "set", "rate", "10"])
     XCTAssertEqual(r.0, 64)
     XCTAssertTrue(r.1.contains("rate '10' needs a unit"), r.1)
+    // Below 1280 the kernel takes IPv6 off the interface: refused, nothing changed.
+    r = try run(["link", t.name, "a:eth1", "b", "set", "mtu", "1000"])
+    XCTAssertEqual(r.0, 64, r.1)
+    XCTAssertTrue(r.1.contains("MTU 1000 is below IPv6's minimum of 1280, and a:eth1 -- b:eth1 has IPv6 addresses"), r.1)
+    XCTAssertNil(StateStore.document(t.name)?.topology.links[1].properties.mtu)
     r = try run(["node", t.name, "x", "down"])
     XCTAssertEqual(r.0, 64)
     r = try run(["link", "nsttnotup", "a", "b", "down"])

@@ -22,6 +22,27 @@ final class ScenarioLanguageTests: XCTestCase {
     XCTAssertEqual(u.applying(t.scenarios[1]).links.filter { !$0.isUp }.count, 1)
   }
 
+  /// An MTU below 1280 on a link with IPv6 is refused in a scenario, as on a declared link
+  /// (the kernel takes IPv6 off the interface and the revert did not bring it back).
+  func testAnMTUBelowIPv6sMinimumIsRefusedInAScenario() {
+    XCTAssertEqual(rendered("""
+      subnet l6 fd00:1::/64
+      bridge sw l6
+      node a
+        link sw
+      scenario small
+        link a sw set mtu 1000
+      """), """
+      test.topo:6:21: error: MTU 1000 is below IPv6's minimum of 1280, and a:eth0 -- sw:a-eth0 has IPv6 addresses
+       6 |   link a sw set mtu 1000
+         |                     ^~~~
+         = hint: use mtu 1280 or more: the kernel takes IPv6 off a smaller interface
+      test.topo: 1 error
+
+      """)
+    XCTAssertFalse(load("subnet l fd00:1::/64\nbridge sw l\nnode a\n  link sw\nscenario ok\n  link a sw set mtu 1280\n").diagnostics.hasErrors)
+  }
+
   func testEveryScenarioDiagnosticAsFullText() {
     let text = """
       subnet l 10.1.1.0/24
