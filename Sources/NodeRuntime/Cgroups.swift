@@ -140,6 +140,27 @@ public struct CgroupSystem: Sendable, CustomStringConvertible {
     }
   }
 
+  /// The CPU controller's bandwidth counters of cgroup `path`: periods that had runnable
+  /// work, periods in which the group hit its quota and was stopped, and how long it was
+  /// stopped. What the kernel counts, whatever else the machine runs. Equivalent to `cat
+  /// cpu.stat` (v2: `throttled_usec`; v1: `throttled_time` in ns).
+  public func throttling(_ path: String) -> (periods: Int, throttled: Int, seconds: Double)? {
+    let file: String
+    switch version {
+    case .v2(let root): file = "\(root)/\(path)/cpu.stat"
+    case .v1(let cpu, _): file = "\(cpu)/\(path)/cpu.stat"
+    }
+    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+    var values: [String: Double] = [:]
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+    }
+    guard let periods = values["nr_periods"], let throttled = values["nr_throttled"] else { return nil }
+    let seconds = values["throttled_usec"].map { $0 / 1e6 } ?? values["throttled_time"].map { $0 / 1e9 } ?? 0
+    return (Int(periods), Int(throttled), seconds)
+  }
+
   /// Stops every process in cgroup `path`, children included: SIGTERM, then SIGKILL after
   /// `grace` seconds. Loops because a process may fork while it is being killed. `reap` is
   /// called between rounds so that the caller can collect its own children.
