@@ -103,6 +103,10 @@ struct Test: ParsableCommand {
         progress.finish()
       } else {
         let name = try topologyName(self.topology)
+        // A scenario that a killed test left in force is not the topology: put it back first.
+        if StateStore.phase(name) == .up, let left = try mapChangeErrors({ try Change.revertScenarioLeftInForce(name) }) {
+          printError("nstopo: scenario \(left) was still in force (the test that applied it was killed): reverted it before testing")
+        }
         topology = try requireUp(name, hint: "run `nstopo up FILE` first, or `nstopo test FILE --up`").topology
         try requireSomethingToCheck(topology)
       }

@@ -34,17 +34,22 @@ public enum Change {
   }
 
   /// Applies `transform` to the stored model of `name` and the kernel alike. `describe` is the
-  /// change as the journal and the messages say it (`link r1 r2 down`).
+  /// change as the journal and the messages say it (`link r1 r2 down`). `lockWait`: seconds to
+  /// wait for another nstopo holding the topology's lock (a test's scenarios must not give up
+  /// because a `link` command is being refused). `scenarioBase`: keep the links as they were,
+  /// for reverting a scenario whose test is killed (see `saveScenarioBase`).
   @discardableResult
   public static func apply(
-    _ name: String, describe: String, underTest: Bool = false, shouldStop: () -> Bool = { false },
-    _ transform: (Topology) throws -> Topology
+    _ name: String, describe: String, underTest: Bool = false, lockWait: Double = 0, scenarioBase: Bool = false,
+    shouldStop: () -> Bool = { false }, _ transform: (Topology) throws -> Topology
   ) throws -> Report {
     let start = monotonicSeconds()
     // Up and not being changed (requireUp says why not), then locked, then read: a change
     // that waited for another applies to what the other left.
+    let deadline = start + lockWait
+    while StateStore.phase(name) == .busy && monotonicSeconds() < deadline { usleep(10_000) }
     if StateStore.phase(name) != .up { _ = try StateStore.requireUp(name) }
-    guard let state = try StateStore.open(name) else { throw StateError.notUp(name) }
+    guard let state = try StateStore.open(name, wait: max(0, deadline - monotonicSeconds())) else { throw StateError.notUp(name) }
     // Not under a running test: it would measure half a change (a test's own scenarios hold
     // the lock already).
     let testLock = underTest ? -1 : try StateStore.lockForTest(name)
@@ -61,6 +66,7 @@ public enum Change {
     let steps = Changes.steps(from: old, to: new, names: KernelNames(topology: name))
     laps.append(("plan", monotonicSeconds()))
     let net = try NetlinkBackend()
+    if scenarioBase { try state.saveScenarioBase(old) }
     try state.record([.change(describe)])
     var done: [PlannedStep] = []
     for s in steps {
@@ -120,17 +126,66 @@ extension Change {
     _ body: (Topology) throws -> T
   ) throws -> T {
     var before: [Link] = []
-    let applied = try apply(name, describe: "scenario \(scenario.name)", underTest: true, shouldStop: shouldStop) { t in
+    let applied = try apply(
+      name, describe: "scenario \(scenario.name)", underTest: true, lockWait: scenarioLockWait, scenarioBase: true, shouldStop: shouldStop
+    ) { t in
       before = t.links
       return t.applying(scenario)
     }
     let result = Result { try body(applied.topology) }
-    try apply(name, describe: "scenario \(scenario.name) reverted", underTest: true) { t in
-      var back = t
-      back.links = before
-      return back
-    }
+    try revert(name, scenario.name, to: before)
     if !neighbours.isEmpty { _ = try StaticNeighbours.install(neighbours) }
     return try result.get()
+  }
+
+  /// How long a scenario's apply or revert waits for another nstopo to let go of the lock.
+  static let scenarioLockWait = 10.0
+
+  /// Puts `links` back, whatever else is going on: waits for the lock, and tries again (at
+  /// most three times) when the revert itself fails, so that a scenario is not left in force.
+  static func revert(_ name: String, _ scenario: String, to links: [Link]) throws {
+    var attempt = 0
+    while true {
+      do {
+        try apply(name, describe: "scenario \(scenario) reverted", underTest: true, lockWait: scenarioLockWait) { t in
+          var back = t
+          back.links = links
+          return back
+        }
+        (try? StateStore.open(name, wait: scenarioLockWait) ?? nil)?.removeScenarioBase()
+        return
+      } catch {
+        attempt += 1
+        if attempt >= 3 { throw error }
+        usleep(200_000)
+      }
+    }
+  }
+
+  /// Reverts the scenario that a killed `test` left in force on `name`, to the links saved
+  /// when it went in force; returns its name, or nil when none is in force. A test runs this
+  /// first, so that it never takes a scenario for the topology.
+  public static func revertScenarioLeftInForce(_ name: String) throws -> String? {
+    guard let scenario = StateStore.scenarioInForce(name) else { return nil }
+    guard let base = StateStore.scenarioBase(name) else {
+      throw ScenarioInForce(name: name, scenario: scenario)
+    }
+    try apply(name, describe: "scenario \(scenario) reverted", lockWait: scenarioLockWait) { t in
+      var back = t
+      try base.apply(to: &back)
+      return back
+    }
+    (try? StateStore.open(name, wait: scenarioLockWait) ?? nil)?.removeScenarioBase()
+    return scenario
+  }
+}
+
+/// A scenario is in force and nothing says what the links were before it (a state from an
+/// older nstopo): a test would take the scenario for the topology.
+public struct ScenarioInForce: Error, CustomStringConvertible {
+  public var name: String
+  public var scenario: String
+  public var description: String {
+    "scenario \(scenario) is still in force on \(name) (the test that applied it was killed) and its links before it were not kept: `nstopo up FILE --replace` rebuilds the topology as its file says"
   }
 }

@@ -102,6 +102,11 @@ final class StateFolder {
     }
   }
 
+  /// Removes the plain file (or link) `name`; nothing when it does not exist.
+  func removeFile(_ name: String) {
+    unlinkat(fd, name, 0)
+  }
+
   /// Entry names, without `.` and `..`.
   func entries() -> [String] {
     let dup = dup(fd)

@@ -1,6 +1,7 @@
 import CShim
 import Foundation
 import Glibc
+import Netlink
 import TopologyModel
 
 /// What `up` leaves in /run/nstopo/<topology>/ (documented in the README):
@@ -222,8 +223,10 @@ public enum StateStore {
     return h.count < 2 ? "0" + h : h
   }
 
-  /// Locks an existing state for `down`; nil when the topology is not up.
-  public static func open(_ name: String) throws(StateError) -> StateHandle? {
+  /// Locks an existing state for `down` or a change; nil when the topology is not up. With
+  /// `wait`, waits up to that many seconds for another nstopo (a refused `link`, a `status`)
+  /// to let go of the lock before saying busy.
+  public static func open(_ name: String, wait: Double = 0) throws(StateError) -> StateHandle? {
     guard let folder = try folder(name) else { return nil }
     var fd = folder.openFile("journal", O_RDWR | O_APPEND)
     if fd < 0 {
@@ -233,7 +236,12 @@ public enum StateStore {
       fd = folder.openFile("journal", O_RDWR | O_CREAT | O_APPEND)
       guard fd >= 0 else { throw .io("cannot create \(folder.path)/journal: \(String(cString: strerror(errno)))") }
     }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+    let deadline = monotonicSeconds() + wait
+    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      if monotonicSeconds() < deadline {
+        usleep(10_000)
+        continue
+      }
       let holder = lockHolder(fd)
       close(fd)
       throw .busy(name, pid: holder)
@@ -262,6 +270,12 @@ public enum StateStore {
 
   /// A scenario that a test put in force and never reverted (the test was killed).
   public static func scenarioInForce(_ name: String) -> String? { journalSummary(name)?.scenarioInForce }
+
+  /// The links as they were before the scenario in force (scenario-base.json), to revert it.
+  public static func scenarioBase(_ name: String) -> LinkStates? {
+    guard let folder = try? folder(name), let data = folder.read("scenario-base.json") else { return nil }
+    return try? JSONDecoder().decode(LinkStates.self, from: Data(data))
+  }
 
   /// The journal, read without its lock (for `status`).
   static func journalSummary(_ name: String) -> JournalSummary? {
@@ -380,6 +394,14 @@ public final class StateHandle: JournalSink {
     try folder.replace("links.json", Array(try JSONEncoder().encode(LinkStates(topology))))
   }
 
+  /// Keeps `topology`'s links as they are before a scenario goes in force: a test killed
+  /// during the scenario leaves what the next one reverts to (`Change.revertScenarioLeftInForce`).
+  public func saveScenarioBase(_ topology: Topology) throws {
+    try folder.replace("scenario-base.json", Array(try JSONEncoder().encode(LinkStates(topology))))
+  }
+
+  public func removeScenarioBase() { folder.removeFile("scenario-base.json") }
+
   public func markComplete() throws {
     try folder.write("complete", [])
   }
@@ -395,18 +417,18 @@ public final class StateHandle: JournalSink {
 
 /// links.json: each link's ends that are down (bit 0 its a end, bit 1 its b end), in link
 /// order, and the properties of those that have any, by index.
-struct LinkStates: Codable {
+public struct LinkStates: Codable, Sendable {
   var format = 1
   var down: [UInt8]
   var properties: [String: LinkProperties]
 
-  init(_ t: Topology) {
+  public init(_ t: Topology) {
     down = t.links.map { ($0.a.down ? 1 : 0) | ($0.b.down ? 2 : 0) }
     properties = [:]
     for (k, l) in t.links.enumerated() where !l.properties.isEmpty { properties[String(k)] = l.properties }
   }
 
-  func apply(to t: inout Topology) throws {
+  public func apply(to t: inout Topology) throws {
     guard format == 1, down.count == t.links.count else {
       throw StateError.unreadable("links.json does not match the topology (format \(format), \(down.count) links for \(t.links.count))")
     }

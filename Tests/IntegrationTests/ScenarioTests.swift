@@ -90,13 +90,54 @@ final class ScenarioTests: KernelTestCase {
     XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
   }
 
-  func testKillDuringAScenarioIsReportedAndDownRemovesIt() throws {
+  /// `kill -9` during a scenario: `status` says it is in force; the next `test` puts it back
+  /// first and says so (it used to take the scenario for the topology); `down` removes all.
+  func testKillDuringAScenarioIsReportedAndTheNextTestRevertsIt() throws {
     let name = try upLAN()
+    let before = try snapshot(name)
     let code = try interruptDuringTheScenario(name, signal: SIGKILL)
     XCTAssertNotEqual(code, 0)
     let (_, out, _) = try runNstopo(binary, ["status", name])
     XCTAssertTrue(out.contains("scenario h3-fails is still in force"), out)
+    let (testCode, testOut, testErr) = try runNstopo(binary, ["test", name, "--no-color"])
+    XCTAssertEqual(testCode, 0, testOut + testErr)
+    XCTAssertTrue(testErr.contains("scenario h3-fails was still in force (the test that applied it was killed): reverted it before testing"), testErr)
+    XCTAssertTrue(testOut.contains("6 pairs: 6 reached"), testOut)
+    XCTAssertNil(StateStore.scenarioInForce(name))
+    XCTAssertEqual(StateStore.document(name)?.topology.links.allSatisfy(\.isUp), true)
+    XCTAssertEqual(try snapshot(name), before)
     XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
     XCTAssertEqual(leftovers(name), [])
+  }
+
+  /// Another nstopo holding the topology's lock when a scenario is to be reverted (a
+  /// `link` command being refused, say): the test waits for it, and the scenario never stays
+  /// in force. It used to exit 75 with no results and the scenario in force.
+  func testAScenarioWaitsForTheLockAndIsAlwaysReverted() throws {
+    let name = try upLAN()
+    let before = try snapshot(name)
+    let journal = StateStore.directory(name) + "/journal"
+    let holder = Process()
+    holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+    holder.arguments = ["-x", journal, "-c", "sleep 1.5"]
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = ["test", name, "--scenario", "h3-fails", "--timeout", "1", "--no-color"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    // The lock is taken once the scenario is in force: held while the test wants to revert it.
+    try p.run()
+    let deadline = monotonicSeconds() + 20
+    while monotonicSeconds() < deadline, StateStore.scenarioInForce(name) == nil { usleep(5_000) }
+    try holder.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    holder.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0, text)
+    XCTAssertTrue(text.contains("scenario h3-fails"), text)
+    XCTAssertNil(StateStore.scenarioInForce(name))
+    XCTAssertEqual(try snapshot(name), before)
+    XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
   }
 }
