@@ -30,7 +30,7 @@ def main():
     star(small, "abstar100", 100)
     star(huge, "abstar10000", 10000)
     with open(pairs, "w") as f:
-        f.write("topology abpairs\nsubnet lan 10.0.0.0/8\nbridge sw lan\nnode h[1..2000]\n  link sw\nexpect * -> * reach\n")
+        f.write("topology abpairs\nsubnet lan[1..2] 10.$i.0.0/16\nbridge sw[1..2] lan$i\nnode h[1..2]x[1..1000]\n  link sw$i\nexpect * -> * reach\n")
     figures = {}
     for _ in range(a.runs):
         for label, binary in (("old", a.old), ("new", a.new)):

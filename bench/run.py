@@ -70,7 +70,11 @@ RULES = "  firewall input drop\n  allow input tcp 4444\n  allow input udp 4444\n
 
 def star(path, name, n, dual=False, rules=False):
     with open(path, "w") as f:
-        if rules:
+        if n > 1000:
+            # A bridge takes at most 1,023 ports: one LAN of 1,000 hosts per thousand.
+            k = (n + 999) // 1000
+            f.write("topology %s\nsubnet lan[1..%d] 10.$i.0.0/16\nbridge sw[1..%d] lan$i\nnode h[1..%d]x[1..1000]\n  link sw$i\n" % (name, k, k, k))
+        elif rules:
             f.write("topology %s\nsubnet lan 10.222.0.0/16\nbridge sw lan\nnode h[1..%d]\n  link sw\n%s" % (name, n, RULES))
         elif dual:
             f.write("topology %s\nsubnet lan 10.222.0.0/16\nsubnet lan6 fd00:222::/64\nbridge sw lan lan6\nnode h[1..%d]\n  link sw\n" % (name, n))

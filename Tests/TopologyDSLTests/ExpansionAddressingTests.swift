@@ -138,9 +138,11 @@ final class ExpansionAddressingTests: XCTestCase {
     XCTAssertEqual(r.topology?.nodes[0].chroot, "/srv/rootfs")
   }
 
+  /// 10,000 nodes, on ten bridges (a bridge takes at most 1,023 ports).
   func testStar10000ParsesWithinTheNodeLimit() {
-    let r = load("subnet lan 10.0.0.0/16\nbridge sw lan\nnode h[1..10000]\n  link sw\n")
-    XCTAssertEqual(r.topology?.nodes.count, 10000)
-    XCTAssertEqual(address(r.topology!, "h10000", "eth0"), "10.0.39.16/16")
+    let r = load("subnet lan[1..10] 10.$i.0.0/16\nbridge sw[1..10] lan$i\nnode h[1..10]x[1..1000]\n  link sw$i\n")
+    XCTAssertEqual(r.topology?.nodes.count, 10000, r.rendered)
+    guard let t = r.topology else { return }
+    XCTAssertEqual(address(t, "h10x1000", "eth0"), "10.10.3.232/16")
   }
 }
