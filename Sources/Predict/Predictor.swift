@@ -533,7 +533,9 @@ public struct Predictor: Sendable {
       }
       // Only a packet that left this node can come back with its address as the source; it
       // then arrives here to be forwarded (a packet for this node would not have left it).
-      if !atSource, states[node].forwarding, let s = sourceAddress, states[node].local.contains(s) {
+      // IPv4 drops it as a martian; IPv6 has no such check and forwards it on, until the hop
+      // limit runs out (measured).
+      if !atSource, states[node].forwarding, let s = sourceAddress, s.family == .ipv4, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address\(loop.map { " (routing loop: \($0))" } ?? "")")
       }
       if !atSource { visited.append(node) }
@@ -662,8 +664,11 @@ public struct Predictor: Sendable {
   }
 
   /// An interface on `segment` of a node that has `address` on another interface: Linux
-  /// answers ARP for any local address on every interface (`arp_ignore=0`).
+  /// answers ARP for any local address on every interface (`arp_ignore=0`). Not IPv6:
+  /// neighbour discovery is strict, a node answers a solicitation only for an address of the
+  /// interface it arrives on.
   func weakHostOwner(_ segment: Int, _ address: IPAddress) -> Int? {
+    guard address.family == .ipv4 else { return nil }
     for i in segmentMembers[segment] where interfaces[i].endpoint >= 0 && states[interfaces[i].endpoint].local.contains(address) {
       return i
     }

@@ -97,6 +97,24 @@ final class ExactTruthTests: KernelTestCase {
     XCTAssertGreaterThan(seen[.reached] ?? 0, 0)
   }
 
+  /// 1b. IPv6 neighbour discovery is strict: a node answers a solicitation only for an
+  /// address of the receiving interface. With an on-link prefix on a that covers b's other
+  /// address, IPv4 reaches it (ARP answers for any local address) and IPv6 does not; the
+  /// model used to treat both like ARP.
+  func testStrictIPv6NeighbourDiscovery() throws {
+    let t = topology("""
+      node a
+      node b
+      node c
+      link a:eth0 10.61.0.1/16 fd00:61::1/32 -- b:eth0 10.61.0.2/16 fd00:61::2/32
+      link b:eth1 10.61.5.1/24 fd00:61:5::1/64 -- c:eth0 10.61.5.2/24 fd00:61:5::2/64
+      """)
+    let p = Predictor(t)
+    XCTAssertEqual(p.predict(from: "a", to: "b", address: IPAddress("10.61.5.1")).verdict, .reached)
+    XCTAssertNotEqual(p.predict(from: "a", to: "b", address: IPAddress("fd00:61:5::1")).verdict, .reached)
+    _ = try assertExact(t, allAddresses: true)
+  }
+
   /// 3. Routing loops: the TTL runs out at the 64th router; a TCP connect dies of the time
   /// exceeded when it can get back, UDP ignores it; a loop through the source ends there (a
   /// martian).
@@ -128,6 +146,25 @@ final class ExactTruthTests: KernelTestCase {
     XCTAssertEqual(p.verdict(Flow(from: "h", to: "r2", address: IPAddress("10.62.77.1"), proto: .udp)).0, .timedOut)
     XCTAssertEqual(p.verdict(Flow(from: "y", to: "r1", address: IPAddress("10.62.79.1"), proto: .tcp)).0, .timedOut)
     let seen = try assertExact(t, extra: [("h", "10.62.77.1"), ("y", "10.62.79.1"), ("r1", "10.62.77.1")])
+    XCTAssertGreaterThan(seen[.hostUnreachable] ?? 0, 0, "a TCP probe into the loop gets the time exceeded")
+  }
+
+  /// 3b. The same loop through its source over IPv6: no martian check, so the packet goes
+  /// round until the hop limit runs out and a TCP probe sees the time exceeded; the model
+  /// used to drop it as IPv4 does.
+  func testIPv6LoopThroughTheSourceRunsOutOfHops() throws {
+    let t = topology("""
+      node r1
+        forward
+        route fd00:63:79::/64 via fd00:63:8::1
+      node y
+        forward
+        route fd00:63:79::/64 via fd00:63:8::2
+      link y:eth0 fd00:63:8::1/64 -- r1:eth9 fd00:63:8::2/64
+      """)
+    let p = Predictor(t)
+    XCTAssertEqual(p.verdict(Flow(from: "y", to: "r1", address: IPAddress("fd00:63:79::1"), proto: .tcp)).0, .hostUnreachable)
+    let seen = try assertExact(t, extra: [("y", "fd00:63:79::1"), ("r1", "fd00:63:79::1")])
     XCTAssertGreaterThan(seen[.hostUnreachable] ?? 0, 0, "a TCP probe into the loop gets the time exceeded")
   }
 
