@@ -77,9 +77,16 @@ public enum Planner {
     for node in topology.nodes {
       if let f = node.firewall, let text = Ruleset.text(f) { rulesets[names.namespace(node: node.name)] = text }
     }
+    // Link-local addresses only where a node may solicit for traffic not sourced from the
+    // outgoing interface: it forwards, or it has more than one IPv6 interface.
+    var linkLocal = Set<String>()
+    for node in topology.nodes {
+      let v6 = topology.ends(of: .node(node.name)).filter { $0.address(.ipv6) != nil }.count
+      if v6 > 0 && (node.forward || v6 > 1) { linkLocal.insert(names.namespace(node: node.name)) }
+    }
     for ns in namespaces {
       steps.append(.createNamespace(ns))
-      steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns)))
+      steps.append(.setIPv6(ns: ns, enabled: ipv6.contains(ns), linkLocal: linkLocal.contains(ns)))
       if routers.contains(ns) { steps.append(.setICMPRateLimit(ns: ns, enabled: false)) }
       if let text = rulesets[ns] { steps.append(.loadFirewall(ns: ns, ruleset: text)) }
       steps.append(.setLinkUp(ns: ns, name: "lo"))

@@ -2,8 +2,9 @@ import TopologyModel
 
 /// A node's firewall as nftables text: `table inet nstopo`, one base chain per chain that
 /// can refuse anything. Every chain first lets established and related packets (replies and
-/// the ICMP errors about them) and loopback pass, then the rules in file order, then the
-/// policy. Equivalent to what `nft -f -` loads.
+/// the ICMP errors about them) pass, input and output also loopback and IPv6 neighbour
+/// discovery, then the rules in file order, then the policy. Equivalent to what `nft -f -`
+/// loads.
 public enum Ruleset {
   public static let table = "inet nstopo"
 
@@ -35,7 +36,10 @@ public enum Ruleset {
       out += "  chain \(chain.rawValue) {\n"
       out += "    type filter hook \(chain.rawValue) priority filter; policy \(policy == .accept ? "accept" : "drop");\n"
       out += "    ct state established,related accept\n"
-      if chain != .forward { out += "    \(chain == .input ? "iifname" : "oifname") \"lo\" accept\n" }
+      if chain != .forward {
+        out += "    \(chain == .input ? "iifname" : "oifname") \"lo\" accept\n"
+        out += "    \(neighbourDiscovery)\n"
+      }
       for r in f.rules where r.chain == chain {
         for line in lines(r) { out += "    \(line) comment \"line \(r.line)\"\n" }
       }
@@ -44,6 +48,14 @@ public enum Ruleset {
     }
     return out + "}\n"
   }
+
+  /// IPv6 neighbour discovery and multicast listener reports always pass a node's own input
+  /// and output, as in every host firewall: without them a node behind `firewall input drop`
+  /// cannot resolve or be resolved over IPv6 (ARP is not IP, and no inet table sees it). The
+  /// types in the kernel's order, as `nft list` prints them back. Never forwarded: not in
+  /// the forward chain.
+  public static let neighbourDiscovery =
+    "icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment \"neighbour discovery\""
 
   static let rejectAll = ["meta l4proto tcp reject with tcp reset", "reject with icmpx type port-unreachable"]
 

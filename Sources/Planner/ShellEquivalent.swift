@@ -72,9 +72,10 @@ extension NetworkStep {
     case .keepAddressesOnDown(let ns, let link): return "ip netns exec \(q(ns)) sysctl -w net.ipv6.conf.\(link).keep_addr_on_down=1"
     case .loadFirewall(let ns, let ruleset):
       return "ip netns exec \(q(ns)) nft -f - <<'EOF'\n\(ruleset)EOF\nip netns exec \(q(ns)) sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close=1"
-    case .setIPv6(let ns, let on):
+    case .setIPv6(let ns, let on, let linkLocal):
       let v = on ? 0 : 1
-      let noLinkLocal = on ? " net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0" : ""
+      let addresses = linkLocal ? "accept_dad=0" : "addr_gen_mode=1"
+      let noLinkLocal = on ? " net.ipv6.conf.default.\(addresses) net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0" : ""
       return "ip netns exec \(q(ns)) sysctl -w net.ipv6.conf.all.disable_ipv6=\(v) net.ipv6.conf.default.disable_ipv6=\(v)\(noLinkLocal)"
     }
   }

@@ -25,7 +25,9 @@ public enum Step: Hashable, Sendable {
   public static func addNeighbours(_ s: NeighbourSet) -> Step { .network(.addNeighbours(s)) }
   public static func deleteNeighbours(_ s: NeighbourSet) -> Step { .network(.deleteNeighbours(s)) }
   public static func setForwarding(ns: String, enabled: Bool) -> Step { .network(.setForwarding(ns: ns, enabled: enabled)) }
-  public static func setIPv6(ns: String, enabled: Bool) -> Step { .network(.setIPv6(ns: ns, enabled: enabled)) }
+  public static func setIPv6(ns: String, enabled: Bool, linkLocal: Bool = false) -> Step {
+    .network(.setIPv6(ns: ns, enabled: enabled, linkLocal: linkLocal))
+  }
   public static func setICMPRateLimit(ns: String, enabled: Bool) -> Step { .network(.setICMPRateLimit(ns: ns, enabled: enabled)) }
   public static func setBridgeNetfilter(ns: String, enabled: Bool) -> Step { .network(.setBridgeNetfilter(ns: ns, enabled: enabled)) }
   public static func loadFirewall(ns: String, ruleset: String) -> Step { .network(.loadFirewall(ns: ns, ruleset: ruleset)) }
@@ -87,8 +89,11 @@ public enum NetworkStep: Hashable, Sendable {
   case deleteNeighbours(Step.NeighbourSet)
   case setForwarding(ns: String, enabled: Bool)
   /// IPv4 only: no link-local addresses, DAD or MLD, whose multicast floods every bridge port
-  /// and makes large bridges quadratic to build.
-  case setIPv6(ns: String, enabled: Bool)
+  /// and makes large bridges quadratic to build. With IPv6, `linkLocal` gives each interface a
+  /// link-local address (no DAD): a node that forwards, or has several interfaces, solicits a
+  /// next hop for traffic that is not sourced from the outgoing interface, and the kernel
+  /// sends such a solicitation only from a link-local address.
+  case setIPv6(ns: String, enabled: Bool, linkLocal: Bool = false)
   /// `net.ipv4.icmp_ratemask` in a node: off, so that routers send every ICMP error and a
   /// probe measures what the kernel answers, not what its rate limit let through.
   case setICMPRateLimit(ns: String, enabled: Bool)
@@ -217,7 +222,7 @@ extension NetworkStep {
     case .addAddress(let ns, _, _), .deleteAddress(let ns, _, _): return ns
     case .addRoute(let ns, _), .deleteRoute(let ns, _): return ns
     case .addNeighbours(let s), .deleteNeighbours(let s): return s.members.first?.ns
-    case .setForwarding(let ns, _), .setIPv6(let ns, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
+    case .setForwarding(let ns, _), .setIPv6(let ns, _, _), .setICMPRateLimit(let ns, _), .setBridgeNetfilter(let ns, _): return ns
     case .loadFirewall(let ns, _): return ns
     case .setShaping(let ns, _, _), .clearShaping(let ns, _), .setMTU(let ns, _, _): return ns
     case .keepAddressesOnDown(let ns, _): return ns
@@ -245,7 +250,7 @@ extension NetworkStep {
     case .addRoute(let ns, let r): return .deleteRoute(ns: ns, route: r)
     case .addNeighbours(let s): return .deleteNeighbours(s)
     case .setForwarding(let ns, let on): return on ? .setForwarding(ns: ns, enabled: false) : nil
-    case .setIPv6(let ns, let on): return .setIPv6(ns: ns, enabled: !on)
+    case .setIPv6(let ns, let on, let linkLocal): return .setIPv6(ns: ns, enabled: !on, linkLocal: linkLocal)
     case .setICMPRateLimit(let ns, let on): return .setICMPRateLimit(ns: ns, enabled: !on)
     case .setBridgeNetfilter(let ns, let on): return .setBridgeNetfilter(ns: ns, enabled: !on)
     case .setShaping(let ns, let link, _): return .clearShaping(ns: ns, link: link)

@@ -82,7 +82,7 @@ public enum Lifecycle {
     let t1 = monotonicSeconds()
     // Only return once the network carries traffic (see waitUntilReady).
     let hostLinks = Set(topology.ends(of: .host).map(\.interface))
-    var ipv6 = Set<String?>(plan.steps.compactMap { if case .network(.setIPv6(let ns, true)) = $0.step { return ns } else { return nil } })
+    var ipv6 = Set<String?>(plan.steps.compactMap { if case .network(.setIPv6(let ns, true, _)) = $0.step { return ns } else { return nil } })
     if topology.ends(of: .host).contains(where: { $0.address(.ipv6) != nil }) { ipv6.insert(nil) }
     let late = backend.net.waitUntilReady(
       plan.namespaces + (hostLinks.isEmpty ? [] : [nil]), rootLinks: hostLinks, ipv6: ipv6, shouldStop: shouldStop)

@@ -172,7 +172,7 @@ public final class NetlinkBackend: KernelBackend {
       for s in group.dropFirst() {
         guard case .network(let x) = s else { break }
         switch x {
-        case .setIPv6(n, _), .setICMPRateLimit(n, _), .loadFirewall(n, _): inside.append(x)
+        case .setIPv6(n, _, _), .setICMPRateLimit(n, _), .loadFirewall(n, _): inside.append(x)
         default: break
         }
         if inside.last != x { break }
@@ -206,7 +206,7 @@ public final class NetlinkBackend: KernelBackend {
       let net = NetSysctls(here: n)
       for x in sysctls {
         switch x {
-        case .setIPv6(_, let on): try Sysctl.setIPv6(on, in: net)
+        case .setIPv6(_, let on, let linkLocal): try Sysctl.setIPv6(on, linkLocal: linkLocal, in: net)
         case .setICMPRateLimit(_, let on): try Sysctl.setICMPRateLimit(on, in: net)
         case .loadFirewall(_, let ruleset): try Self.loadFirewallHere(ruleset, net: net)
         default: preconditionFailure("\(x.op) is not written inside a new namespace")
@@ -263,8 +263,8 @@ public final class NetlinkBackend: KernelBackend {
       try StaticNeighbours.remove([set])
     case .setForwarding(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setForwarding(on, namespaceFD: $0, name: ns) }
-    case .setIPv6(let ns, let on):
-      try handle(ns).withNamespaceFD { try Sysctl.setIPv6(on, namespaceFD: $0, name: ns) }
+    case .setIPv6(let ns, let on, let linkLocal):
+      try handle(ns).withNamespaceFD { try Sysctl.setIPv6(on, linkLocal: linkLocal, namespaceFD: $0, name: ns) }
     case .setICMPRateLimit(let ns, let on):
       try handle(ns).withNamespaceFD { try Sysctl.setICMPRateLimit(on, namespaceFD: $0, name: ns) }
     case .setBridgeNetfilter(let ns, let on):

@@ -97,7 +97,7 @@ public enum Realizer {
   /// Settings that act only inside `ns`.
   static func insideOnly(_ step: Step, _ ns: String) -> Bool {
     switch step {
-    case .network(.setIPv6(let n, _)), .network(.setICMPRateLimit(let n, _)), .network(.setLinkUp(.some(let n), _)),
+    case .network(.setIPv6(let n, _, _)), .network(.setICMPRateLimit(let n, _)), .network(.setLinkUp(.some(let n), _)),
       .network(.loadFirewall(let n, _)): return n == ns
     default: return false
     }

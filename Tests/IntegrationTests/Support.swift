@@ -183,25 +183,45 @@ func interruptNstopo(_ binary: String, _ args: [String], delay: Double = 0, when
 }
 
 /// Opens a TCP listener inside a namespace (sockets keep their namespace).
+/// A TCP listener on PORT in a namespace, both families (an IPv6 socket that also takes IPv4).
 func listen(in ns: String, port: UInt16) throws -> Int32 {
   let fd = try NetworkNamespace.open(ns)
   defer { close(fd) }
   return try NetworkNamespace.run(in: fd) { () throws -> Int32 in
-    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var family = AF_INET6
+    var s = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    // IPv6 disabled in the namespace (an IPv4-only node): IPv4 alone.
+    if s < 0 {
+      family = AF_INET
+      s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    }
     var one: Int32 = 1
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = port.bigEndian
-    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+    let rc: Int32
+    if family == AF_INET6 {
+      var zero: Int32 = 0
+      setsockopt(s, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, 4)
+      var addr = sockaddr_in6()
+      addr.sin6_family = sa_family_t(AF_INET6)
+      addr.sin6_port = port.bigEndian
+      rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, UInt32(MemoryLayout<sockaddr_in6>.size)) } }
+    } else {
+      var addr = sockaddr_in()
+      addr.sin_family = sa_family_t(AF_INET)
+      addr.sin_port = port.bigEndian
+      rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+    }
     guard rc == 0, Glibc.listen(s, 64) == 0 else { throw SystemError("bind/listen", "port \(port) in \(ns)", errno: errno) }
     return s
   }
 }
 
-/// Connects from a namespace (nil: root) to ADDR:PORT with a 2 s timeout; returns errno (0: connected).
-func connectErrno(from ns: String?, to address: String, port: UInt16) throws -> Int32 {
-  let make = { () -> Int32 in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+/// Connects from a namespace (nil: root) to ADDR:PORT (either family) with a `timeout`
+/// (seconds); returns errno (0: connected). No permanent neighbour entry is involved: the
+/// kernel resolves the next hop itself, as a user's own traffic does.
+func connectErrno(from ns: String?, to address: String, port: UInt16, timeout: Int = 2) throws -> Int32 {
+  let v6 = address.contains(":")
+  let make = { () -> Int32 in socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
   let s: Int32
   if let ns {
     let fd = try NetworkNamespace.open(ns)
@@ -211,13 +231,22 @@ func connectErrno(from ns: String?, to address: String, port: UInt16) throws -> 
     s = make()
   }
   defer { close(s) }
-  var tv = timeval(tv_sec: 2, tv_usec: 0)
+  var tv = timeval(tv_sec: timeout, tv_usec: 0)
   setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, UInt32(MemoryLayout<timeval>.size))
-  var addr = sockaddr_in()
-  addr.sin_family = sa_family_t(AF_INET)
-  addr.sin_port = port.bigEndian
-  addr.sin_addr.s_addr = IPv4Address(address)!.value.bigEndian
-  let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+  let rc: Int32
+  if v6 {
+    var addr = sockaddr_in6()
+    addr.sin6_family = sa_family_t(AF_INET6)
+    addr.sin6_port = port.bigEndian
+    guard inet_pton(AF_INET6, address, &addr.sin6_addr) == 1 else { return EINVAL }
+    rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, UInt32(MemoryLayout<sockaddr_in6>.size)) } }
+  } else {
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = IPv4Address(address)!.value.bigEndian
+    rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, UInt32(MemoryLayout<sockaddr_in>.size)) } }
+  }
   return rc == 0 ? 0 : errno
 }
 

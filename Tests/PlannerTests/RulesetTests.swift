@@ -31,6 +31,7 @@ final class RulesetTests: XCTestCase {
           type filter hook input priority filter; policy drop;
           ct state established,related accept
           iifname "lo" accept
+          icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment "neighbour discovery"
           ip saddr 10.0.1.2 tcp dport 80 accept comment "line 7"
           ip6 saddr fd00:1::2 tcp dport 80 accept comment "line 7"
           udp dport 53 reject with icmpx type port-unreachable comment "line 8"
@@ -39,6 +40,7 @@ final class RulesetTests: XCTestCase {
           type filter hook output priority filter; policy accept;
           ct state established,related accept
           oifname "lo" accept
+          icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment "neighbour discovery"
           ip daddr 10.9.0.0/16 drop comment "line 9"
         }
       }
