@@ -132,8 +132,18 @@ struct Test: ParsableCommand {
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
       // Each scenario is put in force, probed and reverted in turn, under the test's lock;
       // an interface that went down lost its entries, which go back after each.
+      var neighbourCheck: NeighbourCheck.Result?
       var (report, reports) = try mapKernelErrors {
-        try Lifecycle.withTestNetwork(topology, lap: lap) { () -> (TestReport, [ScenarioReport]) in
+        try Lifecycle.withTestNetwork(
+          topology, lap: lap,
+          withoutEntries: { (result: inout (TestReport, [ScenarioReport])) in
+            progress.update("probing again without test's neighbour entries", 0, 0, unit: "")
+            defer { progress.finish() }
+            neighbourCheck = try MatrixRun.checkNeighbourResolution(
+              topology, report: &result.0, options: testOptions, shouldStop: { interrupted != 0 })
+            lap("neighbour check")
+          }
+        ) { () -> (TestReport, [ScenarioReport]) in
           let base = try probe(topology, progress: progress, lap: lap)
           let neighbours = scenarios.isEmpty ? [] : Planner.plan(topology).neighbourSets
           var out: [ScenarioReport] = []
@@ -157,6 +167,11 @@ struct Test: ParsableCommand {
       let tty = Terminal.color()
       if text {
         print(MatrixText.render(report, topology: topology, color: tty, width: Terminal.width()), terminator: "")
+        if let c = neighbourCheck, c.probed > 0 {
+          print(
+            "neighbour resolution: \(count(c.probed, "reached pair")) probed again without test's permanent neighbour entries (every routed or firewalled pair, \(NeighbourCheck.plainPairsPerSegment) a segment among the rest\(c.skipped > 0 ? "; \(c.skipped) left out to keep the kernel's neighbour table small" : "")): "
+              + (c.differ == 0 ? "the kernel resolves every next hop itself" : "\(c.differ) reached only with the entries (see the mismatches)"))
+        }
         for s in reports { printScenario(s, topology: topology, color: tty) }
       }
       lap("render")
@@ -191,6 +206,12 @@ struct Test: ParsableCommand {
     }
   }
 
+  var testOptions: TestOptions {
+    TestOptions(
+      protocols: probeOptions.protocols, port: probeOptions.port, families: probeOptions.families, allAddresses: allAddresses,
+      timeout: timeout, maxInFlight: maxInFlight, declaredOnly: declaredOnly, exact: exact)
+  }
+
   func probe(_ topology: Topology, progress: ProgressLine, lap: (String) -> Void = { _ in }) throws -> TestReport {
     var reprobed = 0
     var lostOnce = (probed: 0, reached: 0)
@@ -202,9 +223,7 @@ struct Test: ParsableCommand {
         print("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
       }
     }
-    let options = TestOptions(
-      protocols: probeOptions.protocols, port: probeOptions.port, families: probeOptions.families, allAddresses: allAddresses,
-      timeout: timeout, maxInFlight: maxInFlight, declaredOnly: declaredOnly, exact: exact)
+    let options = testOptions
     do {
       defer { progress.finish() }
       let (report, measurement) = try MatrixRun.measure(

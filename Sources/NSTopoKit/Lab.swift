@@ -47,7 +47,9 @@ public final class Lab {
   /// model, as `nstopo test` does; returns the report (``TestReport/passed``,
   /// ``TestReport/mismatches``, every pair's outcome).
   public func test(_ options: TestOptions = TestOptions()) throws -> TestReport {
-    try Lifecycle.withTestNetwork(topology) { try MatrixRun.measure(topology, options: options).0 }
+    try Lifecycle.withTestNetwork(
+      topology, withoutEntries: { report in _ = try MatrixRun.checkNeighbourResolution(self.topology, report: &report, options: options) }
+    ) { try MatrixRun.measure(topology, options: options).0 }
   }
 
   /// What a command printed and how it ended.

@@ -90,6 +90,17 @@ public enum MatrixRun {
     return (report, measurement)
   }
 
+  /// `NeighbourCheck` on a report `measure` made: the same probe set, probed again in part
+  /// without the permanent neighbour entries (call once they are removed).
+  public static func checkNeighbourResolution(
+    _ topology: Topology, report: inout TestReport, options: TestOptions, shouldStop: () -> Bool = { false }
+  ) throws -> NeighbourCheck.Result {
+    let names = KernelNames(topology: topology.name)
+    var set = ProbeSet(topology: topology, namespace: names.namespace(node:), options: options.setOptions)
+    Predictor(topology, probeTimeout: options.timeout).placeLandings(&set)
+    return try NeighbourCheck.run(topology, set, report: &report, timeout: options.timeout, shouldStop: shouldStop)
+  }
+
   /// The matrix the model predicts, in `test`'s form, with nothing probed.
   public static func predict(_ topology: Topology, options: TestOptions = TestOptions()) -> TestReport {
     var set = ProbeSet(topology: topology, namespace: { $0 }, options: options.setOptions)

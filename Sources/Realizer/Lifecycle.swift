@@ -111,7 +111,13 @@ public enum Lifecycle {
   /// and its permanent neighbour entries in place: a full mesh needs them (see
   /// `StaticNeighbours`). Installs them unless `up --static-neighbours` did, and removes what
   /// it installed afterwards, whatever happens, so that a test leaves the kernel as it found it.
-  public static func withTestNetwork<T>(_ topology: Topology, lap: (String) -> Void = { _ in }, _ body: () throws -> T) throws -> T {
+  /// `withoutEntries` runs once the entries are removed, still with exclusive use: what a
+  /// user's own traffic gets is then measurable (see `NeighbourCheck`). Not run when `up
+  /// --static-neighbours` installed the entries: then the user's traffic has them too.
+  public static func withTestNetwork<T>(
+    _ topology: Topology, lap: (String) -> Void = { _ in }, withoutEntries: ((inout T) throws -> Void)? = nil,
+    _ body: () throws -> T
+  ) throws -> T {
     let lock = try StateStore.lockForTest(topology.name)
     defer { close(lock) }
     if StateStore.document(topology.name)?.staticNeighbours == true { return try body() }
@@ -123,11 +129,17 @@ public enum Lifecycle {
       throw error
     }
     lap("neighbours")
-    defer {
+    var result: T
+    do {
+      result = try body()
+    } catch {
       _ = try? StaticNeighbours.remove(sets)
-      lap("neighbours removed")
+      throw error
     }
-    return try body()
+    _ = try? StaticNeighbours.remove(sets)
+    lap("neighbours removed")
+    try withoutEntries?(&result)
+    return result
   }
 
   /// Removes everything the state of `name` says nstopo created, then the state. Returns nil

@@ -42,6 +42,35 @@ final class NeighbourDiscoveryTests: KernelTestCase {
     XCTAssertEqual(try connectErrno(from: names.namespace(node: "a"), to: address4("b"), port: 4444, timeout: 5), 0, "a -> b over IPv4")
   }
 
+  /// `test`'s permanent entries cannot hide broken neighbour resolution: with neighbour
+  /// discovery dropped in b by a table of someone else's, the pairs still reach under the entries, and
+  /// the look without them turns them into mismatches with the reason.
+  func testTheNeighbourEntriesCannotChangeAVerdict() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet lan6 fd00:73::/64
+      bridge sw lan6
+      node a
+        link sw
+      node b
+        link sw
+      """)
+    XCTAssertEqual(try runNstopo(binary, ["up", path]).0, 0)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    var (code, out, err) = try runNstopo(binary, ["test", name, "--no-color"])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("neighbour resolution: 2 reached pairs probed again without test's permanent neighbour entries"), out)
+    XCTAssertTrue(out.contains("the kernel resolves every next hop itself"), out)
+    let ns = KernelNames(topology: name).namespace(node: "b")
+    let (nftCode, _, nftErr) = try runProcess(
+      "/usr/sbin/ip", ["netns", "exec", ns, "nft", "add table ip6 foreign; add chain ip6 foreign in { type filter hook input priority -10; policy accept; }; add chain ip6 foreign out { type filter hook output priority -10; policy accept; }; add rule ip6 foreign in icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } drop; add rule ip6 foreign out icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } drop"])
+    XCTAssertEqual(nftCode, 0, nftErr)
+    (code, out, err) = try runNstopo(binary, ["test", name, "--no-color", "--json", "-"])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("reached only with test's permanent neighbour entries: without them the kernel's own neighbour resolution gives timed-out"), out)
+  }
+
   /// A routed IPv6 pair right after `up`: the router forwards a packet whose source is not
   /// its own, so it needs a link-local address to solicit the next hop from.
   func testRoutedIPv6WorksWithoutTheTestsNeighbourEntries() throws {
