@@ -198,7 +198,7 @@ def main():
                         figs.add((n, "test rss", tool), m)
                         pairs = n * (n - 1) * (2 if tool == "dual" else 1)
                         figs.add((n, "test pairs/s", tool), pairs / w)
-                        summary = [l for l in out.splitlines() if " pairs" in l and " reached" in l]
+                        summary = [l for l in out.splitlines() if " pairs" in l and " reached" in l and not l.startswith("neighbour resolution")]
                         if summary and ("%d reached" % pairs) not in summary[-1]:
                             notes.append("star-%d %s run %d: %s" % (n, tool, run + 1, summary[-1]))
                         if n == 1000 and tool == "nstopo":

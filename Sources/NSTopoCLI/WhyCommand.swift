@@ -27,7 +27,7 @@ struct Why: ParsableCommand {
   @Option(help: "Protocol (tcp or udp): both need the way back.")
   var proto = "tcp"
 
-  @Option(help: "Port (routing does not depend on it; shown for reference).")
+  @Option(help: "Port: routing does not depend on it, firewall rules and dnat may.")
   var port: UInt16 = 4444
 
   @Option(help: "Target address (default: its primary address).")
@@ -58,14 +58,18 @@ struct Why: ParsableCommand {
       for n in [source, target] where !endpoints.contains(n) {
         throw Failure("topology \(name) has no node '\(n)'", code: Exit.usage)
       }
+      // Without --address: the target's primary address of a family the source has (IPv4
+      // first), so that an IPv6-only source is walked over IPv6.
+      let model = Predictor(t)
+      let sourceFamilies = Set(model.addresses(of: source).map(\.family))
       let dst = try address.map { a -> IPAddress in
         guard let v = IPAddress(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
-      }
+      } ?? model.addresses(of: target).first { sourceFamilies.contains($0.family) }
       _ = try OutputFile.checked(json, option: "--json")
       let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
       var out = WhyOutput(
-        topology: name, source: source, target: target, address: dst ?? Predictor(t).addresses(of: target).first, proto: proto,
+        topology: name, source: source, target: target, address: dst ?? model.addresses(of: target).first, proto: proto,
         port: Int(port), model: Predictor(t, probeTimeout: timeout).predict(flow))
       let text = json != "-"
       defer { if let json { try? emit(out, to: json) } }
@@ -168,6 +172,8 @@ struct Why: ParsableCommand {
     set.probes = []
     set.append(source: Int32(s), target: Int32(d), address: address, proto: flow.proto, port: port)
     set.unaddressed = []
+    // Listen where a dnat makes the probe land, as `test` does.
+    Predictor(t, probeTimeout: timeout).placeLandings(&set)
     installInterruptHandler()
     return try mapKernelErrors {
       try Lifecycle.withTestNetwork(t) {

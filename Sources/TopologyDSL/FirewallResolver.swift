@@ -97,6 +97,14 @@ extension Resolver {
       error("the output chain has no incoming interface", at: seen["in"]!, hint: "use `out IF`, or the forward chain", note: entry.note)
       return nil
     }
+    // A packet is of one family: `from` IPv4 only and `to` IPv6 only matches nothing (the
+    // kernel gets no rule for it at all).
+    if let from, let to, Set(from.map(\.family)).isDisjoint(with: to.map(\.family)) {
+      func families(_ p: [IPPrefix]) -> String { Set(p.map(\.family)).contains(.ipv4) ? "IPv4" : "IPv6" }
+      warning(
+        "this rule can never match: its sides share no address family (from is \(families(from)) only, to is \(families(to)) only)",
+        at: k, hint: "a packet is IPv4 or IPv6: give both sides an address of one family", note: entry.note)
+    }
     let text = ([k] + words).map(\.text).joined(separator: " ")
     return Firewall.Rule(chain: chain, action: action, proto: proto, ports: ports, from: from, to: to, inInterface: inIF, outInterface: outIF, line: k.line, text: text)
   }

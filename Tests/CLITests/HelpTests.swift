@@ -113,6 +113,19 @@ final class ExitCodeTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/r.html"))
   }
 
+  /// `why` of an IPv6-only source walks the target's IPv6 address (it took the IPv4 one and
+  /// said "no route").
+  func testWhyOfAnIPv6OnlySourceWalksIPv6() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let out = NSTemporaryDirectory() + "nstopo-why6-\(getpid()).json"
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    XCTAssertEqual(exitCode(["why", root + "/topologies/dual-stack.topo", "v6only", "web", "--json", out]), Exit.ok)
+    let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+    XCTAssertEqual(doc["address"] as? String, "fd00:20:2::10")
+    XCTAssertEqual(doc["family"] as? String, "ipv6")
+    XCTAssertEqual((doc["model"] as? [String: Any])?["verdict"] as? String, "reached")
+  }
+
   /// A topology name that is not one is a usage error before any path is made of it; a
   /// path names the file's topology (here: none is up).
   func testANameThatIsNotOneIs64() {

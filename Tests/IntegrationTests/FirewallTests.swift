@@ -255,6 +255,22 @@ final class FirewallTests: KernelTestCase {
 
   /// `why` walks the kernel's tables too: nstopo's rules read back. A rule deleted by hand is
   /// drift, and the kernel's walk stops where the kernel does; `--json -` has the typed steps.
+  /// `why --probe` across a dnat listens where the dnat lands, as `test` does: it said
+  /// `refused` and blamed "a firewall in a `run` line".
+  func testWhyProbesAcrossADnatWhereItLands() throws {
+    let name = uniqueName()
+    let text = try String(contentsOf: repo.appendingPathComponent("topologies/firewall.topo"), encoding: .utf8)
+      .replacingOccurrences(of: "topology fw", with: "topology \(name)")
+    let path = try tempFile(name, text)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    (code, out, err) = try runNstopo(binary, ["why", name, "isp", "gw", "--port", "8080", "--probe"])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("probe:  reached"), out)
+    XCTAssertFalse(out.contains("differs"), out)
+  }
+
   func testWhyWalksTheRulesReadBack() throws {
     let name = uniqueName()
     let path = try tempFile(name, """

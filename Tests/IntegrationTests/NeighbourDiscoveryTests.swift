@@ -36,7 +36,7 @@ final class NeighbourDiscoveryTests: KernelTestCase {
     let address4 = { (n: String) in t.ends(of: .node(n))[0].address(.ipv4)!.address.description }
     var listeners: [Int32] = []
     defer { listeners.forEach { close($0) } }
-    for n in ["a", "b"] { listeners.append(try listen(in: names.namespace(node: n), port: 4444)) }
+    for n in ["a", "b"] { listeners.append(try listen(in: names.namespace(node: n), port: 4444, bothFamilies: true)) }
     XCTAssertEqual(try connectErrno(from: names.namespace(node: "a"), to: address("b"), port: 4444, timeout: 5), 0, "a -> b over IPv6")
     XCTAssertEqual(try connectErrno(from: names.namespace(node: "c"), to: address("a"), port: 4444, timeout: 5), 0, "c -> a over IPv6")
     XCTAssertEqual(try connectErrno(from: names.namespace(node: "a"), to: address4("b"), port: 4444, timeout: 5), 0, "a -> b over IPv4")
@@ -93,7 +93,7 @@ final class NeighbourDiscoveryTests: KernelTestCase {
     try Lifecycle.up(t, file: "test")
     defer { _ = try? Lifecycle.down(t.name) }
     let names = KernelNames(topology: t.name)
-    let listener = try listen(in: names.namespace(node: "b"), port: 4444)
+    let listener = try listen(in: names.namespace(node: "b"), port: 4444, bothFamilies: true)
     defer { close(listener) }
     let b = t.ends(of: .node("b"))[0].address(.ipv6)!.address.description
     XCTAssertEqual(try connectErrno(from: names.namespace(node: "a"), to: b, port: 4444, timeout: 5), 0, "a -> b through r over IPv6")

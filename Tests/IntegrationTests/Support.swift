@@ -183,18 +183,14 @@ func interruptNstopo(_ binary: String, _ args: [String], delay: Double = 0, when
 }
 
 /// Opens a TCP listener inside a namespace (sockets keep their namespace).
-/// A TCP listener on PORT in a namespace, both families (an IPv6 socket that also takes IPv4).
-func listen(in ns: String, port: UInt16) throws -> Int32 {
+/// A TCP listener on PORT in a namespace: IPv4 (accept gives a `sockaddr_in`), or with
+/// `bothFamilies` an IPv6 socket that also takes IPv4.
+func listen(in ns: String, port: UInt16, bothFamilies: Bool = false) throws -> Int32 {
   let fd = try NetworkNamespace.open(ns)
   defer { close(fd) }
   return try NetworkNamespace.run(in: fd) { () throws -> Int32 in
-    var family = AF_INET6
-    var s = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-    // IPv6 disabled in the namespace (an IPv4-only node): IPv4 alone.
-    if s < 0 {
-      family = AF_INET
-      s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    }
+    let family = bothFamilies ? AF_INET6 : AF_INET
+    let s = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, 4)
     let rc: Int32

@@ -134,4 +134,24 @@ final class FirewallLanguageTests: XCTestCase {
 
       """#)
   }
+  /// A rule whose sides share no family matched nothing and was silently left out of the
+  /// ruleset, while validate said ok.
+  func testARuleWhoseSidesShareNoFamilyIsAWarning() {
+    XCTAssertEqual(rendered("""
+      subnet lan 10.0.1.0/24
+      subnet lan6 fd00:1::/64
+      bridge sw lan lan6
+      node a
+        link sw
+        firewall input drop
+        allow input tcp 80 from 10.0.1.0/24 to fd00:1::/64
+      """), """
+      test.topo:7:3: warning: this rule can never match: its sides share no address family (from is IPv4 only, to is IPv6 only)
+       7 |   allow input tcp 80 from 10.0.1.0/24 to fd00:1::/64
+         |   ^~~~~
+         = hint: a packet is IPv4 or IPv6: give both sides an address of one family
+      test.topo: 1 warning
+
+      """)
+  }
 }
