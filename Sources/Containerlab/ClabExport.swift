@@ -22,7 +22,7 @@ public enum ClabExport {
       return e.interface
     }
     var notes: [String] = []
-    var out = "# Exported by `nstopo export` from \(source). A node is a container of \(image),\n"
+    var out = "# Exported by `nstopo export` from \(Escaping.commentText(source)). A node is a container of \(Escaping.commentText(image)),\n"
     out += "# given its addresses, routes and settings by its exec lines, as nstopo does through netlink.\n"
     if !t.bridges.isEmpty {
       out += "# containerlab does not create bridges: create \(t.bridges.map(\.name).joined(separator: ", ")) first (ip link add NAME type bridge; ip link set NAME up).\n"
@@ -101,7 +101,7 @@ public enum ClabExport {
     for s in t.scenarios { notes.append("scenario \(s.name): \(s.changes.map(\.text).joined(separator: "; "))") }
     if !notes.isEmpty {
       out += "# Not exported (no equivalent in containerlab):\n"
-      for n in notes { out += "#   \(n.replacingNewlines)\n" }
+      for n in notes { out += "#   \(Escaping.commentText(n))\n" }
     }
     return out
   }
@@ -128,7 +128,7 @@ public enum ClabExport {
     let safe = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
       (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./".unicodeScalars.contains(c)
     } && !["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"].contains(s.lowercased()) && Double(s) == nil
-    return safe ? s : Escaping.jsonString(s)
+    return safe ? s : Escaping.yamlString(s)
   }
 
   static func shellQuote(_ s: String) -> String {
@@ -136,6 +136,3 @@ public enum ClabExport {
   }
 }
 
-extension String {
-  fileprivate var replacingNewlines: String { split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ") }
-}

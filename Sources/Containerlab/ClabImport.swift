@@ -61,6 +61,10 @@ struct Converter {
   init(fileName: String) { self.fileName = fileName }
 
   mutating func error(_ message: String, _ node: Yams.Node?, hint: String? = nil) {
+    // What the file says goes into messages (keys, names): never raw control characters,
+    // which would start lines of their own in the `.topo`'s header or in a terminal.
+    let message = Escaping.commentText(message)
+    let hint = hint.map(Escaping.commentText)
     let m = node?.mark
     diagnostics.append(Diagnostic(.error, message, line: m?.line ?? 0, column: m?.column ?? 1, length: length(node), hint: hint))
   }
@@ -68,6 +72,8 @@ struct Converter {
   /// One warning per message: the same message again (`image` on every node) adds its line
   /// to the first one's note.
   mutating func warning(_ message: String, _ node: Yams.Node?, hint: String? = nil) {
+    let message = Escaping.commentText(message)
+    let hint = hint.map(Escaping.commentText)
     let m = node?.mark
     let key = "\(m?.line ?? 0):\(m?.column ?? 0):\(message)"
     guard warned.insert(key).inserted else { return }
@@ -86,6 +92,14 @@ struct Converter {
   }
 
   mutating func run(_ yaml: String) -> String {
+    // An alias as a mapping key makes the YAML reader hash the whole expansion to find
+    // duplicate keys: exponential for an alias of aliases (a 431-byte file never finished).
+    // Looked for first in a copy whose aliases are plain words, which reads in linear time.
+    if let neutral = try? Yams.compose(yaml: Self.aliasesAsWords(yaml)), let key = Self.aliasKey(neutral) {
+      error("an alias (`*name`) as a mapping key has no place in a containerlab topology", key,
+        hint: "write the key out; aliases are for values (`<<: *defaults`)")
+      return ""
+    }
     let root: Yams.Node
     do {
       guard let r = try Yams.compose(yaml: yaml) else {
@@ -98,6 +112,14 @@ struct Converter {
       return ""
     } catch {
       self.error("not YAML: \(error)", nil)
+      return ""
+    }
+    // Aliases make a tree of their own size grow without bound when expanded (a key that is
+    // an alias of an alias…): every later look-up would walk it. Refused past a bound.
+    var budget = Self.maxExpandedNodes
+    guard Self.fits(root, &budget) else {
+      error("the file expands to more than \(Self.maxExpandedNodes) YAML nodes through its aliases (`*name`)", root,
+        hint: "a containerlab topology is far smaller: write the repeated parts out, or use `<<: *defaults` merges sparingly")
       return ""
     }
     guard let top = root.mapping else {
@@ -134,6 +156,11 @@ struct Converter {
     var bridges: [String] = []
     for (k, v) in nodes {
       guard let n = k.string else { continue }
+      // A name reaches the `.topo` as it is: only names the language takes.
+      if let problem = NameRules.nodeProblem(n) {
+        error("'\(n)' is not a node name for nstopo: it \(problem)", k, hint: "rename the node in the containerlab file")
+        continue
+      }
       let settings = v.mapping ?? Yams.Node.Mapping([])
       // The node's group, or the one `defaults:` gives every node.
       let groupNode = settings["group"] ?? defaults?["group"]
@@ -194,10 +221,67 @@ struct Converter {
     }
     // Links.
     var pairs: [(ClabEnd, ClabEnd, Yams.Node, Int?)] = []
+    let (nodeNames, bridgeNames) = (Set(clabNodes.map(\.name)), Set(bridges))
     for item in topology["links"]?.sequence ?? [] {
-      if let p = link(item, nodes: Set(clabNodes.map(\.name)), bridges: Set(bridges)) { pairs.append(p) }
+      if let p = link(item, nodes: nodeNames, bridges: bridgeNames) { pairs.append(p) }
     }
     return render(name: name, nodes: clabNodes, bridges: bridges, links: pairs)
+  }
+
+  static let aliasWord = "nstopo-alias--"
+
+  /// `yaml` with every alias (`*name` where a node starts) written as the plain word
+  /// `nstopo-alias--name`: the same structure, nothing to expand.
+  static func aliasesAsWords(_ yaml: String) -> String {
+    var out = ""
+    out.reserveCapacity(yaml.utf8.count)
+    var previous: Character = "\n"
+    var iterator = yaml.makeIterator()
+    var next = iterator.next()
+    while let c = next {
+      next = iterator.next()
+      if c == "*", " \t\n[{,:-?".contains(previous), let n = next, !" \t\n,[]{}".contains(n) {
+        out += aliasWord
+      } else {
+        out.append(c)
+      }
+      previous = c
+    }
+    return out
+  }
+
+  /// The first mapping key (in a tree read by `aliasesAsWords`) that is or holds an alias.
+  static func aliasKey(_ node: Yams.Node) -> Yams.Node? {
+    func holdsAlias(_ n: Yams.Node) -> Bool {
+      if let s = n.scalar { return s.string.hasPrefix(aliasWord) }
+      if let m = n.mapping { return m.contains { holdsAlias($0.key) || holdsAlias($0.value) } }
+      return n.sequence?.contains(where: holdsAlias) ?? false
+    }
+    if let m = node.mapping {
+      for (k, v) in m {
+        if holdsAlias(k) { return k }
+        if let found = aliasKey(v) { return found }
+      }
+    } else if let q = node.sequence {
+      for v in q { if let found = aliasKey(v) { return found } }
+    }
+    return nil
+  }
+
+  /// Most YAML nodes a file may expand to, aliases followed.
+  static let maxExpandedNodes = 200_000
+
+  /// Whether `node`, aliases expanded, has at most `budget` nodes (counted down as it goes,
+  /// so a bomb stops at the bound instead of being walked).
+  static func fits(_ node: Yams.Node, _ budget: inout Int) -> Bool {
+    budget -= 1
+    if budget < 0 { return false }
+    if let m = node.mapping {
+      for (k, v) in m where !fits(k, &budget) || !fits(v, &budget) { return false }
+    } else if let q = node.sequence {
+      for v in q where !fits(v, &budget) { return false }
+    }
+    return true
   }
 
   /// A located error from the YAML parser itself.
@@ -232,6 +316,10 @@ struct Converter {
       warning("an exec line of several lines (a script, a firewall ruleset) has no equivalent in nstopo: a `run` line is one line; dropped", source)
       return
     }
+    if line.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 }) {
+      warning("an exec line with a control character has no equivalent in nstopo (a `run` line is plain text); dropped", source)
+      return
+    }
     let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     var words = w
     var family: IPAddress.Family?
@@ -258,7 +346,9 @@ struct Converter {
           node.routes.append("\(d) via \(words[via + 1])")
           return
         }
-        if ["blackhole", "unreachable", "prohibit"].contains(destination), words.count >= 4 {
+        if ["blackhole", "unreachable", "prohibit"].contains(destination), words.count >= 4,
+          words[3] == "default" || IPPrefix(words[3]) != nil || IPAddress(words[3]) != nil
+        {
           node.routes.append("\(words[3]) \(destination)")
           return
         }
@@ -355,6 +445,12 @@ struct Converter {
     }
     guard ends.count == 2 else {
       error("a link has exactly two endpoints", m["endpoints"] ?? item)
+      return nil
+    }
+    for (k, e) in ends.enumerated() {
+      guard let problem = NameRules.interfaceProblem(e.interface) else { continue }
+      let at = k < sources.count ? sources[k] : (m["endpoints"] ?? m["endpoint"] ?? item)
+      error("'\(e.interface)' is not an interface name for nstopo: it \(problem)", at, hint: "an interface is one word of at most 15 bytes, such as eth1")
       return nil
     }
     for (k, e) in ends.enumerated() where e.node != "host" && !nodes.contains(e.node) && !bridges.contains(e.node) {

@@ -82,9 +82,9 @@ extension Converter {
       }
     }
     byName = [:]
-    var out = "# Imported from \(fileName) by `nstopo import`; containerlab's names are kept.\n"
+    var out = "# Imported from \(Escaping.commentText(fileName)) by `nstopo import`; containerlab's names are kept.\n"
     for d in diagnostics where d.severity == .warning {
-      out += "# dropped: \(fileName)\(d.line > 0 ? ":\(d.line):\(d.column)" : ""): \(d.message)\(d.note.map { " (\($0))" } ?? "")\n"
+      out += "# dropped: " + Escaping.commentText("\(fileName)\(d.line > 0 ? ":\(d.line):\(d.column)" : ""): \(d.message)\(d.note.map { " (\($0))" } ?? "")") + "\n"
     }
     out += "topology \(name)\n\n"
     for b in bridges {

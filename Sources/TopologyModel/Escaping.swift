@@ -29,6 +29,38 @@ public enum Escaping {
     return out + "\""
   }
 
+  /// A YAML double-quoted scalar: a JSON string, with what YAML does not print also escaped
+  /// (DEL, the C1 controls, the line and paragraph separators, the byte-order mark): a YAML
+  /// reader rejects them raw.
+  public static func yamlString(_ s: String) -> String {
+    var out = ""
+    for c in jsonString(s).unicodeScalars {
+      if (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029 || c.value == 0xFEFF {
+        let h = String(c.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+      } else {
+        out.unicodeScalars.append(c)
+      }
+    }
+    return out
+  }
+
+  /// Text for one line of a comment (a `.topo`'s `#`, a YAML file's): every control character
+  /// and line separator as its `\u` escape, so that no text can end the comment and start a
+  /// line of its own.
+  public static func commentText(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+      if c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029 {
+        let h = String(c.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+      } else {
+        out.unicodeScalars.append(c)
+      }
+    }
+    return out
+  }
+
   /// Text for HTML content or a double-quoted attribute (`'` too with `apostrophe`).
   public static func html(_ s: String, apostrophe: Bool = false) -> String {
     var out = ""

@@ -201,4 +201,56 @@ final class ContainerlabTests: XCTestCase {
     XCTAssertTrue(yaml.contains("#   node h7: chroot"))
     XCTAssertTrue(yaml.contains("expect lines"))
   }
+  /// Nothing from the YAML reaches the `.topo` unchecked: a newline in a node name or in a
+  /// dropped key, a control character in an exec line, an address inside an endpoint's
+  /// interface. Each used to add nodes, `run` lines or addresses to the output.
+  func testImportInjectsNothing() throws {
+    func convert(_ yaml: String) -> ClabImport.Result { ClabImport.convert(yaml: yaml, fileName: "x.clab.yml") }
+    let name = convert("name: t\ntopology:\n  nodes:\n    \"a\\nnode evil\\n  run touch /pwned\":\n      kind: linux\n")
+    XCTAssertNil(name.text)
+    XCTAssertTrue(name.diagnostics.contains { $0.message.hasPrefix("'a\\u000anode evil") && $0.message.contains("is not a node name for nstopo") }, "\(name.diagnostics)")
+    let key = convert("name: t\ntopology:\n  nodes:\n    a:\n      kind: linux\n      \"im\\nnode evil\": x\n")
+    let text = try XCTUnwrap(key.text, "\(key.diagnostics)")
+    XCTAssertFalse(text.contains("\nnode evil"), text)
+    XCTAssertTrue(text.contains("# dropped: x.clab.yml:6:7: 'im\\u000anode evil' has no equivalent"), text)
+    XCTAssertEqual(TopologyLoader.load(text: text, fileName: "i.topo").topology?.nodes.map(\.name), ["a"])
+    let exec = convert("name: t\ntopology:\n  nodes:\n    a:\n      kind: linux\n      exec: [\"echo one\\rnode evil\"]\n")
+    XCTAssertEqual(TopologyLoader.load(text: try XCTUnwrap(exec.text), fileName: "i.topo").topology?.nodes.map(\.run), [[]])
+    let endpoint = convert(
+      "name: t\ntopology:\n  nodes:\n    a:\n      kind: linux\n    b:\n      kind: linux\n  links:\n    - endpoints: [\"a:eth1 10.200.9.1/24\", \"b:eth1\"]\n")
+    XCTAssertNil(endpoint.text)
+    XCTAssertTrue(endpoint.diagnostics.contains { $0.message.contains("'eth1 10.200.9.1/24' is not an interface name for nstopo") }, "\(endpoint.diagnostics)")
+  }
+
+  /// An alias of aliases as a mapping key hung the reader (it hashes every key); one as a
+  /// value is bounded too. Both answer at once with a located error.
+  func testYAMLAliasBombsAreRefusedAtOnce() {
+    var lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    var previous = "a"
+    for n in ["b", "c", "d", "e", "f", "g", "h"] {
+      lines.append("\(n): &\(n) [\(Array(repeating: "*" + previous, count: 10).joined(separator: ", "))]")
+      previous = n
+    }
+    let start = Date()
+    let key = ClabImport.convert(yaml: (lines + ["? *h", ": 1", "name: t"]).joined(separator: "\n"), fileName: "k.clab.yml")
+    XCTAssertNil(key.text)
+    XCTAssertTrue(key.diagnostics.contains { $0.message.hasPrefix("an alias (`*name`) as a mapping key") && $0.line == 9 }, "\(key.diagnostics)")
+    let value = ClabImport.convert(
+      yaml: (lines + ["name: t", "topology:", "  nodes:", "    a1:", "      kind: linux", "      exec: *h"]).joined(separator: "\n"), fileName: "v.clab.yml")
+    XCTAssertNil(value.text)
+    XCTAssertTrue(value.diagnostics.contains { $0.message.hasPrefix("the file expands to more than 200000 YAML nodes") }, "\(value.diagnostics)")
+    XCTAssertLessThan(Date().timeIntervalSince(start), 5, "a hang detector, not a speed figure")
+  }
+
+  /// The export escapes what YAML cannot hold raw: control characters in a run line, a
+  /// newline in the source path of the header.
+  func testExportEscapesControlCharacters() throws {
+    let t = try XCTUnwrap(TopologyLoader.load(text: "topology t\nnode a\n  run printf 'a\u{7f}b\u{85}c'\n", fileName: "t.topo").topology)
+    let yaml = ClabExport.render(t, source: "x\nname: evil")
+    XCTAssertFalse(yaml.contains("\nname: evil"), yaml)
+    XCTAssertTrue(yaml.contains("\\u007f") && yaml.contains("\\u0085"), yaml)
+    let back = ClabImport.convert(yaml: yaml, fileName: "t.clab.yml")
+    let text = try XCTUnwrap(back.text, "\(back.diagnostics)")
+    XCTAssertTrue(text.contains("topology t\n"), text)
+  }
 }
