@@ -5,7 +5,7 @@ BIN := .build/release/nstopo
 
 BENCH_PACKAGES := time python3 netcat-openbsd busybox-static
 
-.PHONY: all deps build release test unit fuzz demo bench install clean
+.PHONY: all deps build release test unit fuzz fuzz-import demo bench install clean
 
 all: build
 
@@ -37,6 +37,7 @@ test: deps
 	$(SWIFT) test
 	@sh scripts/check-leftovers.sh
 	$(MAKE) fuzz COUNT=20000 SLOW=3
+	$(MAKE) fuzz-import COUNT=20000 SLOW=3
 	$(MAKE) bench QUICK=1
 	@sh scripts/check-install.sh
 	@sh scripts/check-completion.sh .build/debug/nstopo
@@ -54,6 +55,14 @@ fuzz: deps
 unit:
 	@sh scripts/check-pure.sh
 	$(SWIFT) test --skip IntegrationTests
+
+# The importer's fuzzer: the same for `nstopo import` (YAML token soups and mutated
+# containerlab files; crashes, inputs over SLOW seconds of CPU or 200 MB). Replay a saved
+# input: nstopo-fuzz --import --replay FILE.
+fuzz-import: deps
+	$(SWIFT) build -c release --product nstopo-fuzz
+	.build/release/nstopo-fuzz --import --count $(or $(COUNT),1000000) --seed $(or $(SEED),1) --slow $(or $(SLOW),1) \
+	  --corpus Tests/ContainerlabTests/Fixtures --corpus Tests/ContainerlabTests/Fixtures/fuzz --out fuzz-out
 
 demo: release
 	@sh scripts/demo.sh $(BIN)

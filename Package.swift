@@ -61,7 +61,7 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
-    .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness"]),
+    .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness", "Containerlab"]),
     .testTarget(
       name: "TopologyModelTests",
       dependencies: ["TopologyModel", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -21,6 +21,21 @@ public enum ClabImport {
   /// Settings nstopo reads; every other key of a node is dropped with a warning.
   static let read: Set<String> = ["kind", "group", "exec", "cpu", "sysctls"]
 
+  /// What `nstopo import` does with a file, against its contract: text and no error, or
+  /// errors and no text; what it writes loads. The problems found (none: kept). For the
+  /// importer's fuzzer (`nstopo-fuzz --import`) and its regression tests.
+  public static func contractProblems(_ bytes: [UInt8]) -> (problems: [String], diagnostics: Int) {
+    let r = convert(yaml: String(decoding: bytes, as: UTF8.self), fileName: "fuzz.clab.yml")
+    var problems: [String] = []
+    if let text = r.text {
+      if r.diagnostics.hasErrors { problems.append("text despite errors") }
+      _ = TopologyLoader.load(text: text, fileName: "imported.topo").rendered
+    } else if !r.diagnostics.hasErrors {
+      problems.append("no text and no error")
+    }
+    return (problems, r.diagnostics.count)
+  }
+
   public static func convert(yaml: String, fileName: String) -> Result {
     var c = Converter(fileName: fileName)
     let text = c.run(yaml)
@@ -95,9 +110,19 @@ struct Converter {
     // An alias as a mapping key makes the YAML reader hash the whole expansion to find
     // duplicate keys: exponential for an alias of aliases (a 431-byte file never finished).
     // Looked for first in a copy whose aliases are plain words, which reads in linear time.
-    if let neutral = try? Yams.compose(yaml: Self.aliasesAsWords(yaml)), let key = Self.aliasKey(neutral) {
-      error("an alias (`*name`) as a mapping key has no place in a containerlab topology", key,
-        hint: "write the key out; aliases are for values (`<<: *defaults`)")
+    // A file that copy cannot be read as is not read further either: the reader's errors
+    // are the same, and reading the aliases could take forever before them.
+    do {
+      if let neutral = try Yams.compose(yaml: Self.aliasesAsWords(yaml)), let key = Self.aliasKey(neutral) {
+        error("an alias (`*name`) as a mapping key has no place in a containerlab topology", key,
+          hint: "write the key out; aliases are for values (`<<: *defaults`)")
+        return ""
+      }
+    } catch let e as YamlError {
+      located(e)
+      return ""
+    } catch {
+      self.error("not YAML: \(error)", nil)
       return ""
     }
     let root: Yams.Node

@@ -34,6 +34,17 @@ public enum FuzzHarness {
     return Outcome(problems: problems, diagnostics: r.diagnostics.count)
   }
 
+  /// YAML's indicators and containerlab's words, for the importer's token soups.
+  public static let yamlFragments = [
+    "name:", "topology:", "nodes:", "links:", "kinds:", "groups:", "defaults:", "kind:", "linux", "bridge", "ovs-bridge", "group:",
+    "exec:", "cpu:", "sysctls:", "endpoints:", "endpoint:", "host-interface:", "type:", "veth", "host", "mtu:", "image:",
+    "- ", "-", ":", "? ", "&a", "*a", "&b", "*b", "<<: *a", "[", "]", "{", "}", ",", "'", "\"", "|", ">", "#", "!!str", "!!map",
+    "a:eth1", "b:eth1", "host:veth1", "ip addr add 10.0.0.1/24 dev eth1", "ip route add default via 10.0.0.254",
+    "ip -6 route add ::/0 via fd00::1", "tc qdisc add dev eth1 root tbf rate 1mbit burst 32kbit latency 400ms",
+    "sysctl -w net.ipv4.ip_forward=1", "net.ipv4.ip_forward: 1", "\n", "\n  ", "\n    ", "\n      ", "\t", "\r", "\u{0}", "é",
+    "999999999999", "~", "null", "true", "0x10", "1.5", "-1",
+  ]
+
   /// Words the language uses, and a few that break things, for token soups.
   public static let fragments = [
     "node", "bridge", "subnet", "link", "route", "expect", "topology", "forward", "cpu", "chroot", "run",
@@ -47,7 +58,7 @@ public enum FuzzHarness {
 
   /// Input number `index` of a run seeded with `seed`: a token soup or a mutated example, the
   /// same every time, so that any failure is replayed from (seed, index) alone.
-  public static func input(seed: UInt64, index: UInt64, corpus: [[UInt8]]) -> [UInt8] {
+  public static func input(seed: UInt64, index: UInt64, corpus: [[UInt8]], fragments: [String] = fragments) -> [UInt8] {
     var g = SplitMix64(state: seed &* 0x9E37_79B9_7F4A_7C15 ^ index)
     if corpus.isEmpty || g.next() % 2 == 0 {
       var text = ""

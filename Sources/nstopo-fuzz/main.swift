@@ -1,3 +1,4 @@
+import Containerlab
 import Foundation
 import FuzzHarness
 import Glibc
@@ -6,9 +7,10 @@ import Glibc
 /// `validate` and `plan` do, and reports every input that crashes, takes over 1 s of CPU or
 /// peaks over 200 MB. A parent runs workers (one per core) and restarts one that died, after
 /// saving the input it died on; a worker silent for 10 s is killed and its input saved as
-/// a hang. Every saved input replays alone: `nstopo-fuzz --replay FILE`.
+/// a hang. Every saved input replays alone: `nstopo-fuzz --replay FILE`. With `--import`,
+/// the same for `nstopo import`: YAML token soups and mutated containerlab files (`.yml`).
 ///
-///     nstopo-fuzz [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]...
+///     nstopo-fuzz [--import] [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]...
 struct Options {
   var count: UInt64 = 100_000
   var seed: UInt64 = 1
@@ -19,6 +21,20 @@ struct Options {
   var replay: [String] = []
   var slowSeconds = 1.0
   var maxMegabytes = 200
+  /// Fuzz `nstopo import` instead of the language.
+  var importer = false
+
+  /// What the mode feeds: an input's file name ending, the corpus's, and the run.
+  var suffix: String { importer ? ".clab.yml" : ".topo" }
+  var corpusSuffix: String { importer ? ".yml" : ".topo" }
+  func run(_ bytes: [UInt8]) -> (problems: [String], diagnostics: Int) {
+    if importer { return ClabImport.contractProblems(bytes) }
+    let o = FuzzHarness.run(bytes)
+    return (o.problems, o.diagnostics)
+  }
+  func input(_ index: UInt64, _ corpus: [[UInt8]]) -> [UInt8] {
+    FuzzHarness.input(seed: seed, index: index, corpus: corpus, fragments: importer ? FuzzHarness.yamlFragments : FuzzHarness.fragments)
+  }
 }
 
 func parse() -> Options {
@@ -40,12 +56,13 @@ func parse() -> Options {
     case "--corpus": o.corpus.append(value(a))
     case "--replay": o.replay.append(value(a))
     case "--slow": o.slowSeconds = Double(value(a)) ?? o.slowSeconds
+    case "--import": o.importer = true
     case "--worker":
       let parts = value(a).split(separator: ":").compactMap { UInt64($0) }
       guard parts.count == 3 else { exit(64) }
       o.worker = (parts[0], parts[1], Int(parts[2]))
     default:
-      FileHandle.standardError.write("usage: nstopo-fuzz [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]... [--replay FILE]...\n".data(using: .utf8)!)
+      FileHandle.standardError.write("usage: nstopo-fuzz [--import] [--count N] [--seed S] [--jobs J] [--slow SECONDS] [--out DIR] [--corpus DIR]... [--replay FILE]...\n".data(using: .utf8)!)
       exit(64)
     }
   }
@@ -82,10 +99,10 @@ func peakKB(reset: Bool) -> Int {
   return kb
 }
 
-func loadCorpus(_ dirs: [String]) -> [[UInt8]] {
+func loadCorpus(_ dirs: [String], suffix: String) -> [[UInt8]] {
   var corpus: [[UInt8]] = []
   for dir in dirs {
-    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".topo") }.sorted()
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
     for n in names {
       if let d = FileManager.default.contents(atPath: "\(dir)/\(n)"), d.count < 64 * 1024 { corpus.append([UInt8](d)) }
     }
@@ -110,7 +127,7 @@ func emit(_ line: String) {
 /// the parent knows what a crash or a hang was on. Reports slow and large inputs as lines
 /// `slow INDEX SECONDS` / `large INDEX MB` and ends with `done COUNT MAXSECONDS MAXMB`.
 func work(_ o: Options, from: UInt64, to: UInt64, slot: Int) -> Never {
-  let corpus = loadCorpus(o.corpus)
+  let corpus = loadCorpus(o.corpus, suffix: o.corpusSuffix)
   let indexFile = "\(o.out)/.slot\(slot).index"
   let inputFile = "\(o.out)/.slot\(slot).topo"
   var slowest = 0.0
@@ -119,13 +136,13 @@ func work(_ o: Options, from: UInt64, to: UInt64, slot: Int) -> Never {
   _ = peakKB(reset: true)
   let baseline = peakKB(reset: false)
   for i in from..<to {
-    let bytes = FuzzHarness.input(seed: o.seed, index: i, corpus: corpus)
+    let bytes = o.input(i, corpus)
     writeFile(indexFile, Array("\(i)\n".utf8))
     writeFile(inputFile, bytes)
     _ = peakKB(reset: true)
     let start = cpuSeconds()
     let wallStart = monotonic()
-    let outcome = FuzzHarness.run(bytes)
+    let outcome = o.run(bytes)
     let seconds = cpuSeconds() - start
     slowestWall = max(slowestWall, monotonic() - wallStart)
     let mb = max(0, peakKB(reset: false) - baseline) / 1024
@@ -156,9 +173,9 @@ final class Supervisor: @unchecked Sendable {
 
   func save(_ kind: String, _ index: UInt64) {
     let bytes = [UInt8](FileManager.default.contents(atPath: "\(o.out)/.slot\(slot).topo") ?? Data())
-    let kept = FuzzHarness.input(seed: o.seed, index: index, corpus: loadCorpus(o.corpus))
-    writeFile("\(o.out)/\(kind)-seed\(o.seed)-\(index).topo", bytes.isEmpty ? kept : bytes)
-    failures.append("\(kind) at input \(index) (seed \(o.seed)): \(o.out)/\(kind)-seed\(o.seed)-\(index).topo")
+    let kept = o.input(index, loadCorpus(o.corpus, suffix: o.corpusSuffix))
+    writeFile("\(o.out)/\(kind)-seed\(o.seed)-\(index)\(o.suffix)", bytes.isEmpty ? kept : bytes)
+    failures.append("\(kind) at input \(index) (seed \(o.seed)): \(o.out)/\(kind)-seed\(o.seed)-\(index)\(o.suffix)")
   }
 
   func run(from: UInt64, to: UInt64) {
@@ -167,7 +184,7 @@ final class Supervisor: @unchecked Sendable {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
       p.arguments = ["--worker", "\(start):\(to):\(slot)", "--seed", "\(o.seed)", "--out", o.out, "--slow", "\(o.slowSeconds)"]
-        + o.corpus.flatMap { ["--corpus", $0] }
+        + o.corpus.flatMap { ["--corpus", $0] } + (o.importer ? ["--import"] : [])
       let pipe = Pipe()
       p.standardOutput = pipe
       p.standardError = FileHandle.nullDevice
@@ -206,7 +223,7 @@ final class Supervisor: @unchecked Sendable {
         case "slow", "large", "broken":
           let index = UInt64(f[1]) ?? 0
           failures.append("\(f[0]) at input \(index) (seed \(o.seed)): \(f.dropFirst(2).joined(separator: " "))")
-          writeFile("\(o.out)/\(f[0])-seed\(o.seed)-\(index).topo", FuzzHarness.input(seed: o.seed, index: index, corpus: loadCorpus(o.corpus)))
+          writeFile("\(o.out)/\(f[0])-seed\(o.seed)-\(index)\(o.suffix)", o.input(index, loadCorpus(o.corpus, suffix: o.corpusSuffix)))
         default: break
         }
       }
@@ -269,7 +286,7 @@ if !options.replay.isEmpty {
     let bytes = [UInt8](FileManager.default.contents(atPath: path) ?? Data())
     _ = peakKB(reset: true)
     let start = cpuSeconds()
-    let outcome = FuzzHarness.run(bytes)
+    let outcome = options.run(bytes)
     let seconds = cpuSeconds() - start
     let mb = peakKB(reset: false) / 1024
     let ok = outcome.problems.isEmpty && seconds <= options.slowSeconds
@@ -304,7 +321,7 @@ let large = failures.filter { $0.hasPrefix("large") }.count
 let broken = failures.filter { $0.hasPrefix("broken") }.count
 for f in failures { print("nstopo-fuzz: \(f)") }
 print(
-  "nstopo-fuzz: \(supervisors.reduce(0) { $0 + $1.inputs }) inputs (seed \(options.seed)) in \(String(format: "%.1f", monotonic() - started)) s: "
+  "nstopo-fuzz\(options.importer ? " --import" : ""): \(supervisors.reduce(0) { $0 + $1.inputs }) inputs (seed \(options.seed)) in \(String(format: "%.1f", monotonic() - started)) s: "
     + "\(crashes) crashes, \(hangs) over \(options.slowSeconds) s of CPU, \(large) over \(options.maxMegabytes) MB, \(broken) broken; "
     + "slowest \(String(format: "%.3f", supervisors.map(\.slowest).max() ?? 0)) s CPU (\(String(format: "%.3f", supervisors.map(\.slowestWall).max() ?? 0)) s wall), "
     + "largest \(supervisors.map(\.largest).max() ?? 0) MB above the baseline")

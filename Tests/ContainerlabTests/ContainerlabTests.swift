@@ -253,4 +253,18 @@ final class ContainerlabTests: XCTestCase {
     let text = try XCTUnwrap(back.text, "\(back.diagnostics)")
     XCTAssertTrue(text.contains("topology t\n"), text)
   }
+  /// Every input that once hung, crashed or injected lines (`Fixtures/fuzz`, found by hand
+  /// and by `nstopo-fuzz --import`), replayed through what `nstopo import` does.
+  func testImporterRegressionFixtures() throws {
+    let dir = root.appendingPathComponent("Tests/ContainerlabTests/Fixtures/fuzz")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yml") }.sorted()
+    XCTAssertGreaterThanOrEqual(files.count, 7)
+    for name in files {
+      let start = Date()
+      let outcome = ClabImport.contractProblems([UInt8](try Data(contentsOf: dir.appendingPathComponent(name))))
+      XCTAssertEqual(outcome.problems, [], name)
+      XCTAssertGreaterThan(outcome.diagnostics, 0, name)
+      XCTAssertLessThan(Date().timeIntervalSince(start), 10, "\(name) hangs")
+    }
+  }
 }
