@@ -75,7 +75,7 @@ public enum Planner {
     // where it forwards or answers what its rules drop (they match interfaces by name).
     var rulesets: [String: String] = [:]
     for node in topology.nodes {
-      if let f = node.firewall, let text = Ruleset.text(f) { rulesets[names.namespace(node: node.name)] = text }
+      if let f = node.firewall, let text = Ruleset.text(f, mark: names.hostAlias) { rulesets[names.namespace(node: node.name)] = text }
     }
     // Link-local addresses only where a node may solicit for traffic not sourced from the
     // outgoing interface: it forwards, or it has more than one IPv6 interface.

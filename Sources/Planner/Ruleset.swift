@@ -8,11 +8,13 @@ import TopologyModel
 public enum Ruleset {
   public static let table = "inet nstopo"
 
-  /// nil when no chain refuses anything (no table needed).
-  public static func text(_ f: Firewall) -> String? {
+  /// nil when no chain refuses anything (no table needed). `mark` (`nstopo:<topology>`) is the
+  /// table's comment: what tells nstopo's table from another program's of the same name.
+  public static func text(_ f: Firewall, mark: String? = nil) -> String? {
     let chains = Firewall.Chain.allCases.filter { !f.isTrivial($0) }
     guard !chains.isEmpty || !f.masquerade.isEmpty || !f.dnat.isEmpty else { return nil }
     var out = "table \(table) {\n"
+    if let mark { out += "  comment \"\(mark)\"\n" }
     if !f.dnat.isEmpty {
       out += "  chain prerouting {\n"
       out += "    type nat hook prerouting priority dstnat; policy accept;\n"
@@ -181,6 +183,17 @@ extension Ruleset {
     let dnats = lines("prerouting")
     out.dnat = f.dnat.filter { dnats.contains($0.line) }
     return out
+  }
+
+  /// The table's own comment in a listing (`comment "nstopo:lab"` before its first chain):
+  /// nstopo's mark, or nil.
+  public static func mark(of listing: String) -> String? {
+    for raw in listing.split(separator: "\n") {
+      let line = raw.trimmingSpaces()
+      if line.hasPrefix("chain ") { return nil }
+      if line.hasPrefix("comment \""), line.hasSuffix("\"") { return String(line.dropFirst(9).dropLast()) }
+    }
+    return nil
   }
 
   /// The `line N` of a listed rule, if it carries one.

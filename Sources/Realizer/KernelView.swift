@@ -111,8 +111,12 @@ public struct KernelReading: Sendable {
   /// nstopo's table against the model's rules: missing or extra rules, by their line, and
   /// changed policies. Other tables are none of nstopo's business.
   func firewallDifferences(model m: Node, reading r: OwnerReading) -> [String] {
-    guard let f = m.firewall, let want = Ruleset.text(f) else { return [] }
-    guard let have = r.firewall else { return ["\(m.name) lacks nstopo's nftables table (table \(Ruleset.table))"] }
+    let foreign = r.otherTables.filter { $0.hasPrefix("table \(Ruleset.table),") }.map { "\(m.name) has a \($0)" }
+    guard let f = m.firewall, let want = Ruleset.text(f) else {
+      // The model has no table here: ours would be drift; another's is named once.
+      return r.firewall != nil ? ["\(m.name) has nstopo's table \(Ruleset.table), which the model does not"] : foreign
+    }
+    guard let have = r.firewall else { return ["\(m.name) lacks nstopo's nftables table (table \(Ruleset.table))"] + foreign }
     var out: [String] = []
     let w = Ruleset.parse(want)
     let h = Ruleset.parse(have)
@@ -200,8 +204,15 @@ public enum KernelView {
         try? NetworkNamespace.run(in: fd) { () throws in
           let tables = try Nftables.run("list tables", namespace: ns).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
           r.otherTables = tables.filter { !$0.isEmpty && $0 != "table \(Ruleset.table)" }
-          if case .node(let n) = owner, plan.topology.node(named: n)?.firewall != nil, tables.contains("table \(Ruleset.table)") {
-            r.firewall = try Nftables.run("list table \(Ruleset.table)", namespace: ns)
+          if case .node = owner, tables.contains("table \(Ruleset.table)") {
+            // Ours only with our mark: another program's table of the same name is one of
+            // the others, whose rules the model cannot see.
+            let listing = try Nftables.run("list table \(Ruleset.table)", namespace: ns)
+            if Ruleset.mark(of: listing) == plan.names.hostAlias {
+              r.firewall = listing
+            } else {
+              r.otherTables.append("table \(Ruleset.table), which lacks nstopo's mark (comment \"\(plan.names.hostAlias)\"): not nstopo's")
+            }
           }
         }
         r.forward = try? Sysctl.forwarding(namespaceFD: fd, name: ns)

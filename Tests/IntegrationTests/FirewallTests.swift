@@ -271,6 +271,40 @@ final class FirewallTests: KernelTestCase {
     XCTAssertFalse(out.contains("differs"), out)
   }
 
+  /// Another program's `table inet nstopo` is not nstopo's: nstopo's own carries the mark
+  /// `comment "nstopo:<topology>"`. Without it the table is one of the others: `status` and
+  /// `why` name it, in the node where it is (it was invisible, and `why` blamed another node).
+  func testAForeignTableOfTheSameNameIsNamed() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet lan 10.76.1.0/24
+      bridge sw lan
+      node a
+        link sw
+        firewall input drop
+        allow input tcp 4444
+      node b
+        link sw
+      """)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    let names = KernelNames(topology: name)
+    let listing = try runProcess("/usr/sbin/ip", ["netns", "exec", names.namespace(node: "a"), "nft", "list", "table", "inet", "nstopo"]).1
+    XCTAssertTrue(listing.contains("comment \"nstopo:\(name)\""), listing)
+    (code, out, err) = try runNstopo(binary, ["status", name])
+    XCTAssertTrue(out.contains("no drift"), out + err)
+    let foreign = "add table inet nstopo; add chain inet nstopo input { type filter hook input priority filter; policy drop; }"
+    XCTAssertEqual(try runProcess("/usr/sbin/ip", ["netns", "exec", names.namespace(node: "b"), "nft", foreign]).0, 0)
+    (code, out, err) = try runNstopo(binary, ["status", name])
+    XCTAssertTrue(out.contains("b has a table inet nstopo, which lacks nstopo's mark (comment \"nstopo:\(name)\"): not nstopo's"), out + err)
+    (code, out, err) = try runNstopo(binary, ["why", name, "a", "b", "--probe"])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("probe:  timed-out"), out)
+    XCTAssertTrue(out.contains("b (table inet nstopo, which lacks nstopo's mark"), out)
+  }
+
   func testWhyWalksTheRulesReadBack() throws {
     let name = uniqueName()
     let path = try tempFile(name, """
