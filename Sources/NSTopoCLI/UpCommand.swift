@@ -70,6 +70,8 @@ func mapKernelErrors<T>(_ body: () throws -> T) throws -> T {
     throw Failure(e.description, code: e.onlyInTheFile ? Exit.invalidTopology : Exit.alreadyUp)
   } catch let e as ScenarioInForce {
     throw Failure(e.description, code: Exit.busy)
+  } catch let e as InterruptedChange {
+    throw Failure(e.description, code: Exit.busy)
   } catch let e as MissingKernelFeature {
     throw Failure(e.description, code: Exit.unavailable)
   } catch let e as UpError where e.realize.underlying is Interrupted {

@@ -56,6 +56,8 @@ public enum Change {
     defer { if testLock >= 0 { close(testLock) } }
     guard let doc = try StateStore.load(name) else { throw StateError.notUp(name) }
     var laps: [(String, Double)] = [("load", monotonicSeconds())]
+    // A change killed part way left the kernel between two states: put it back first.
+    try undoInterrupted(name, state: state, topology: doc.topology)
     let old = doc.topology
     let new = try transform(old)
     let changed = zip(old.links, new.links).filter { $0.0 != $0.1 }.map(\.1)
@@ -67,6 +69,7 @@ public enum Change {
     laps.append(("plan", monotonicSeconds()))
     let net = try NetlinkBackend()
     if scenarioBase { try state.saveScenarioBase(old) }
+    try state.saveChangeTarget(new)
     try state.record([.change(describe)])
     var done: [PlannedStep] = []
     for s in steps {
@@ -82,6 +85,7 @@ public enum Change {
           do { try net.apply(inverse) } catch { failures.append("\(inverse.shellEquivalent): \(error)") }
         }
         try? state.record([.unchanged(describe)])
+        state.removeChangeTarget()
         throw ChangeFailed(change: describe, step: s.step.shellEquivalent, underlying: error, undoFailures: failures)
       }
     }
@@ -102,6 +106,7 @@ public enum Change {
     laps.append(("ready", monotonicSeconds()))
     try state.replaceLinks(of: new)
     try state.record([.changed(describe)])
+    state.removeChangeTarget()
     laps.append(("state", monotonicSeconds()))
     if getenv("NSTOPO_PROFILE") != nil {
       var last = start
@@ -117,6 +122,30 @@ public enum Change {
 }
 
 extension Change {
+  /// Undoes a change whose nstopo was killed part way (journaled `change X`, neither
+  /// `changed` nor `unchanged`): the kernel is somewhere between the stored links and the
+  /// ones the change was making (`change-target.json`). The steps from the target back to the
+  /// stored links are applied, each one's "already so" taken as done (a route already gone,
+  /// an address already there), then the change is journaled undone. Without a target (a
+  /// state from an older nstopo) nothing says what to undo: refused with what to do.
+  static func undoInterrupted(_ name: String, state: StateHandle, topology: Topology) throws {
+    guard let unfinished = StateStore.unfinishedChange(name) else { return }
+    guard let target = state.changeTarget() else { throw InterruptedChange(name: name, change: unfinished) }
+    var from = topology
+    try target.apply(to: &from)
+    let net = try NetlinkBackend()
+    for s in Changes.steps(from: from, to: topology, names: KernelNames(topology: name)) {
+      guard case .network(let n) = s.step else { continue }
+      do {
+        try net.apply(n)
+      } catch let e as NetlinkError where e.exists || e.notFound {
+        continue
+      }
+    }
+    try state.record([.unchanged(unfinished)])
+    state.removeChangeTarget()
+  }
+
   /// Runs `body` with `scenario` in force on the topology `name` (which a test holds), then
   /// puts every link back as it was, also when `body` throws or is interrupted, and puts back
   /// the test's permanent neighbour entries (the kernel drops an interface's when it goes
@@ -177,6 +206,16 @@ extension Change {
     }
     (try? StateStore.open(name, wait: scenarioLockWait) ?? nil)?.removeScenarioBase()
     return scenario
+  }
+}
+
+/// A change was killed part way, and nothing says what it was making (a state from an older
+/// nstopo).
+public struct InterruptedChange: Error, CustomStringConvertible {
+  public var name: String
+  public var change: String
+  public var description: String {
+    "the change `\(change)` on \(name) was interrupted part way and what it was making was not kept: `nstopo up FILE --replace` rebuilds the topology as its file says"
   }
 }
 

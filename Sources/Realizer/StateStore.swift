@@ -402,6 +402,20 @@ public final class StateHandle: JournalSink {
 
   public func removeScenarioBase() { folder.removeFile("scenario-base.json") }
 
+  /// The links as a change is about to make them (`change-target.json`), kept until it is
+  /// journaled finished or undone: a change killed part way can then be undone from what it
+  /// was making (`Change.undoInterrupted`).
+  public func saveChangeTarget(_ topology: Topology) throws {
+    try folder.replace("change-target.json", Array(try JSONEncoder().encode(LinkStates(topology))))
+  }
+
+  public func changeTarget() -> LinkStates? {
+    guard let data = folder.read("change-target.json") else { return nil }
+    return try? JSONDecoder().decode(LinkStates.self, from: Data(data))
+  }
+
+  public func removeChangeTarget() { folder.removeFile("change-target.json") }
+
   public func markComplete() throws {
     try folder.write("complete", [])
   }

@@ -116,6 +116,35 @@ final class LinkChangeTests: KernelTestCase {
     XCTAssertNil(StateStore.unfinishedChange(t.name))
   }
 
+  /// A change killed part way (here: one end already down, the journal's `change` line
+  /// unfinished): the next change first puts the kernel back as the state says, so retrying
+  /// it works, and the opposite change restores the kernel instead of clearing `status`'s
+  /// notice over a half-down link.
+  func testAChangeKilledPartWayIsUndoneFirst() throws {
+    for retry in ["down", "up"] {
+      let t = topology("node a\nnode b\nlink a:eth0 10.77.8.1/30 -- b:eth0 10.77.8.2/30\n")
+      try Lifecycle.up(t, file: "test")
+      defer { _ = try? Lifecycle.down(t.name) }
+      let names = KernelNames(topology: t.name)
+      do {
+        let state = try XCTUnwrap(try StateStore.open(t.name))
+        try state.saveChangeTarget(t.applying(.down, to: [0]))
+        try state.record([.change("link a b down")])
+      }
+      XCTAssertEqual(try runProcess("/usr/sbin/ip", ["-n", names.namespace(node: "a"), "link", "set", "eth0", "down"]).0, 0)
+      var (code, out, err) = try runNstopo(binary, ["status", t.name])
+      XCTAssertTrue(out.contains("a change did not finish (its nstopo was killed): link a b down"), out + err)
+      (code, out, err) = try runNstopo(binary, ["link", t.name, "a", "b", retry])
+      XCTAssertEqual(code, 0, "\(retry): " + out + err)
+      XCTAssertNil(StateStore.unfinishedChange(t.name))
+      (code, out, err) = try runNstopo(binary, ["status", t.name])
+      XCTAssertFalse(out.contains("did not finish"), out)
+      XCTAssertTrue(out.contains("no drift"), "\(retry): " + out)
+      let up = try NetlinkBackend().socket(names.namespace(node: "a")).links().first { $0.name == "eth0" }?.isUp
+      XCTAssertEqual(up, retry == "up", retry)
+    }
+  }
+
   func testCommandLineErrorsAndExitCodes() throws {
     let t = topology("""
       node a
