@@ -86,6 +86,20 @@ public struct PlanDocument: Encodable, Sendable {
     public var run: [String]
     public var interfaces: [InterfaceDoc]
     public var routes: [RouteDoc]
+    /// Its rules, resolved: every side a list of prefixes (a node's addresses, a subnet's
+    /// prefix), policies, NAT, each with its line; and the nftables text `up` loads.
+    public var firewall: FirewallDoc?
+  }
+
+  public struct FirewallDoc: Encodable, Sendable {
+    public var input: Firewall.Policy?
+    public var forward: Firewall.Policy?
+    public var output: Firewall.Policy?
+    public var rules: [Firewall.Rule]
+    public var masquerade: [Firewall.Masquerade]
+    public var dnat: [Firewall.Dnat]
+    /// nil when no chain refuses anything and there is no NAT: no table is loaded.
+    public var ruleset: String?
   }
 
   public struct EndDoc: Encodable, Sendable {
@@ -161,6 +175,11 @@ public struct PlanDocument: Encodable, Sendable {
             let kind = r.nextHop == .blackhole ? "blackhole" : r.nextHop == .unreachable ? "unreachable" : "prohibit"
             return RouteDoc(destination: r.destination.routeText, via: nil, viaNode: nil, type: kind)
           }
+        },
+        firewall: n.firewall.map { f in
+          FirewallDoc(
+            input: f.input, forward: f.forward, output: f.output, rules: f.rules, masquerade: f.masquerade, dnat: f.dnat,
+            ruleset: Ruleset.text(f, mark: plan.names.hostAlias))
         })
     }
     func end(_ e: LinkEnd) -> EndDoc {

@@ -48,6 +48,32 @@ final class RulesetTests: XCTestCase {
       """)
   }
 
+  /// `plan --json` carries each node's rules resolved (sides as prefixes), its policies, NAT
+  /// and the nftables text, marked, for tools other than nstopo.
+  func testPlanJSONCarriesTheResolvedRules() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let text = try String(contentsOf: root.appendingPathComponent("topologies/firewall.topo"), encoding: .utf8)
+    let plan = Planner.plan(model(text))
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: try e.encode(PlanDocument(plan))) as? [String: Any])
+    let gw = try XCTUnwrap((doc["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == "gw" })
+    let f = try XCTUnwrap(gw["firewall"] as? [String: Any])
+    let rule = try XCTUnwrap((f["rules"] as? [[String: Any]])?.first)
+    XCTAssertEqual(rule["chain"] as? String, "forward")
+    XCTAssertEqual(rule["action"] as? String, "drop")
+    XCTAssertEqual(rule["from"] as? [String], ["10.30.1.0/24"])
+    XCTAssertEqual(rule["to"] as? [String], ["10.30.2.20/32"])
+    XCTAssertEqual(rule["line"] as? Int, 15)
+    let dnat = try XCTUnwrap((f["dnat"] as? [[String: Any]])?.first)
+    XCTAssertEqual(dnat["to"] as? [String], ["10.30.2.10"])
+    XCTAssertEqual(dnat["toPort"] as? Int, 80)
+    XCTAssertEqual((f["masquerade"] as? [[String: Any]])?.first?["interface"] as? String, "eth0")
+    XCTAssertTrue((f["ruleset"] as? String)?.hasPrefix("table inet nstopo {\n  comment \"nstopo:fw\"\n") ?? false, "\(f)")
+    let pc = try XCTUnwrap((doc["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == "pc1" })
+    XCTAssertNil(pc["firewall"])
+  }
+
   /// What the kernel still has, in the model's terms: the rules by their line comments, the
   /// kernel's policies (a reject policy is drop plus its catch-alls), the NAT rules.
   func testReadBack() throws {
