@@ -215,12 +215,14 @@ struct Test: ParsableCommand {
   func probe(_ topology: Topology, progress: ProgressLine, lap: (String) -> Void = { _ in }) throws -> TestReport {
     var reprobed = 0
     var lostOnce = (probed: 0, reached: 0)
+    // A report on stdout (`--json -`) is all that goes there: these lines go to stderr then.
+    func say(_ line: String) { if [json, junit, html].contains("-") { printError(line) } else { print(line) } }
     defer {
       if reprobed > 0 {
-        print("re-probed \(reprobed) pair\(reprobed == 1 ? "" : "s") that timed out where the model expects an ICMP error, one per source a second (routers limit the errors they send about one source)")
+        say("re-probed \(reprobed) pair\(reprobed == 1 ? "" : "s") that timed out where the model expects an ICMP error, one per source a second (routers limit the errors they send about one source)")
       }
       if lostOnce.probed > 0 {
-        print("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
+        say("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
       }
     }
     let options = testOptions

@@ -86,6 +86,11 @@ public enum MatrixRun {
       }
       return v
     }
+    // An echo marked by another listener: say whose, and where the probe was to land.
+    for (i, e) in measurement.wrongResponders where i < report.pairs.count && report.pairs[i].outcome == .wrongResponder {
+      let expected = set.endpoints[Int(set.landings[i]?.target ?? set.probes[i].target)].name
+      report.pairs[i].reason = "answered by \(set.endpoints[Int(e)].name)'s listener, not \(expected)'s\(set.landings[i] == nil ? "" : " (where the model lands it)")"
+    }
     lap("predict")
     return (report, measurement)
   }

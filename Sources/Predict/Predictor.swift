@@ -315,15 +315,19 @@ public struct Predictor: Sendable {
     }
     let landed = there.dnat?.address ?? dst
     let back = walkBack(from: there.last, to: src, nats: there.nats, as: .reply(source: landed), record: record || there.dnat != nil)
-    // A reply to a translated probe is translated back only where the translation was made.
-    if back.verdict == .reached, let d = there.dnat, d.node != there.last, !back.path.contains(where: { $0.node == d.node }) {
+    // A reply to a translated probe is translated back only where each translation was made.
+    if back.verdict == .reached,
+      let d = there.dnats.first(where: { d in d.node != there.last && !back.path.contains(where: { $0.node == d.node }) })
+    {
       return Prediction(verdict: .timedOut, reason: "the reply from \(there.last) bypasses \(d.node), which translated the destination", path: there.path, returnPath: back.path)
     }
     if back.verdict == .reached {
       var back = back
-      // The dnat's node turns the reply's source back into the address the probe was sent to.
-      if record, let d = there.dnat, let k = back.path.firstIndex(where: { $0.node == d.node }) {
-        back.path[k].steps.append(.untranslate(field: .source, from: d.address, to: dst))
+      // Each dnat's node turns the reply's source back into the address the probe had there.
+      if record {
+        for d in there.dnats.reversed() {
+          if let k = back.path.firstIndex(where: { $0.node == d.node }) { back.path[k].steps.append(.untranslate(field: .source, from: d.to, to: d.from)) }
+        }
       }
       return Prediction(
         verdict: .reached, reason: nil, path: there.path, returnPath: back.path, landedNode: there.dnat.map { _ in there.last },
@@ -343,8 +347,11 @@ public struct Predictor: Sendable {
     /// Masquerades on the way, in order: the node that rewrote the source, and the source
     /// before it. A reply to the rewritten source is translated back there.
     var nats: [(node: String, original: IPAddress)] = []
-    /// A `dnat` on the way: the node that translated, and where the probe landed.
+    /// A `dnat` on the way: the node that translated, and where the probe landed (the last
+    /// one, when several translated).
     var dnat: (node: String, address: IPAddress, port: Int)?
+    /// Every dnat on the way, in order: the node, the destination before it and after.
+    var dnats: [(node: String, from: IPAddress, to: IPAddress)] = []
   }
 
   /// The way back to `dst` through the translations `nats` made: to the last router that
@@ -414,6 +421,7 @@ public struct Predictor: Sendable {
     var dst = target
     var port = probePort
     var dnat: (node: String, address: IPAddress, port: Int)?
+    var dnats: [(node: String, from: IPAddress, to: IPAddress)] = []
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
@@ -441,7 +449,7 @@ public struct Predictor: Sendable {
         h.steps = steps
         path.append(h)
       }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat)
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat, dnats: dnats)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
@@ -510,11 +518,14 @@ public struct Predictor: Sendable {
         if record { path.append(Hop(node: name)) }
       }
       // `dnat` on arrival: the destination (and port) become the rule's, then routing goes on.
-      if !atSource, dnat == nil, case .probe(let proto) = traffic, states[node].local.contains(dst),
+      // Each node's own prerouting translates again: a second dnat on the way applies too
+      // (once per node: its connection tracking keeps the first translation).
+      if !atSource, case .probe(let proto) = traffic, states[node].local.contains(dst), !dnats.contains(where: { $0.node == name }),
         let d = states[node].firewall?.dnat.first(where: { $0.port == port && $0.proto.rawValue == proto.rawValue }),
         let to = d.to.first(where: { $0.family == dst.family })
       {
         if record { steps.append(.dnat(from: dst, fromPort: port, to: to, toPort: d.toPort ?? port, line: d.line)) }
+        dnats.append((name, dst, to))
         dst = to
         port = d.toPort ?? port
         dnat = (name, to, port)

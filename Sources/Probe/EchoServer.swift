@@ -3,8 +3,11 @@ import Glibc
 
 /// One share of nstopo's listeners, served by the client thread that owns it (`Shard`): every
 /// thread both probes and answers, so no core waits on a dedicated server thread. Accepts,
-/// echoes the 16-byte nonce, then resets. No namespace switching: accepted sockets live in
-/// their listener's namespace.
+/// echoes the 16-byte nonce with its second half marked with the responder's identity (the
+/// endpoint whose listener answered: `identity(of:)` XORed in), then resets: a probe that
+/// lands somewhere else than where the model says, a second dnat, another node's listener,
+/// cannot pass for reached. No namespace switching: accepted sockets live in their
+/// listener's namespace.
 ///
 /// Listeners are set up so that a probe costs the fewest packets and system calls:
 /// `TCP_DEFER_ACCEPT` hands over a connection only once the nonce is there (accept, recv,
@@ -13,8 +16,11 @@ import Glibc
 final class EchoServer {
   private var listeners: [Int32] = []
   private var udp: [Int32] = []
-  /// Accepted connections still waiting for (part of) their nonce, and bytes echoed so far.
-  private var accepted: [Int32: Int] = [:]
+  /// The endpoint each listening or bound socket answers for.
+  private var owner: [Int32: Int32] = [:]
+  /// Accepted connections still waiting for (part of) their nonce: bytes echoed so far, and
+  /// the endpoint answering.
+  private var accepted: [Int32: (bytes: Int, endpoint: Int32)] = [:]
   private var epfd: Int32 = -1
   private var buffer = [UInt8](repeating: 0, count: 256)
 
@@ -34,11 +40,38 @@ final class EchoServer {
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, UInt32(MemoryLayout<linger>.size))
   }
 
-  /// Takes ownership of a listening TCP socket.
-  func addListener(_ fd: Int32) { listeners.append(fd) }
+  /// Takes ownership of a listening TCP socket that answers for `endpoint`.
+  func addListener(_ fd: Int32, endpoint: Int32) {
+    listeners.append(fd)
+    owner[fd] = endpoint
+  }
 
-  /// Takes ownership of a bound UDP socket.
-  func addDatagram(_ fd: Int32) { udp.append(fd) }
+  /// Takes ownership of a bound UDP socket that answers for `endpoint`.
+  func addDatagram(_ fd: Int32, endpoint: Int32) {
+    udp.append(fd)
+    owner[fd] = endpoint
+  }
+
+  /// What the echo XORs into the nonce's second half: never 0, so that a plain echo (another
+  /// program's) does not pass either.
+  static func identity(of endpoint: Int32) -> UInt64 { (UInt64(UInt32(bitPattern: endpoint)) &+ 1) &* 0x9E37_79B9_7F4A_7C15 }
+
+  /// The endpoint whose mark `word` carries, once XORed with the salt; nil for none.
+  static func endpoint(fromMark word: UInt64) -> Int32? {
+    // 0x9E37_79B9_7F4A_7C15 is odd: its inverse modulo 2^64 undoes the product.
+    let v = word &* 0xF1DE_83E1_9937_733D
+    guard v >= 1, v <= UInt64(UInt32.max) + 1 else { return nil }
+    return Int32(bitPattern: UInt32(v - 1))
+  }
+
+  /// Marks bytes `offset..<offset+count` of a nonce in `buffer` with `endpoint`'s identity
+  /// (only its second half, bytes 8 to 15, changes).
+  private func mark(_ count: Int, at offset: Int, endpoint: Int32) {
+    var id = Self.identity(of: endpoint).littleEndian
+    withUnsafeBytes(of: &id) { idBytes in
+      for j in 0..<count where offset + j >= 8 && offset + j < 16 { buffer[j] ^= idBytes[offset + j - 8] }
+    }
+  }
 
   var descriptorCount: Int { listeners.count + udp.count }
 
@@ -64,6 +97,7 @@ final class EchoServer {
     for fd in listeners + udp + Array(accepted.keys) { Glibc.close(fd) }
     listeners = []
     udp = []
+    owner = [:]
     accepted = [:]
   }
 
@@ -73,7 +107,7 @@ final class EchoServer {
     while true {
       let c = nstopo_accept_nonblock(fd)
       if c < 0 { return }
-      accepted[c] = 0
+      accepted[c] = (0, owner[fd] ?? -1)
       echo(c)
       if accepted[c] != nil {
         nstopo_epoll_ctl(epfd, 1, c, UInt32(NSTOPO_EPOLLIN | NSTOPO_EPOLLRDHUP), Self.acceptedKind | UInt64(c))
@@ -88,9 +122,11 @@ final class EchoServer {
     while true {
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
       if n > 0 {
+        let (before, endpoint) = accepted[fd] ?? (0, -1)
+        mark(n, at: before, endpoint: endpoint)
         _ = buffer.withUnsafeBytes { send(fd, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) }
-        let total = (accepted[fd] ?? 0) + n
-        accepted[fd] = total
+        let total = before + n
+        accepted[fd] = (total, endpoint)
         if total >= 16 { break }
         continue
       }
@@ -106,6 +142,7 @@ final class EchoServer {
     while true {
       let n = buffer.withUnsafeMutableBytes { b in from.withMutableSockaddr { recvfrom(fd, b.baseAddress, b.count, 0, $0, $1) } }
       if n < 0 { return }
+      mark(n, at: 0, endpoint: owner[fd] ?? -1)
       _ = buffer.withUnsafeBytes { b in from.withSockaddr { sendto(fd, b.baseAddress, n, Int32(MSG_NOSIGNAL), $0, $1) } }
     }
   }

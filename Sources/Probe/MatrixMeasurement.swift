@@ -14,6 +14,9 @@ public struct MatrixMeasurement: Sendable {
   public var reachedOnSecondLook = 0
   /// The largest number of probes in flight at once during the concurrent pass.
   public var peakInFlight = 0
+  /// Probes whose echo came from another endpoint's listener than expected, by probe index:
+  /// the endpoint that answered.
+  public var wrongResponders: [Int: Int32] = [:]
 
   public var outcomes: [Outcome] { results.map(\.0) }
 }
@@ -36,6 +39,7 @@ extension ProbeEngine {
     let engine = ProbeEngine(set, options: options)
     var m = MatrixMeasurement(results: try engine.run(shouldStop: shouldStop, progress: progress.map { p in { p("probing", $0, $1) } }))
     m.peakInFlight = engine.peakInFlight
+    m.wrongResponders = engine.wrongResponders
     lap("probe")
     let silenced = silencedErrors(m.outcomes, model: model)
     if !silenced.isEmpty {
@@ -46,7 +50,9 @@ extension ProbeEngine {
       m.reprobedPaced = silenced.count
       lap("re-probe \(silenced.count) paced")
     }
-    let lost = lostUnderLoad(m.outcomes, model: model)
+    // An echo marked by another listener is proof of where the probe went, not a loss
+    // under load: not probed again (a second look listens only where it is expected).
+    let lost = lostUnderLoad(m.outcomes, model: model).filter { m.wrongResponders[$0] == nil }
     if !lost.isEmpty {
       progress?("re-probing what was lost under load", 0, lost.count)
       for (i, o) in try reprobeQuietly(set, lost, timeout: options.timeout, shouldStop: shouldStop) {

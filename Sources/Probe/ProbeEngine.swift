@@ -40,6 +40,9 @@ public final class ProbeEngine {
   let set: ProbeSet
   let options: Options
   public private(set) var peakInFlight = 0
+  /// After `run`: probes answered by another endpoint's listener than the one expected (its
+  /// target, or where a dnat lands it), by probe index: the endpoint that answered.
+  public private(set) var wrongResponders: [Int: Int32] = [:]
 
   public init(_ set: ProbeSet, options: Options = Options()) {
     self.set = set
@@ -109,6 +112,8 @@ public final class ProbeEngine {
     if rc != 0 { throw ProbeError("pthread_create", rc) }
     peakInFlight = shards.reduce(0) { $0 + $1.peak }
     if nstopo_atomic_load(shared.stop) != 0 { throw Cancelled() }
+    wrongResponders = [:]
+    for i in 0..<total where shared.responder[i] >= 0 { wrongResponders[i] = shared.responder[i] }
     return (0..<total).map { i in
       let code = shared.outcome[i]
       let o = code == Shared.pending ? Outcome.error : Outcome.allCases[Int(code)]
@@ -172,9 +177,9 @@ public final class ProbeEngine {
             Glibc.close(fd)
             throw ProbeError("listen \(p.port) in \(e.name)", errno)
           }
-          server.addListener(fd)
+          server.addListener(fd, endpoint: p.target)
         } else {
-          server.addDatagram(fd)
+          server.addDatagram(fd, endpoint: p.target)
         }
       }
       mode[key] = isService
@@ -204,6 +209,9 @@ final class Shared: @unchecked Sendable {
   /// Per probe from the host: the host end the root namespace routes it through (nil: none).
   var hostDevice: [IPAddress: String?] = [:]
   let salt = UInt64.random(in: 1...UInt64.max)
+  /// Per probe: the endpoint whose listener answered when it was not the one expected (-1:
+  /// none known).
+  let responder: UnsafeMutableBufferPointer<Int32>
 
   init(set: ProbeSet) throws {
     rootFD = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
@@ -212,6 +220,8 @@ final class Shared: @unchecked Sendable {
     outcome.initialize(repeating: Shared.pending)
     latency = .allocate(capacity: set.probes.count)
     latency.initialize(repeating: -1)
+    responder = .allocate(capacity: set.probes.count)
+    responder.initialize(repeating: -1)
     stop = .allocate(capacity: 1)
     stop.initialize(to: 0)
     running = .allocate(capacity: 1)
@@ -249,6 +259,7 @@ final class Shared: @unchecked Sendable {
     Glibc.close(rootFD)
     outcome.deallocate()
     latency.deallocate()
+    responder.deallocate()
     stop.deallocate()
     running.deallocate()
     done.deallocate()

@@ -198,6 +198,22 @@ final class Shard: @unchecked Sendable {
   /// 16 bytes: the probe's index, then the run's salt.
   private func nonce(_ i: Int) -> (UInt64, UInt64) { (UInt64(i).littleEndian, shared.salt.littleEndian) }
 
+  /// The echo expected back: the nonce with the identity of the endpoint where the probe
+  /// lands (its target, or where a dnat sends it) in its second half (see `EchoServer`).
+  private func echoExpected(_ i: Int) -> (UInt64, UInt64) {
+    let target = set.landings[i]?.target ?? set.probes[i].target
+    return (UInt64(i).littleEndian, (shared.salt ^ EchoServer.identity(of: target)).littleEndian)
+  }
+
+  /// Who answered a whole 16-byte echo in `buffer` whose mark is not the expected one.
+  private func noteResponder(_ i: Int) {
+    var word: UInt64 = 0
+    withUnsafeMutableBytes(of: &word) { w in buffer.withUnsafeBytes { b in w.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[8..<16])) } }
+    if let e = EchoServer.endpoint(fromMark: UInt64(littleEndian: word) ^ shared.salt), Int(e) < set.endpoints.count {
+      shared.responder[i] = e
+    }
+  }
+
   private func sendNonce(_ i: Int) {
     var n = nonce(i)
     let rc = withUnsafeBytes(of: &n) { send(fds[i - range.lowerBound], $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
@@ -228,7 +244,7 @@ final class Shard: @unchecked Sendable {
       // The echo may already be here: with edge triggering, read now or never hear of it.
       guard shared.outcome[i] == Shared.pending else { return }
     }
-    var expected = nonce(i)
+    var expected = echoExpected(i)
     while shared.outcome[i] == Shared.pending {
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
       if n < 0 {
@@ -240,6 +256,7 @@ final class Shard: @unchecked Sendable {
       let matches = withUnsafeBytes(of: &expected) { e in
         offset + n <= 16 && buffer.withUnsafeBytes { b in memcmp(b.baseAddress!, e.baseAddress! + offset, n) == 0 }
       }
+      if !matches && offset == 0 && n == 16 { noteResponder(i) }
       if p.proto == .udp {
         if shared.latency[i] < 0 { shared.latency[i] = now - starts[k] }
         return finish(i, n == 16 && matches ? .reached : .wrongResponder)

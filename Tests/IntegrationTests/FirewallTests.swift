@@ -305,6 +305,83 @@ final class FirewallTests: KernelTestCase {
     XCTAssertTrue(out.contains("b (table inet nstopo, which lacks nstopo's mark"), out)
   }
 
+  /// Two dnats in a row: the kernel delivers to the second's target, and so does the model
+  /// now (it landed on the first: `landed g2:2202`); test listens there and agrees.
+  func testTwoDnatsInARowLandWhereTheSecondSends() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet wan 100.64.41.0/24
+      subnet mid 10.41.1.0/24
+      subnet srv 10.41.2.0/24
+      bridge sw0 wan
+      bridge sw1 mid
+      bridge sw2 srv
+      node g1
+        forward
+        link sw0 100.64.41.1
+        link sw1 10.41.1.1
+        dnat tcp 2202 to g2:2202
+      node g2
+        forward
+        link sw1 10.41.1.2
+        link sw2 10.41.2.1
+        route default via g1
+        dnat tcp 2202 to web:22
+      node web
+        link sw2 10.41.2.10
+        route default via g2
+      node isp
+        link sw0 100.64.41.2
+      expect isp -> g1 tcp 2202 reach
+      """)
+    let (predictCode, predicted, _) = try runNstopo(binary, ["predict", path, "--port", "2202"])
+    XCTAssertEqual(predictCode, 0, predicted)
+    XCTAssertTrue(predicted.contains("isp -> g1 tcp/2202: reached via dnat to web:22"), predicted)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    (code, out, err) = try runNstopo(binary, ["test", name, "--port", "2202", "--exact"])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("isp -> g1 tcp/2202: reached via dnat to web:22"), out)
+  }
+
+  /// The echo says who answered: a dnat the model does not know of (added by hand) sends
+  /// a's probe of b to c, whose listener answers; that is `wrong-responder`, named, where a
+  /// plain echo passed for reached.
+  func testTheEchoNamesWhoAnswered() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, """
+      topology \(name)
+      subnet l1 10.42.1.0/24
+      subnet l2 10.42.2.0/24
+      bridge s1 l1
+      bridge s2 l2
+      node b
+        forward
+        link s1 10.42.1.1
+        link s2 10.42.2.1
+      node a
+        link s1
+        route default via b
+      node c
+        link s2 10.42.2.10
+        route default via b
+      """)
+    var (code, out, err) = try runNstopo(binary, ["up", path])
+    XCTAssertEqual(code, 0, err)
+    defer { _ = try? runNstopo(binary, ["down", name]) }
+    let ns = KernelNames(topology: name).namespace(node: "b")
+    let rule = "add table ip foreign; add chain ip foreign pre { type nat hook prerouting priority dstnat; }; add rule ip foreign pre ip daddr 10.42.1.1 tcp dport 4444 dnat to 10.42.2.10"
+    XCTAssertEqual(try runProcess("/usr/sbin/ip", ["netns", "exec", ns, "nft", rule]).0, 0)
+    (code, out, err) = try runNstopo(binary, ["test", name, "--json", "-"])
+    XCTAssertEqual(code, 1, out + err)
+    let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+    let pair = try XCTUnwrap((doc["pairs"] as? [[String: Any]])?.first { $0["source"] as? String == "a" && $0["target"] as? String == "b" })
+    XCTAssertEqual(pair["outcome"] as? String, "wrong-responder", "\(pair)")
+    XCTAssertEqual(pair["reason"] as? String, "answered by c's listener, not b's", "\(pair)")
+  }
+
   func testWhyWalksTheRulesReadBack() throws {
     let name = uniqueName()
     let path = try tempFile(name, """
