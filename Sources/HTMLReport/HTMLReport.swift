@@ -48,8 +48,29 @@ public enum HTMLReport {
   /// ones (mismatches, surprises) and the cell's mark.
   public static let maxDetailed = 120
 
+  /// Most endpoints the heat map draws: each tab carries one mark per cell, so 4,000 is a
+  /// 16 MB map per tab. Beyond, `render` is refused (`tooLarge`).
+  public static let maxEndpoints = 4_000
+
+  /// The endpoints drawn: those of the document that some pair names, in its order (a
+  /// document that lists more, with no pair, draws nothing more).
+  static func endpoints(_ doc: TestDocument) -> [String] {
+    var named = Set<String>()
+    for p in doc.pairs { named.insert(p.source); named.insert(p.target) }
+    for s in doc.scenarios ?? [] { for p in s.pairs { named.insert(p.source); named.insert(p.target) } }
+    guard let listed = doc.endpoints else { return named.sorted() }
+    return listed.filter { named.contains($0) }
+  }
+
+  /// Why the document is too large for a page (its endpoints' square), or nil.
+  public static func tooLarge(_ doc: TestDocument) -> String? {
+    let n = endpoints(doc).count
+    guard n > maxEndpoints else { return nil }
+    return "the matrix has \(n) endpoints, more than the report draws (\(maxEndpoints): a heat map of \(maxEndpoints)² cells per tab); the JSON itself has every pair"
+  }
+
   public static func render(_ doc: TestDocument, context: ReportContext = ReportContext()) -> String {
-    let endpoints = doc.endpoints ?? Array(Set(doc.pairs.flatMap { [$0.source, $0.target] })).sorted()
+    let endpoints = Self.endpoints(doc)
     var tabs: [(name: String, title: String, pairs: [PairResult], summary: String, passed: Bool, changes: [String])] = [
       ("base", "base", doc.pairs, doc.summary, doc.passed, [])
     ]

@@ -32,6 +32,7 @@ struct Report: ParsableCommand {
       do { doc = try JSONDecoder().decode(TestDocument.self, from: data) } catch {
         throw Failure("\(results) is not the output of `nstopo test --json` or `predict --json`: \(error)", code: Exit.invalidTopology)
       }
+      if let problem = HTMLReport.tooLarge(doc) { throw Failure("report: \(problem)", code: Exit.invalidTopology) }
       var model: Topology?
       if let topology {
         model = try TopologyFile.require(topology)

@@ -188,7 +188,11 @@ struct Test: ParsableCommand {
         TestJSON.write(report, passed: passed, scenarios: reports, kind: "test") { json += $0 }
         let doc = try JSONDecoder().decode(TestDocument.self, from: Data(json.utf8))
         let generated = ISO8601DateFormatter().string(from: commandStart)
-        try htmlFile.write(HTMLReport.render(doc, context: ReportSupport.context(doc, topology: topology, generated: generated)))
+        if let problem = HTMLReport.tooLarge(doc) {
+          printError("nstopo: warning: no HTML report: \(problem)")
+        } else {
+          try htmlFile.write(HTMLReport.render(doc, context: ReportSupport.context(doc, topology: topology, generated: generated)))
+        }
       }
       return passed ? Exit.ok : Exit.mismatch
     }
