@@ -43,20 +43,11 @@ extension NetlinkSocket {
 
   /// Equivalent to `ip -4 addr show` (or `-6`, or both with nil).
   public func addresses(family: IPAddress.Family? = .ipv4) throws(NetlinkError) -> [AddressInfo] {
-    var cache: OpaquePointer?
-    try check("list addresses in", namespaceName) { rtnl_addr_alloc_cache(sock, &cache) }
-    defer { nl_cache_free(cache) }
-    var result: [AddressInfo] = []
-    var obj = nl_cache_get_first(cache)
-    while let o = obj {
-      if let v = NLAddress.value(rtnl_addr_get_local(o)), family == nil || v.family == family {
-        result.append(
-          AddressInfo(
-            ifindex: rtnl_addr_get_ifindex(o), address: InterfaceAddress(address: v, length: Int(rtnl_addr_get_prefixlen(o))),
-            tentative: rtnl_addr_get_flags(o) & UInt32(IFA_F_TENTATIVE) != 0))
-      }
-      obj = nl_cache_get_next(o)
+    try list("addresses", { rtnl_addr_alloc_cache(sock, &$0) }) { o in
+      guard let v = NLAddress.value(rtnl_addr_get_local(o)), family == nil || v.family == family else { return nil }
+      return AddressInfo(
+        ifindex: rtnl_addr_get_ifindex(o), address: InterfaceAddress(address: v, length: Int(rtnl_addr_get_prefixlen(o))),
+        tentative: rtnl_addr_get_flags(o) & UInt32(IFA_F_TENTATIVE) != 0)
     }
-    return result
   }
 }

@@ -112,16 +112,7 @@ extension NetlinkSocket {
 
   /// Equivalent to `ip link show`.
   public func links() throws(NetlinkError) -> [LinkInfo] {
-    var cache: OpaquePointer?
-    try check("list links in", namespaceName) { rtnl_link_alloc_cache(sock, AF_UNSPEC, &cache) }
-    defer { nl_cache_free(cache) }
-    var result: [LinkInfo] = []
-    var obj = nl_cache_get_first(cache)
-    while let o = obj {
-      result.append(LinkInfo(o))
-      obj = nl_cache_get_next(o)
-    }
-    return result.sorted { $0.index < $1.index }
+    try list("links", { rtnl_link_alloc_cache(sock, AF_UNSPEC, &$0) }) { LinkInfo($0) }.sorted { $0.index < $1.index }
   }
 }
 

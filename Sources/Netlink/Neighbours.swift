@@ -30,20 +30,11 @@ extension NetlinkSocket {
 
   /// Equivalent to `ip -4 neigh show` (or `-6`, or both with nil).
   public func neighbours(family: IPAddress.Family? = .ipv4) throws(NetlinkError) -> [NeighbourInfo] {
-    var cache: OpaquePointer?
-    try check("list neighbours in", namespaceName) { rtnl_neigh_alloc_cache(sock, &cache) }
-    defer { nl_cache_free(cache) }
-    var result: [NeighbourInfo] = []
-    var obj = nl_cache_get_first(cache)
-    while let o = obj {
-      if let v = NLAddress.value(rtnl_neigh_get_dst(o)), family == nil || v.family == family {
-        result.append(
-          NeighbourInfo(
-            ifindex: rtnl_neigh_get_ifindex(o), address: v, mac: NLAddress.bytes(rtnl_neigh_get_lladdr(o)),
-            permanent: rtnl_neigh_get_state(o) & Int32(NUD_PERMANENT) != 0))
-      }
-      obj = nl_cache_get_next(o)
+    try list("neighbours", { rtnl_neigh_alloc_cache(sock, &$0) }) { o in
+      guard let v = NLAddress.value(rtnl_neigh_get_dst(o)), family == nil || v.family == family else { return nil }
+      return NeighbourInfo(
+        ifindex: rtnl_neigh_get_ifindex(o), address: v, mac: NLAddress.bytes(rtnl_neigh_get_lladdr(o)),
+        permanent: rtnl_neigh_get_state(o) & Int32(NUD_PERMANENT) != 0)
     }
-    return result
   }
 }

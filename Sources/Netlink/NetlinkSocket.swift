@@ -73,6 +73,21 @@ public final class NetlinkSocket {
   /// Runs a libnl call that returns a negative NLE_* on failure, and turns that into an error
   /// that names the operation, the object and the kernel's own words.
   @discardableResult
+  /// Every object of a libnl cache that `fill` allocates (`rtnl_link_alloc_cache` …), mapped
+  /// by `body` (nil leaves one out), the cache freed after: the shape of each `ip … show`.
+  func list<T>(_ what: String, _ fill: (inout OpaquePointer?) -> Int32, _ body: (OpaquePointer) -> T?) throws(NetlinkError) -> [T] {
+    var cache: OpaquePointer?
+    try check("list \(what) in", namespaceName) { fill(&cache) }
+    defer { nl_cache_free(cache) }
+    var result: [T] = []
+    var obj = nl_cache_get_first(cache)
+    while let o = obj {
+      if let v = body(o) { result.append(v) }
+      obj = nl_cache_get_next(o)
+    }
+    return result
+  }
+
   func check(_ operation: String, _ object: String, _ body: () -> Int32) throws(NetlinkError) -> Int32 {
     lastError.pointee = KernelError()
     let rc = body()

@@ -67,16 +67,9 @@ extension NetlinkSocket {
 
   /// Equivalent to `tc qdisc show`: the tbf and netem qdiscs, by ifindex.
   public func qdiscs() throws(NetlinkError) -> [Int32: [QdiscInfo]] {
-    var cache: OpaquePointer?
-    try check("list qdiscs in", namespaceName) { rtnl_qdisc_alloc_cache(sock, &cache) }
-    defer { nl_cache_free(cache) }
-    var result: [Int32: [QdiscInfo]] = [:]
-    var obj = nl_cache_get_first(cache)
-    while let o = obj {
-      obj = nl_cache_get_next(o)
-      let tc = o
-      guard let k = rtnl_tc_get_kind(tc).map({ String(cString: $0) }), k == "tbf" || k == "netem" else { continue }
-      var info = QdiscInfo(kind: k, handle: rtnl_tc_get_handle(tc), parent: rtnl_tc_get_parent(tc))
+    let listed = try list("qdiscs", { rtnl_qdisc_alloc_cache(sock, &$0) }) { o -> (Int32, QdiscInfo)? in
+      guard let k = rtnl_tc_get_kind(o).map({ String(cString: $0) }), k == "tbf" || k == "netem" else { return nil }
+      var info = QdiscInfo(kind: k, handle: rtnl_tc_get_handle(o), parent: rtnl_tc_get_parent(o))
       if k == "tbf" {
         info.rate = UInt64(max(0, rtnl_qdisc_tbf_get_rate(o))) * 8
       } else {
@@ -87,8 +80,10 @@ extension NetlinkSocket {
         if j > 0 { info.jitter = UInt64(j) }
         if l > 0 { info.loss = (Double(l) / Double(UInt32.max) * 100 * 1000).rounded() / 1000 }
       }
-      result[rtnl_tc_get_ifindex(tc), default: []].append(info)
+      return (rtnl_tc_get_ifindex(o), info)
     }
+    var result: [Int32: [QdiscInfo]] = [:]
+    for (index, info) in listed { result[index, default: []].append(info) }
     return result
   }
 

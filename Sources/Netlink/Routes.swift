@@ -58,12 +58,7 @@ extension NetlinkSocket {
 
   /// Equivalent to `ip -4 route show table all` (or `-6`).
   public func routes(family: IPAddress.Family = .ipv4) throws(NetlinkError) -> [RouteInfo] {
-    var cache: OpaquePointer?
-    try check("list routes in", namespaceName) { rtnl_route_alloc_cache(sock, NLAddress.family(family), 0, &cache) }
-    defer { nl_cache_free(cache) }
-    var result: [RouteInfo] = []
-    var obj = nl_cache_get_first(cache)
-    while let o = obj {
+    try list("routes", { rtnl_route_alloc_cache(sock, NLAddress.family(family), 0, &$0) }) { o in
       let dst = rtnl_route_get_dst(o)
       let kind: RouteInfo.Kind
       switch Int(rtnl_route_get_type(o)) {
@@ -84,12 +79,9 @@ extension NetlinkSocket {
       // A default route's destination may be an empty address.
       let network = NLAddress.value(dst) ?? IPAddress(family, integer: 0)
       let length = dst.map { Int(nl_addr_get_prefixlen($0)) } ?? 0
-      result.append(
-        RouteInfo(
-          table: rtnl_route_get_table(o), destination: IPPrefix(address: network, length: min(length, family.width)),
-          gateway: gateway, ifindex: ifindex, kind: kind))
-      obj = nl_cache_get_next(o)
+      return RouteInfo(
+        table: rtnl_route_get_table(o), destination: IPPrefix(address: network, length: min(length, family.width)),
+        gateway: gateway, ifindex: ifindex, kind: kind)
     }
-    return result
   }
 }
