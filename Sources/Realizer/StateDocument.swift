@@ -13,6 +13,8 @@ import TopologyModel
 ///     pid          the process that ran `up`
 ///     complete     present once `up` finished
 ///     test.lock    flock'ed by the `nstopo test` running on the topology, if any
+///     scenario-base.json   the links before the scenario a test put in force
+///     change-target.json   the links a change is making, until it is journaled done or undone
 ///
 /// The journal is flock'ed by whichever nstopo is bringing the topology up or down.
 public struct StateDocument: Codable, Sendable {
