@@ -40,9 +40,6 @@ public struct Predictor: Sendable {
   /// `neighbourGiveUp`, so a shorter deadline sees silence.
   public var probeTimeout = 1.0
 
-  /// A node's routes, longest prefix first (connected before static for equal prefixes). A
-  /// large table is also indexed by prefix, so a lookup costs one probe per prefix length it
-  /// uses: a router with 20,000 connected routes made every walk through it scan them all.
   var subnetNames: [(IPPrefix, String)] = []
   /// Whether any node has a `dnat` (else no probe lands elsewhere).
   public private(set) var hasDnat = false
@@ -289,11 +286,4 @@ public struct Predictor: Sendable {
     return dst.description
   }
 
-  /// One packet's way from `start` to `dst`, as the kernel forwards it: local delivery to any
-  /// of a node's addresses; a drop where a forwarded packet's source is the node's own address
-  /// (a martian: how a loop through its source ends); forwarding; the TTL (64 at the source,
-  /// one less per router, time exceeded at the 64th); longest-prefix routes; the next hop's
-  /// owner on the segment, or any node there with that address (Linux answers ARP for all of
-  /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
-  /// error, which counts only if it can get back to the probe's source.
 }

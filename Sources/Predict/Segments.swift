@@ -2,6 +2,9 @@ import TopologyModel
 
 // Who is on a segment: owners of addresses, interfaces that are down, neighbour discovery.
 extension Predictor {
+  /// "; r1's link to r2 (eth2) is down" when a link of `node` that is down is why it has no
+  /// route to `dst`: the link's prefix holds `dst`, or a route of the node's that the kernel
+  /// dropped with it covers `dst`. Empty otherwise.
   func downNote(_ node: Int, _ dst: IPAddress) -> String {
     let mine = states[node].interfaces.filter { interfaces[$0].down }
     guard !mine.isEmpty else { return "" }

@@ -2,6 +2,13 @@ import TopologyModel
 
 // One packet's way through the model, hop by hop: the walk every prediction is made of.
 extension Predictor {
+  /// One packet's way from `start` to `dst`, as the kernel forwards it: local delivery to any
+  /// of a node's addresses; a drop where a forwarded packet's source is the node's own address
+  /// (a martian: how a loop through its source ends); forwarding; the TTL (64 at the source,
+  /// one less per router, time exceeded at the 64th); longest-prefix routes; the next hop's
+  /// owner on the segment, or any node there with that address (Linux answers ARP for all of
+  /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
+  /// error, which counts only if it can get back to the probe's source.
   func walk(from start: String, to target: IPAddress, as traffic: Traffic, port probePort: Int = 4444, record: Bool = true) -> Walk {
     var dst = target
     var port = probePort
@@ -234,8 +241,4 @@ extension Predictor {
     }
     return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)
   }
-
-  /// "; r1's link to r2 (eth2) is down" when a link of `node` that is down is why it has no
-  /// route to `dst`: the link's prefix holds `dst`, or a route of the node's that the kernel
-  /// dropped with it covers `dst`. Empty otherwise.
 }
