@@ -132,35 +132,29 @@ struct Test: ParsableCommand {
       // A full mesh needs permanent ARP entries (the kernel's table is global and small).
       // Each scenario is put in force, probed and reverted in turn, under the test's lock;
       // an interface that went down lost its entries, which go back after each.
-      var neighbourCheck: NeighbourCheck.Result?
-      var (report, reports) = try mapKernelErrors {
-        try Lifecycle.withTestNetwork(
-          topology, lap: lap,
-          withoutEntries: { (result: inout (TestReport, [ScenarioReport])) in
-            progress.update("probing again without test's neighbour entries", 0, 0, unit: "")
-            defer { progress.finish() }
-            neighbourCheck = try MatrixRun.checkNeighbourResolution(
-              topology, report: &result.0, options: testOptions, shouldStop: { interrupted != 0 })
-            lap("neighbour check")
-          }
-        ) { () -> (TestReport, [ScenarioReport]) in
-          let base = try probe(topology, progress: progress, lap: lap)
-          let neighbours = scenarios.isEmpty ? [] : Planner.plan(topology).neighbourSets
-          var out: [ScenarioReport] = []
-          for s in scenarios {
-            let r = try mapChangeErrors {
-              try Change.during(topology.name, s, neighbours: neighbours, shouldStop: { interrupted != 0 }) { t in
-                progress.prefix = "scenario \(s.name): "
-                defer { progress.prefix = "" }
-                return try probe(t, progress: progress, lap: lap)
-              }
-            }
-            out.append(ScenarioReport(name: s.name, line: s.line, changes: s.changes.map(\.text), report: r, base: base))
-            lap("scenario \(s.name)")
-          }
-          return (base, out)
+      var events = TestRun.Events()
+      events.shouldStop = { interrupted != 0 }
+      events.lap = lap
+      events.progress = { scenario, phase, done, total in
+        progress.prefix = scenario.map { "scenario \($0): " } ?? ""
+        progress.update(phase, done, total, unit: phase == "probing" ? "pairs" : "")
+      }
+      events.measured = { _, m in
+        progress.finish()
+        progress.prefix = ""
+        say(reprobed: m)
+      }
+      let run = try mapChangeErrors {
+        do {
+          return try TestRun.run(topology, scenarios: scenarios, options: testOptions, events: events)
+        } catch is ProbeEngine.Cancelled {
+          throw Failure("interrupted", code: Exit.interrupted)
         }
       }
+      progress.finish()
+      var report = run.base
+      let reports = run.scenarios
+      let neighbourCheck = run.neighbourCheck
       report.wallSeconds = Date().timeIntervalSince(commandStart)
       // A report on stdout (`--json -`) is all that goes there.
       let text = !(jsonFile?.isStdout ?? false) && !(junitFile?.isStdout ?? false) && !(htmlFile?.isStdout ?? false)
@@ -216,36 +210,17 @@ struct Test: ParsableCommand {
       timeout: timeout, maxInFlight: maxInFlight, declaredOnly: declaredOnly, exact: exact)
   }
 
-  func probe(_ topology: Topology, progress: ProgressLine, lap: (String) -> Void = { _ in }) throws -> TestReport {
-    var reprobed = 0
-    var lostOnce = (probed: 0, reached: 0)
-    // A report on stdout (`--json -`) is all that goes there: these lines go to stderr then.
+  /// What a matrix's second looks were, one line each (stderr when a report is on stdout).
+  func say(reprobed m: MatrixMeasurement) {
     func say(_ line: String) { if [json, junit, html].contains("-") { printError(line) } else { print(line) } }
-    defer {
-      if reprobed > 0 {
-        say("re-probed \(reprobed) pair\(reprobed == 1 ? "" : "s") that timed out where the model expects an ICMP error, one per source a second (routers limit the errors they send about one source)")
-      }
-      if lostOnce.probed > 0 {
-        say("re-probed \(lostOnce.probed) pair\(lostOnce.probed == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(lostOnce.reached) reached (lost under the run's own load)")
-      }
+    if m.reprobedPaced > 0 {
+      say("re-probed \(m.reprobedPaced) pair\(m.reprobedPaced == 1 ? "" : "s") that timed out where the model expects an ICMP error, one per source a second (routers limit the errors they send about one source)")
     }
-    let options = testOptions
-    do {
-      defer { progress.finish() }
-      let (report, measurement) = try MatrixRun.measure(
-        topology, options: options, shouldStop: { interrupted != 0 }, lap: lap,
-        progress: { progress.update($0, $1, $2, unit: $0 == "probing" ? "pairs" : "") })
-      reprobed = measurement.reprobedPaced
-      lostOnce = (measurement.reprobedLost, measurement.reachedOnSecondLook)
-      return report
-    } catch is ProbeEngine.Cancelled {
-      throw Failure("interrupted", code: Exit.interrupted)
-    } catch let f as Failure {
-      throw f
-    } catch {
-      throw Failure("\(error)", code: Exit.kernel)
+    if m.reprobedLost > 0 {
+      say("re-probed \(m.reprobedLost) pair\(m.reprobedLost == 1 ? "" : "s") not reached where the model expects it, at low concurrency: \(m.reachedOnSecondLook) reached (lost under the run's own load)")
     }
   }
+
 
   func readPrevious(_ path: String) throws -> TestDocument {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -47,9 +47,17 @@ public final class Lab {
   /// model, as `nstopo test` does; returns the report (``TestReport/passed``,
   /// ``TestReport/mismatches``, every pair's outcome).
   public func test(_ options: TestOptions = TestOptions()) throws -> TestReport {
-    try Lifecycle.withTestNetwork(
-      topology, withoutEntries: { report in _ = try MatrixRun.checkNeighbourResolution(self.topology, report: &report, options: options) }
-    ) { try MatrixRun.measure(topology, options: options).0 }
+    try TestRun.run(topology, scenarios: [], options: options).base
+  }
+
+  /// The matrix, then each named scenario of the file put in force, probed and reverted, as
+  /// `nstopo test --scenario` does (every one of them with `scenarios: nil`).
+  public func test(_ options: TestOptions = TestOptions(), scenarios names: [String]?) throws -> TestRun.Result {
+    let chosen = try (names ?? topology.scenarios.map(\.name)).map { n in
+      guard let s = topology.scenarios.first(where: { $0.name == n }) else { throw LabError.noScenario(n, in: topology.name) }
+      return s
+    }
+    return try TestRun.run(topology, scenarios: chosen, options: options)
   }
 
   /// What a command printed and how it ended.
@@ -116,6 +124,7 @@ public final class Lab {
 /// What a ``Lab`` could not do.
 public enum LabError: Error, CustomStringConvertible, Sendable {
   case noSuchNode(String, String)
+  case noScenario(String, in: String)
   case emptyCommand
   case system(String, Int32)
   case downFailed([String])
@@ -123,6 +132,7 @@ public enum LabError: Error, CustomStringConvertible, Sendable {
   public var description: String {
     switch self {
     case .noSuchNode(let n, let t): return "topology '\(t)' has no node '\(n)'"
+    case .noScenario(let n, let t): return "topology '\(t)' has no scenario '\(n)'"
     case .emptyCommand: return "exec needs a command"
     case .system(let call, let e): return "\(call): \(String(cString: strerror(e)))"
     case .downFailed(let f): return "could not remove everything: \(f.joined(separator: "; "))"

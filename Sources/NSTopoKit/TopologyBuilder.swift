@@ -50,6 +50,13 @@ public struct TopologyBuilder: Sendable {
     lines.append(words.joined(separator: " "))
   }
 
+  /// `scenario NAME` and its body, one line each (`node r1 down`, `link a b set rate 1mbit`,
+  /// `expect …`). Write scenarios after the nodes, as a file does.
+  public mutating func scenario(_ name: String, _ body: [String]) {
+    lines.append("scenario \(name)")
+    lines += body.map { "  " + $0 }
+  }
+
   /// The lines as a `.topo` file would have them.
   public var text: String { lines.joined(separator: "\n") + "\n" }
 

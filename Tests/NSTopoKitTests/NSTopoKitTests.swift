@@ -23,6 +23,7 @@ final class NSTopoKitTests: XCTestCase {
       $0.route("default", via: "r1")
     }
     b.expect("a[1..2]", "b1", .reach)
+    b.scenario("a1-down", ["node a1 down"])
     return try b.build()
   }
 
@@ -56,6 +57,11 @@ final class NSTopoKitTests: XCTestCase {
       XCTAssertEqual(r.status, 3)
       XCTAssertEqual(r.output, "a1\n1\n")
       XCTAssertThrowsError(try lab.exec("zz", ["true"]))
+      let run = try lab.test(scenarios: nil)
+      XCTAssertEqual(run.scenarios.map(\.name), ["a1-down"])
+      XCTAssertEqual(run.scenarios.first?.report.pairs.filter { $0.outcome == .reached }.count, 6, run.scenarios.first?.report.summary ?? "")
+      XCTAssertTrue(run.base.passed, run.base.summary)
+      XCTAssertThrowsError(try lab.test(scenarios: ["nope"])) { XCTAssertEqual("\($0)", "topology '\(name)' has no scenario 'nope'") }
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/netns/\(name)-a1"), "down when the body ends")
     // A lab whose test body throws is taken down too.
