@@ -58,19 +58,15 @@ struct Why: ParsableCommand {
       for n in [source, target] where !endpoints.contains(n) {
         throw Failure("topology \(name) has no node '\(n)'", code: Exit.usage)
       }
-      // Without --address: the target's primary address of a family the source has (IPv4
-      // first), so that an IPv6-only source is walked over IPv6.
-      let model = Predictor(t)
-      let sourceFamilies = Set(model.addresses(of: source).map(\.family))
       let dst = try address.map { a -> IPAddress in
         guard let v = IPAddress(a) else { throw Failure("bad address '\(a)'", code: Exit.usage) }
         return v
-      } ?? model.addresses(of: target).first { sourceFamilies.contains($0.family) }
+      } ?? Explain.defaultAddress(t, from: source, to: target)
       _ = try OutputFile.checked(json, option: "--json")
       let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
       var out = WhyOutput(
-        topology: name, source: source, target: target, address: dst ?? model.addresses(of: target).first, proto: proto,
-        port: Int(port), model: Predictor(t, probeTimeout: timeout).predict(flow))
+        topology: name, source: source, target: target, address: dst, proto: proto,
+        port: Int(port), model: Explain.model(t, flow, timeout: timeout))
       let text = json != "-"
       defer { if let json { try? emit(out, to: json) } }
       if text {
@@ -86,8 +82,8 @@ struct Why: ParsableCommand {
       }
       let plan = Planner.plan(t)
       try requireDescriptors(namespaces: plan.namespaces.count, for: "why")
-      let reading = KernelView.read(plan)
-      let kernel = Predictor(reading.topology, probeTimeout: timeout).predict(flow)
+      let side = Explain.kernel(t, flow, model: out.model, timeout: timeout)
+      let kernel = side.walk
       out.kernel = kernel
       if text {
         print("kernel: " + describe(kernel))
@@ -95,13 +91,8 @@ struct Why: ParsableCommand {
           print(steps(kernel), terminator: "")
         }
       }
-      let nodes = (out.model.path + out.model.returnPath + kernel.path + kernel.returnPath).map(\.node)
-      var seen = Set<String>()
-      for n in nodes where seen.insert(n).inserted {
-        // Sentences that do not name their node get it in front.
-        out.differences += reading.differences(from: t, forEndpoint: n).map { $0.hasPrefix("\(n) ") || $0.contains(" in \(n) ") ? $0 : "\(n): \($0)" }
-      }
-      out.outside = reading.outsideRules(along: nodes)
+      out.differences = side.differences
+      out.outside = side.outside
       if text {
         if out.differences.isEmpty {
           print(out.model.verdict == kernel.verdict ? "the kernel agrees with the model" : "the kernel differs from the model")

@@ -60,6 +60,17 @@ public final class Lab {
     return try TestRun.run(topology, scenarios: chosen, options: options)
   }
 
+  /// `nstopo why`: the model's walk from `source` to `target` and the same walk over what
+  /// the kernel has, with every difference between them (`Explain`).
+  public func why(_ source: String, _ target: String, address: IPAddress? = nil, proto: TransportProtocol = .tcp, port: Int = 4444)
+    -> (model: Prediction, kernel: Explain.KernelSide)
+  {
+    let flow = Flow(
+      from: source, to: target, address: address ?? Explain.defaultAddress(topology, from: source, to: target), proto: proto, port: port)
+    let model = Explain.model(topology, flow)
+    return (model, Explain.kernel(topology, flow, model: model))
+  }
+
   /// What a command printed and how it ended.
   public struct ExecResult: Sendable {
     /// The exit code (128+N when killed by signal N).

@@ -61,6 +61,10 @@ final class NSTopoKitTests: XCTestCase {
       XCTAssertEqual(run.scenarios.map(\.name), ["a1-down"])
       XCTAssertEqual(run.scenarios.first?.report.pairs.filter { $0.outcome == .reached }.count, 6, run.scenarios.first?.report.summary ?? "")
       XCTAssertTrue(run.base.passed, run.base.summary)
+      let why = lab.why("a1", "b1")
+      XCTAssertTrue(why.model.reached)
+      XCTAssertTrue(why.kernel.walk.reached)
+      XCTAssertEqual(why.kernel.differences, [])
       XCTAssertThrowsError(try lab.test(scenarios: ["nope"])) { XCTAssertEqual("\($0)", "topology '\(name)' has no scenario 'nope'") }
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/netns/\(name)-a1"), "down when the body ends")
