@@ -268,21 +268,17 @@ extension Resolver {
   /// `h[1..4]`, `r1,r2`, `*` (every node) or `host`.
   private mutating func side(_ token: Token, hasHost: Bool) -> [String]? {
     var names: [String] = []
-    var column = token.column
-    for item in token.text.split(separator: ",", omittingEmptySubsequences: false) {
-      let t = Token(String(item), line: token.line, column: column)
-      column += item.count + 1
-      if item == "*" {
+    for t in NameList.items(token) {
+      if t.text == "*" {
         names += nodes.map(\.name)
         continue
       }
-      guard let (templates, ranges) = expander.templates([t], firstIndex: 0) else {
+      guard let expanded = NameList.expand(t, &expander) else {
         diagnostics += expander.diagnostics
         expander.diagnostics = []
         return nil
       }
-      for values in Expander.combinations(ranges) {
-        let name = templates[0].render(values).text
+      for name in expanded {
         if name == "host" {
           guard hasHost else {
             error("this topology has no host end", at: t, hint: "connect the host first: `link host:veth1 ADDR/LEN -- NODE:IF ADDR/LEN`")
@@ -296,8 +292,7 @@ extension Resolver {
         names.append(name)
       }
     }
-    var seen = Set<String>()
-    return names.filter { seen.insert($0).inserted }
+    return NameList.unique(names)
   }
 
   /// Joins and normalizes a path lexically (no file system access).

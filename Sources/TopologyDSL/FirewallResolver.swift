@@ -178,13 +178,10 @@ extension Resolver {
   /// (the host ends), in a comma list, with ranges (`pc[1..3],10.9.0.0/16`).
   mutating func sides(_ token: Token, segments: Segments, note: String?) -> [IPPrefix]? {
     var out: [IPPrefix] = []
-    var column = token.column
     func addresses(of owner: Owner) -> [IPPrefix] {
       (segments.ends[owner] ?? []).flatMap { $0.end.addresses.map { IPPrefix(address: $0.address, length: $0.family.width) } }
     }
-    for item in token.text.split(separator: ",", omittingEmptySubsequences: false) {
-      let t = Token(String(item), line: token.line, column: column)
-      column += item.count + 1
+    for t in NameList.items(token) {
       if let (a, l) = IPPrefix.parse(t.text) {
         let p = IPPrefix(address: a, length: l)
         if p.network != a {
@@ -210,13 +207,12 @@ extension Resolver {
         out += addresses(of: .host)
         continue
       }
-      guard let (templates, ranges) = expander.templates([t], firstIndex: 0) else {
+      guard let expanded = NameList.expand(t, &expander) else {
         diagnostics += expander.diagnostics
         expander.diagnostics = []
         return nil
       }
-      for values in Expander.combinations(ranges) {
-        let name = templates[0].render(values).text
+      for name in expanded {
         guard nodeIndex[name] != nil else {
           error("unknown node or subnet '\(name)'", at: t,
             hint: suggester.didYouMean(name, at: t) { nodes.map(\.name) + subnets.map(\.name) }

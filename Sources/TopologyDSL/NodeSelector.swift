@@ -8,21 +8,17 @@ public enum NodeSelector {
   public static func resolve(_ text: String, nodes: [String]) -> Result<[String], SelectorError> {
     let known = Set(nodes)
     var names: [String] = []
-    var column = 1
-    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-      let token = Token(String(item), line: 1, column: column)
-      column += item.count + 1
-      if item == "*" {
+    for token in NameList.items(Token(text, line: 1, column: 1)) {
+      if token.text == "*" {
         names += nodes
         continue
       }
-      if item.isEmpty { return .failure(SelectorError(message: "'\(text)' is not a node list: an empty item")) }
+      if token.text.isEmpty { return .failure(SelectorError(message: "'\(text)' is not a node list: an empty item")) }
       var expander = Expander()
-      guard let (templates, ranges) = expander.templates([token], firstIndex: 0) else {
-        return .failure(SelectorError(message: "'\(item)' is not a node list: " + (expander.diagnostics.first?.message ?? "not a name or range")))
+      guard let expanded = NameList.expand(token, &expander) else {
+        return .failure(SelectorError(message: "'\(token.text)' is not a node list: " + (expander.diagnostics.first?.message ?? "not a name or range")))
       }
-      for values in Expander.combinations(ranges) {
-        let name = templates[0].render(values).text
+      for name in expanded {
         guard known.contains(name) else {
           let hint = Suggest.didYouMean(name, among: nodes).map { "; \($0)" } ?? ""
           return .failure(SelectorError(message: "no node '\(name)'\(hint)", unknownNode: name))
@@ -30,8 +26,7 @@ public enum NodeSelector {
         names.append(name)
       }
     }
-    var seen = Set<String>()
-    return .success(names.filter { seen.insert($0).inserted })
+    return .success(NameList.unique(names))
   }
 }
 
