@@ -62,13 +62,15 @@ let package = Package(
     ),
     .executableTarget(name: "nstopo", dependencies: ["NSTopoCLI"]),
     .executableTarget(name: "nstopo-fuzz", dependencies: ["FuzzHarness", "Containerlab"]),
+    // What several test targets share (fixtures), used by tests only.
+    .target(name: "TestSupport", dependencies: ["TopologyDSL", "TopologyModel"], path: "Tests/TestSupport"),
     .testTarget(
       name: "TopologyModelTests",
       dependencies: ["TopologyModel", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "TopologyDSLTests", dependencies: ["TopologyDSL", "TopologyModel", "FuzzHarness"], exclude: ["Fixtures"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
-    .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL"], exclude: ["Fixtures"]),
-    .testTarget(name: "MatrixTests", dependencies: ["Matrix", "TopologyDSL", "TopologyModel"]),
+    .testTarget(name: "RealizerTests", dependencies: ["Realizer", "Planner", "TopologyDSL", "TestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "MatrixTests", dependencies: ["Matrix", "TopologyDSL", "TopologyModel", "TestSupport"]),
     .testTarget(name: "PredictTests", dependencies: ["Predict", "TopologyDSL", "TopologyModel"]),
     .testTarget(name: "NodeRuntimeTests", dependencies: ["NodeRuntime"]),
     .testTarget(name: "HTMLReportTests", dependencies: ["HTMLReport", "Matrix", "TopologyModel"]),
@@ -80,7 +82,7 @@ let package = Package(
     .testTarget(name: "NSTopoKitTests", dependencies: ["NSTopoKit"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict"]
+      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict", "TestSupport"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import Glibc
 import Netlink
 import Planner
 import Realizer
+import TestSupport
 import TopologyModel
 import XCTest
 
@@ -28,23 +29,7 @@ final class SafetyTests: KernelTestCase {
   func testRollbackAtEveryStepLeavesNothing() throws {
     let host = hostLinkName()
     let net = hostSubnet().dropLast(2)
-    let t = topology("""
-      subnet lan[1..2] 10.1.$i.0/24
-      bridge sw[1..2] lan$i
-      node r
-        forward
-        link sw1 eth0 10.1.1.1
-        link sw2 eth1 10.1.2.1
-      node a
-        link sw1
-        route default via r
-      node b
-        link sw2
-        route default via r
-        cpu 30%
-        run sleep 60
-      link host:\(host) \(net).1/24 -- a:eth1 \(net).2/24
-      """)
+    let t = topology(Fixtures.twoLANs(name: nil, b: ["cpu 30%", "run sleep 60"], extra: ["link host:\(host) \(net).1/24 -- a:eth1 \(net).2/24"]))
     let plan = Planner.plan(t)
     for n in 0..<plan.steps.count {
       let backend = SystemBackend(net: try NetlinkBackend(bridgeNamespace: plan.names.bridgeNamespace), logDirectory: nil)

@@ -1,4 +1,5 @@
 import Matrix
+import TestSupport
 import TopologyDSL
 import TopologyModel
 import XCTest
@@ -9,20 +10,7 @@ private func topo(_ text: String) -> Topology {
   return r.topology!
 }
 
-private let twoLans = """
-  topology t
-  subnet lan[1..2] 10.1.$i.0/24
-  bridge sw[1..2] lan$i
-  node r
-    forward
-    link sw1 eth0 10.1.1.1
-    link sw2 eth1 10.1.2.1
-  node a
-    link sw1
-    route default via r
-  node b
-    link sw2
-    route default via r
+private let twoLans = Fixtures.twoLANs() + """
   expect a -> b reach
   expect a -> b tcp 8080 reach
   expect b -> a udp blocked

@@ -1,5 +1,6 @@
 import Planner
 import Realizer
+import TestSupport
 import TopologyDSL
 import TopologyModel
 import XCTest
@@ -97,24 +98,5 @@ final class RecordingJournal: JournalSink {
 }
 
 func labWithHost() -> Topology {
-  let r = TopologyLoader.load(
-    text: """
-      topology t
-      subnet lan[1..2] 10.1.$i.0/24
-      bridge sw[1..2] lan$i
-      node r
-        forward
-        link sw1 eth0 10.1.1.1
-        link sw2 eth1 10.1.2.1
-      node a
-        link sw1
-        route default via r
-      node b
-        link sw2
-        route default via r
-        run sleep 100
-        cpu 50%
-      link host:nsttveth 10.99.0.1/24 -- a:eth1 10.99.0.2/24
-      """, fileName: "t.topo")
-  return r.topology!
+  Fixtures.load(Fixtures.twoLANs(b: ["run sleep 100", "cpu 50%"], extra: ["link host:nsttveth 10.99.0.1/24 -- a:eth1 10.99.0.2/24"])).0!
 }
