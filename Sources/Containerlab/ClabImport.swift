@@ -112,31 +112,15 @@ struct Converter {
     // Looked for first in a copy whose aliases are plain words, which reads in linear time.
     // A file that copy cannot be read as is not read further either: the reader's errors
     // are the same, and reading the aliases could take forever before them.
-    do {
-      if let neutral = try Yams.compose(yaml: Self.aliasesAsWords(yaml)), let key = Self.aliasKey(neutral) {
-        error("an alias (`*name`) as a mapping key has no place in a containerlab topology", key,
-          hint: "write the key out; aliases are for values (`<<: *defaults`)")
-        return ""
-      }
-    } catch let e as YamlError {
-      located(e)
-      return ""
-    } catch {
-      self.error("not YAML: \(error)", nil)
+    guard let neutral = compose(Self.aliasesAsWords(yaml)) else { return "" }
+    if let n = neutral, let key = Self.aliasKey(n) {
+      error("an alias (`*name`) as a mapping key has no place in a containerlab topology", key,
+        hint: "write the key out; aliases are for values (`<<: *defaults`)")
       return ""
     }
-    let root: Yams.Node
-    do {
-      guard let r = try Yams.compose(yaml: yaml) else {
-        error("the file is empty: a containerlab topology has `name:` and `topology:`", nil)
-        return ""
-      }
-      root = r
-    } catch let e as YamlError {
-      located(e)
-      return ""
-    } catch {
-      self.error("not YAML: \(error)", nil)
+    guard let composed = compose(yaml) else { return "" }
+    guard let root = composed else {
+      error("the file is empty: a containerlab topology has `name:` and `topology:`", nil)
       return ""
     }
     // Aliases make a tree of their own size grow without bound when expanded (a key that is
@@ -307,6 +291,19 @@ struct Converter {
       for v in q where !fits(v, &budget) { return false }
     }
     return true
+  }
+
+  /// `Yams.compose`: the document (nil inside: an empty file), or nil after its error,
+  /// located, was reported.
+  mutating func compose(_ text: String) -> Yams.Node?? {
+    do {
+      return .some(try Yams.compose(yaml: text))
+    } catch let e as YamlError {
+      located(e)
+    } catch {
+      self.error("not YAML: \(error)", nil)
+    }
+    return nil
   }
 
   /// A located error from the YAML parser itself.
