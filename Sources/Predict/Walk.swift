@@ -10,69 +10,38 @@ extension Predictor {
   /// its addresses on every interface). A router that cannot forward a probe sends an ICMP
   /// error, which counts only if it can get back to the probe's source.
   func walk(from start: String, to target: IPAddress, as traffic: Traffic, port probePort: Int = 4444, record: Bool = true) -> Walk {
+    var dst = target
+    var port = probePort
+    var dnat: (node: String, address: IPAddress, port: Int)?
+    var dnats: [(node: String, from: IPAddress, to: IPAddress)] = []
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
-    var state = WalkState(model: self, traffic: traffic, record: record, first: first, dst: target, port: probePort)
-    // The source, up to 64 routers, and where the packet ends.
-    for _ in 0..<66 {
-      if let end = state.step() { return end }
-    }
-    return Walk(verdict: .timedOut, reason: "more than 64 routers \(state.toward) \(state.dst)", path: state.path, last: states[state.node].name)
-  }
-
-  /// One walk under way: the packet as it is now (destination, port, source, what translated
-  /// it) and where it has been. `step` moves it one node on.
-  struct WalkState {
-    let model: Predictor
-    let traffic: Traffic
-    let record: Bool
-    let first: Int
-    /// "to", "back to", "with the error for": how reasons say where the packet was going.
-    let toward: String
-    var dst: IPAddress
-    var port: Int
-    /// The last `dnat` on the way: the node, and where the probe lands.
-    var dnat: (node: String, address: IPAddress, port: Int)?
-    /// Every dnat on the way, in order: the node, the destination before it and after.
-    var dnats: [(node: String, from: IPAddress, to: IPAddress)] = []
-    var node: Int
+    var node = first
     var path: [Hop] = []
-    /// The routers after the source, for loops: empty (no allocation) for a delivery on a segment.
+    // The routers after the source, for loops: empty (no allocation) for a delivery on a segment.
     var visited: [Int] = []
     var atSource = true
     var loop: String?
     var sourceAddress: IPAddress?
     var nats: [(node: String, original: IPAddress)] = []
-    /// What the current node did with the packet (recorded walks only).
+    // What the current node did with the packet (recorded walks only).
     var steps: [HopStep] = []
+    if case .reply(let s) = traffic { sourceAddress = s }
     var ttl = 64
-    /// The interface the packet came in on, for `in IF` rules.
-    var inInterface: String?
-
-    init(model: Predictor, traffic: Traffic, record: Bool, first: Int, dst: IPAddress, port: Int) {
-      self.model = model
-      self.traffic = traffic
-      self.record = record
-      self.first = first
-      self.dst = dst
-      self.port = port
-      node = first
-      if case .reply(let s) = traffic { sourceAddress = s }
-      switch traffic {
-      case .probe: toward = "to"
-      case .reply: toward = "back to"
-      case .icmp: toward = "with the error for"
-      }
+    let toward: String
+    switch traffic {
+    case .probe: toward = "to"
+    case .reply: toward = "back to"
+    case .icmp: toward = "with the error for"
     }
-
-    mutating func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
+    func stop(_ v: Prediction.Verdict, _ reason: String?, hop: Hop? = nil) -> Walk {
       if record && loop == nil {
-        var h = hop ?? Hop(node: model.states[node].name)
+        var h = hop ?? Hop(node: states[node].name)
         h.steps = steps
         path.append(h)
       }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: model.states[node].name, nats: nats, dnat: dnat, dnats: dnats)
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat, dnats: dnats)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
@@ -80,18 +49,20 @@ extension Predictor {
     /// and time exceeded are soft and ignored; administratively prohibited (code 13) is hard.
     /// ICMPv6 alike: no route, address unreachable and time exceeded are soft, administratively
     /// prohibited hard. A TCP probe sees every one (it reads its socket's error queue).
-    mutating func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
+    func error(_ verdict: Prediction.Verdict, _ reason: String, hop: Hop? = nil, hard: Bool = false) -> Walk {
       if traffic.silent { return stop(.timedOut, reason, hop: hop) }
       if case .probe(.udp) = traffic, !hard { return stop(.timedOut, "\(reason); a UDP socket ignores the ICMP error it causes", hop: hop) }
       guard let src = sourceAddress else { return stop(.timedOut, reason, hop: hop) }
-      let back = model.walkBack(from: model.states[node].name, to: src, nats: nats, as: .icmp, record: false)
+      let back = walkBack(from: states[node].name, to: src, nats: nats, as: .icmp, record: false)
       if back.verdict == .reached { return stop(verdict, reason, hop: hop) }
       return stop(.timedOut, "\(reason); its ICMP error cannot get back to \(src): \(back.reason ?? "lost")", hop: hop)
     }
+    // The interface the packet came in on, for `in IF` rules.
+    var inInterface: String?
     /// A chain of this node's firewall on the probe: nil when it accepts, else where it ends.
     /// Replies and ICMP errors are part of an accepted connection: every chain lets them pass.
-    mutating func filter(_ chain: Firewall.Chain, out: String?, hop: Hop? = nil) -> Walk? {
-      guard let fw = model.states[node].firewall else { return nil }
+    func filter(_ chain: Firewall.Chain, out: String?, hop: Hop? = nil) -> Walk? {
+      guard let fw = states[node].firewall else { return nil }
       guard case .probe(let proto) = traffic, let src = sourceAddress else {
         if record && !fw.isTrivial(chain) { steps.append(.session(chain: chain)) }
         return nil
@@ -106,7 +77,7 @@ extension Predictor {
       if record && !fw.isTrivial(chain) { steps.append(.filter(chain: chain, decision: decision)) }
       if decision.action == .accept { return nil }
       // The reason only for what the chain stops: a million accepted pairs build no text.
-      let name = model.states[node].name
+      let name = states[node].name
       let why: String
       switch decision {
       case .rule(let r):
@@ -128,23 +99,21 @@ extension Predictor {
       case (.reject, _): return error(.refused, why, hop: hop, hard: true)
       }
     }
-
-    /// The packet at `node`: delivered, stopped (the walk's end), or sent on to the next node
-    /// (nil).
-    mutating func step() -> Walk? {
-      let name = model.states[node].name
+    // The source, up to 64 routers, and where the packet ends.
+    for _ in 0..<66 {
+      let name = states[node].name
       if !atSource, loop == nil, node == first || visited.contains(node) {
         let trail = [first] + visited
         let k = trail.firstIndex(of: node)!
-        loop = (trail[k...] + [node]).map { model.states[$0].name }.joined(separator: " -> ")
+        loop = (trail[k...] + [node]).map { states[$0].name }.joined(separator: " -> ")
         // The path shows the loop once, closed at the node it came back to.
         if record { path.append(Hop(node: name)) }
       }
       // `dnat` on arrival: the destination (and port) become the rule's, then routing goes on.
       // Each node's own prerouting translates again: a second dnat on the way applies too
       // (once per node: its connection tracking keeps the first translation).
-      if !atSource, case .probe(let proto) = traffic, model.states[node].local.contains(dst), !dnats.contains(where: { $0.node == name }),
-        let d = model.states[node].firewall?.dnat.first(where: { $0.port == port && $0.proto.rawValue == proto.rawValue }),
+      if !atSource, case .probe(let proto) = traffic, states[node].local.contains(dst), !dnats.contains(where: { $0.node == name }),
+        let d = states[node].firewall?.dnat.first(where: { $0.port == port && $0.proto.rawValue == proto.rawValue }),
         let to = d.to.first(where: { $0.family == dst.family })
       {
         if record { steps.append(.dnat(from: dst, fromPort: port, to: to, toPort: d.toPort ?? port, line: d.line)) }
@@ -155,10 +124,10 @@ extension Predictor {
       }
       // A dnat can send a packet back to its source, which IPv4 drops as a martian (a local
       // source address arriving from outside).
-      if !atSource, dnat != nil, dst.family == .ipv4, let s = sourceAddress, model.states[node].local.contains(s) {
+      if !atSource, dnat != nil, dst.family == .ipv4, let s = sourceAddress, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address (dnat sent it back)")
       }
-      if model.states[node].local.contains(dst) {
+      if states[node].local.contains(dst) {
         if !atSource, let w = filter(.input, out: nil) { return w }
         if record {
           if case .probe = traffic { steps.append(.deliver(address: dst, port: port)) } else { steps.append(.deliver(address: dst, port: nil)) }
@@ -169,17 +138,17 @@ extension Predictor {
       // then arrives here to be forwarded (a packet for this node would not have left it).
       // IPv4 drops it as a martian; IPv6 has no such check and forwards it on, until the hop
       // limit runs out (measured).
-      if !atSource, model.states[node].forwarding, let s = sourceAddress, s.family == .ipv4, model.states[node].local.contains(s) {
+      if !atSource, states[node].forwarding, let s = sourceAddress, s.family == .ipv4, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address\(loop.map { " (routing loop: \($0))" } ?? "")")
       }
       if !atSource { visited.append(node) }
       if !atSource {
-        if !model.states[node].forwarding {
+        if !states[node].forwarding {
           // IPv6 looks the route up before it checks forwarding: a prohibit or unreachable
           // route, or none, still answers with its ICMPv6 error (measured), where IPv4 drops
           // in silence. Only a route it would forward by stops at the forwarding switch.
           if dst.family == .ipv6 {
-            let route = model.states[node].table.route(to: dst)
+            let route = states[node].table.route(to: dst)
             if record, let r = route, r.kind == .prohibit || r.kind == .unreachable {
               steps.append(.route(prefix: r.prefix, kind: r.kind.step, interface: nil, via: nil))
             }
@@ -189,7 +158,7 @@ extension Predictor {
             case .unreachable?:
               return error(.noRoute, "\(name) has an unreachable route for \(route!.prefix) (\(toward) \(dst)), forwarding off or not")
             case nil:
-              return error(.noRoute, "\(name) has no route \(toward) \(model.describe(dst)), forwarding off or not")
+              return error(.noRoute, "\(name) has no route \(toward) \(describe(dst)), forwarding off or not")
             default:
               break
             }
@@ -202,9 +171,9 @@ extension Predictor {
         }
         ttl -= 1
       }
-      guard let route = model.states[node].table.route(to: dst) else {
-        if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(model.describe(dst)) through the topology\(model.downNote(node, dst))") }
-        let why = "\(name) has no route \(toward) \(model.describe(dst))\(model.downNote(node, dst))"
+      guard let route = states[node].table.route(to: dst) else {
+        if name == "host" { return stop(.noRoute, "the host has no route \(toward) \(describe(dst)) through the topology\(downNote(node, dst))") }
+        let why = "\(name) has no route \(toward) \(describe(dst))\(downNote(node, dst))"
         return atSource && !traffic.silent ? stop(.noRoute, why) : error(.noRoute, why)
       }
       switch route.kind {
@@ -230,30 +199,30 @@ extension Predictor {
         break
       }
       let nextHop = route.gateway ?? dst
-      guard let out = route.interface ?? model.states[node].interfaces.first(where: { !model.interfaces[$0].down && model.interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
+      guard let out = route.interface ?? states[node].interfaces.first(where: { !interfaces[$0].down && interfaces[$0].addresses.contains { $0.prefix.contains(nextHop) } }) else {
         return stop(atSource ? .noRoute : .timedOut, "\(name)'s next hop \(nextHop) is on none of its subnets")
       }
-      if atSource && sourceAddress == nil { sourceAddress = model.interfaces[out].addresses.first { $0.family == dst.family }?.address }
-      if record { steps.append(.route(prefix: route.prefix, kind: route.kind.step, interface: model.interfaces[out].name, via: route.gateway)) }
-      var hop = Hop(node: name, interface: model.interfaces[out].name, nextHop: route.gateway)
-      if let w = filter(atSource ? .output : .forward, out: model.interfaces[out].name, hop: hop) { return w }
+      if atSource && sourceAddress == nil { sourceAddress = interfaces[out].addresses.first { $0.family == dst.family }?.address }
+      if record { steps.append(.route(prefix: route.prefix, kind: route.kind.step, interface: interfaces[out].name, via: route.gateway)) }
+      var hop = Hop(node: name, interface: interfaces[out].name, nextHop: route.gateway)
+      if let w = filter(atSource ? .output : .forward, out: interfaces[out].name, hop: hop) { return w }
       // `masquerade IF` on a router: the source becomes IF's address of the family.
-      if case .probe = traffic, !atSource, model.states[node].firewall?.masquerades(model.interfaces[out].name) != nil,
-        let old = sourceAddress, let new = model.interfaces[out].addresses.first(where: { $0.family == dst.family })?.address, new != old
+      if case .probe = traffic, !atSource, states[node].firewall?.masquerades(interfaces[out].name) != nil,
+        let old = sourceAddress, let new = interfaces[out].addresses.first(where: { $0.family == dst.family })?.address, new != old
       {
         nats.append((name, old))
         sourceAddress = new
         hop.masqueradedAs = new
-        if record { steps.append(.masquerade(interface: model.interfaces[out].name, from: old, to: new)) }
+        if record { steps.append(.masquerade(interface: interfaces[out].name, from: old, to: new)) }
       }
-      let segment = model.interfaces[out].segment
-      guard let owner = model.owners[segment][nextHop] ?? model.weakHostOwner(segment, nextHop) else {
+      let segment = interfaces[out].segment
+      guard let owner = owners[segment][nextHop] ?? weakHostOwner(segment, nextHop) else {
         let lookup = nextHop.family == .ipv4 ? "ARP" : "neighbour discovery"
-        var why = "nobody on \(name)'s \(model.interfaces[out].name) segment has \(nextHop) (\(lookup) fails)"
-        if let note = model.interfaces[out].downNote ?? model.downInterface(owning: nextHop)?.downNote { why += ": \(note)" }
+        var why = "nobody on \(name)'s \(interfaces[out].name) segment has \(nextHop) (\(lookup) fails)"
+        if let note = interfaces[out].downNote ?? downInterface(owning: nextHop)?.downNote { why += ": \(note)" }
         // The kernel reports it once it gives up resolving, after `neighbourGiveUp` seconds.
-        guard model.probeTimeout > Predictor.neighbourGiveUp else {
-          if !traffic.silent { why += "; the kernel gives up after \(Int(Predictor.neighbourGiveUp)) s, after the probe's deadline" }
+        guard probeTimeout > Self.neighbourGiveUp else {
+          if !traffic.silent { why += "; the kernel gives up after \(Int(Self.neighbourGiveUp)) s, after the probe's deadline" }
           return stop(.timedOut, why, hop: hop)
         }
         // At the source too, the failure comes back as an ICMP host unreachable to itself.
@@ -266,10 +235,10 @@ extension Predictor {
         path.append(hop)
       }
       steps = []
-      node = model.interfaces[owner].endpoint
-      inInterface = model.interfaces[owner].name
+      node = interfaces[owner].endpoint
+      inInterface = interfaces[owner].name
       atSource = false
-      return nil
     }
+    return Walk(verdict: .timedOut, reason: "more than 64 routers \(toward) \(dst)", path: path, last: states[node].name)
   }
 }
