@@ -12,8 +12,7 @@ extension Predictor {
   func walk(from start: String, to target: IPAddress, as traffic: Traffic, port probePort: Int = 4444, record: Bool = true) -> Walk {
     var dst = target
     var port = probePort
-    var dnat: (node: String, address: IPAddress, port: Int)?
-    var dnats: [(node: String, from: IPAddress, to: IPAddress)] = []
+    var dnats: [(node: String, from: IPAddress, to: IPAddress, port: Int)] = []
     guard let first = endpointIndex[start] else {
       return Walk(verdict: .noRoute, reason: "\(start) is not in the topology", path: record ? [Hop(node: start)] : [], last: start)
     }
@@ -41,7 +40,7 @@ extension Predictor {
         h.steps = steps
         path.append(h)
       }
-      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnat: dnat, dnats: dnats)
+      return Walk(verdict: v, reason: reason, path: path, sourceAddress: sourceAddress, last: states[node].name, nats: nats, dnats: dnats)
     }
     /// An ICMP error for the probe, from a router (or, for a neighbour that never answers, the
     /// source itself): the probe sees `verdict` if the error gets back to its source, else
@@ -117,14 +116,13 @@ extension Predictor {
         let to = d.to.first(where: { $0.family == dst.family })
       {
         if record { steps.append(.dnat(from: dst, fromPort: port, to: to, toPort: d.toPort ?? port, line: d.line)) }
-        dnats.append((name, dst, to))
+        dnats.append((name, dst, to, d.toPort ?? port))
         dst = to
         port = d.toPort ?? port
-        dnat = (name, to, port)
       }
       // A dnat can send a packet back to its source, which IPv4 drops as a martian (a local
       // source address arriving from outside).
-      if !atSource, dnat != nil, dst.family == .ipv4, let s = sourceAddress, states[node].local.contains(s) {
+      if !atSource, !dnats.isEmpty, dst.family == .ipv4, let s = sourceAddress, states[node].local.contains(s) {
         return stop(.timedOut, "\(name) drops it: its source \(s) is \(name)'s own address (dnat sent it back)")
       }
       if states[node].local.contains(dst) {
