@@ -19,7 +19,7 @@ public struct Predictor: Sendable {
     var name: String
     var table: RouteTable
     var forwarding: Bool
-    var local: Set<IPAddress>
+    var local: LocalAddresses
     var interfaces: [Int]
     /// Its rules, when it has any.
     var firewall: Firewall?
@@ -82,7 +82,7 @@ public struct Predictor: Sendable {
     states.reserveCapacity(endpoints.count)
     for (name, node) in endpoints {
       var table: [RouteEntry] = []
-      var local = Set<IPAddress>()
+      var local = LocalAddresses()
       var connected: [IPPrefix] = []
       let mine = byOwner[name] ?? []
       for i in mine {
