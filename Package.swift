@@ -77,12 +77,16 @@ let package = Package(
     .testTarget(name: "DOTTests", dependencies: ["DOT", "TopologyDSL", "TopologyModel"], exclude: ["Snapshots"]),
     .testTarget(name: "CLITests", dependencies: ["NSTopoCLI"], exclude: ["Snapshots"]),
     .testTarget(
-      name: "ContainerlabTests", dependencies: ["Containerlab", "TopologyDSL", "TopologyModel", "Planner"], exclude: ["Fixtures"]),
+      name: "ContainerlabTests", dependencies: ["Containerlab", "TopologyDSL", "TopologyModel", "Planner", .product(name: "Yams", package: "Yams")],
+      exclude: ["Fixtures"]),
     // Uses only the library product, as a user's test suite would.
     .testTarget(name: "NSTopoKitTests", dependencies: ["NSTopoKit"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict", "TestSupport"]
+      dependencies: [
+        "Realizer", "Planner", "TopologyDSL", "Netlink", "TopologyModel", "Matrix", "Probe", "NodeRuntime", "Predict", "TestSupport", "Containerlab", "NSTopoKit",
+        .product(name: "Yams", package: "Yams"),
+      ]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -327,6 +327,25 @@ struct Converter {
     }
   }
 
+  /// A sysctl setting nstopo makes itself where it matters: addresses usable at once (no
+  /// DAD, no autoconfiguration), IPv6 on, addresses kept on a down link, no ICMP rate limit,
+  /// conntrack's short TCP close.
+  func isImplied(_ setting: String) -> Bool {
+    let kv = setting.split(separator: "=", maxSplits: 1).map(String.init)
+    guard kv.count == 2 else { return false }
+    let (key, value) = (kv[0], kv[1])
+    let parts = key.split(separator: ".")
+    if parts.count == 5, parts[0] == "net", parts[1] == "ipv6", parts[2] == "conf" {
+      switch parts[4] {
+      case "accept_dad", "accept_ra", "autoconf": return value == "0"
+      case "keep_addr_on_down": return value == "1"
+      case "disable_ipv6": return value == "0"
+      default: return false
+      }
+    }
+    return ["net.ipv4.icmp_ratemask=0", "net.ipv6.icmp.ratelimit=0", "net.netfilter.nf_conntrack_tcp_timeout_close=1"].contains(setting)
+  }
+
   func isForwarding(_ key: String) -> Bool {
     ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"].contains(key)
   }
@@ -342,6 +361,11 @@ struct Converter {
       warning("an exec line with a control character has no equivalent in nstopo (a `run` line is plain text); dropped", source)
       return
     }
+    // A `run` line as `nstopo export` writes it (in the background): the line itself.
+    if let command = ClabExport.foreground(line) {
+      node.run.append(command)
+      return
+    }
     let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     var words = w
     var family: IPAddress.Family?
@@ -353,10 +377,15 @@ struct Converter {
       }
       let object = words.first ?? ""
       let verb = words.count > 1 ? words[1] : ""
-      if ["a", "addr", "address"].contains(object), verb == "add", words.count >= 5, words[3] == "dev",
+      if ["a", "addr", "address"].contains(object), ["add", "replace"].contains(verb), words.count >= 5, words[3] == "dev",
         let a = InterfaceAddress(words[2]), family == nil || a.family == family
       {
         node.addresses[words[4], default: []].append(a)
+        return
+      }
+      // What an nstopo export writes first: containerlab's management default routes removed
+      // (an nstopo node has none).
+      if ["r", "ro", "route"].contains(object), verb == "flush", words.count == 4, words[2] == "exact", ["0.0.0.0/0", "::/0", "default"].contains(words[3]) {
         return
       }
       if ["r", "ro", "route"].contains(object), ["add", "replace"].contains(verb), words.count >= 3 {
@@ -417,6 +446,8 @@ struct Converter {
         node.forward = true
         return
       }
+      // What nstopo sets in every node of its own (an export writes them out): dropped.
+      if !settings.isEmpty, settings.allSatisfy({ isImplied(String($0)) }) { return }
     }
     node.run.append(line)
   }

@@ -3,6 +3,7 @@ import Foundation
 import TopologyDSL
 import TopologyModel
 import XCTest
+import Yams
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -172,9 +173,11 @@ final class ContainerlabTests: XCTestCase {
         }.sorted()
       }
       XCTAssertEqual(links(t), links(original), f)
+      // A route the kernel refuses while its link is down is not exported (a comment says so).
+      let up = original.upPrefixes()
       func routes(_ t: Topology) -> [String] {
         t.nodes.flatMap { n in
-          n.routes.map { r -> String in
+          n.routes.filter { original.allLinksUp || $0.isLive(connected: up[.node(n.name)] ?? []) }.map { r -> String in
             switch r.nextHop {
             case .gateway(let gw, _): return "\(n.name) \(r.destination) via \(gw)"
             default: return "\(n.name) \(r.text)"
@@ -192,15 +195,99 @@ final class ContainerlabTests: XCTestCase {
       TopologyLoader.load(bytes: Array(try Data(contentsOf: root.appendingPathComponent("topologies/lab.topo"))), fileName: "lab.topo").topology)
     let yaml = ClabExport.render(lab, image: "alpine:3", source: "lab.topo")
     XCTAssertTrue(yaml.contains("name: lab\ntopology:\n  nodes:\n    h1:\n      kind: linux\n      image: \"alpine:3\"\n"), yaml)
-    XCTAssertTrue(yaml.contains("        - \"ip addr add 10.10.1.2/24 dev eth1\"\n"), "eth0 moved to eth1: \(yaml)")
+    XCTAssertTrue(yaml.contains("        - \"ip addr replace 10.10.1.2/24 dev eth1\"\n"), "eth0 moved to eth1: \(yaml)")
     XCTAssertTrue(yaml.contains("        - \"sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\"\n"))
     XCTAssertTrue(yaml.contains("      cpu: 0.2\n"))
-    XCTAssertTrue(yaml.contains("        - \"sh -c 'nc -lk -p 8080'\"\n"))
+    XCTAssertTrue(yaml.contains("        - \"sh -c '(nc -lk -p 8080) </dev/null >>/tmp/nstopo-run.log 2>&1 &'\"\n"), yaml)
     XCTAssertTrue(yaml.contains("    s1:\n      kind: bridge\n"))
     XCTAssertTrue(yaml.contains("\"host:veth1\""))
     XCTAssertTrue(yaml.contains("#   node h7: chroot"))
     XCTAssertTrue(yaml.contains("expect lines"))
   }
+  /// containerlab's eth0 is management: a node's ethN move up by one everywhere the file
+  /// names them (addresses, rules' `in`/`out`, `masquerade`), and the management default
+  /// routes go first, so the file's own default can be added.
+  func testExportRenamesInterfacesInRulesAndNATAndReplacesTheManagementDefault() throws {
+    let text = """
+      topology t
+      subnet lan 10.1.0.0/24
+      subnet wan 100.64.0.0/24
+      bridge sw wan
+      node gw
+        forward
+        link sw
+        link pc eth1 lan
+        firewall forward drop
+        allow forward in eth1 out eth0
+        masquerade eth0
+      node pc
+        route default via gw
+
+      """
+    let t = try XCTUnwrap(TopologyLoader.load(text: text, fileName: "t.topo").topology)
+    let yaml = ClabExport.render(t, source: "t.topo")
+    XCTAssertTrue(yaml.contains("oifname \\\"eth1\\\" masquerade"), yaml)
+    XCTAssertFalse(yaml.contains("oifname \\\"eth0\\\""), yaml)
+    XCTAssertTrue(yaml.contains("iifname \\\"eth2\\\" oifname \\\"eth1\\\""), yaml)
+    XCTAssertTrue(yaml.contains("      exec:\n        - \"ip -4 route flush exact 0.0.0.0/0\"\n        - \"ip -6 route flush exact ::/0\"\n"), yaml)
+    XCTAssertTrue(yaml.contains("- \"ip route replace default via 10.1.0.1\""), yaml)
+    XCTAssertFalse(yaml.contains("route add"), yaml)
+    // What the export adds of nstopo's own settings is read back as nothing new.
+    let back = try XCTUnwrap(ClabImport.convert(yaml: yaml, fileName: "t.clab.yml").text)
+    XCTAssertFalse(back.contains("run ip") || back.contains("run sysctl"), back)
+  }
+
+  /// Every example exported for clabernetes, read back as YAML, breaks none of clabernetes'
+  /// rules (`ClabernetesExport.Rules`, from its source): linux nodes only, veth endpoints
+  /// between nodes, Kubernetes names, pod-side interface names that fit. An example with a
+  /// host end is refused, naming it.
+  func testClabernetesExportOfEveryExampleKeepsClabernetesRules() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("topologies").path).filter { $0.hasSuffix(".topo") }.sorted()
+    var exported = 0
+    for f in files {
+      let t = try XCTUnwrap(TopologyLoader.load(bytes: Array(try Data(contentsOf: root.appendingPathComponent("topologies/\(f)"))), fileName: f).topology, f)
+      let r = ClabernetesExport.render(t, source: f)
+      guard let yaml = r.text else {
+        XCTAssertTrue(t.hasHost, "\(f): \(r.problems)")
+        XCTAssertTrue(r.problems.contains { $0.message.hasPrefix("host end host:") && $0.token?.hasPrefix("host:") == true }, "\(f): \(r.problems)")
+        continue
+      }
+      exported += 1
+      let doc = try XCTUnwrap(try Yams.compose(yaml: yaml)?.mapping, f)
+      let nodes = try XCTUnwrap(doc["topology"]?.mapping?["nodes"]?.mapping, f).map { ($0.key.string!, $0.value.mapping?["kind"]?.string ?? "") }
+      let endpoints = (doc["topology"]?.mapping?["links"]?.sequence ?? []).map { ($0.mapping?["endpoints"]?.sequence ?? []).compactMap(\.string) }
+      XCTAssertEqual(ClabernetesExport.Rules.violations(name: doc["name"]?.string ?? "", nodes: nodes, endpoints: endpoints), [], f)
+      // Each LAN is a node of its own, and nothing is left of `kind: bridge`.
+      for b in t.bridges {
+        XCTAssertTrue(nodes.contains { $0.0 == ClabernetesExport.label(b.name) && $0.1 == "linux" }, "\(f): \(b.name)")
+      }
+    }
+    XCTAssertGreaterThan(exported, 8)
+    // The rules themselves refuse what clabernetes refuses.
+    let bad = ClabernetesExport.Rules.violations(
+      name: "Lab_1", nodes: [("sw", "bridge"), ("R1", "linux"), ("a", "linux")], endpoints: [["sw:e1", "R1:eth0"], ["a:eth1", "host:x"], ["a:et/1", "R1:eth2"]])
+    for message in [
+      "topology name 'Lab_1' is not a DNS-1035 label", "node sw is of kind bridge", "node name 'R1' is not a DNS-1035 label",
+      "endpoint 'R1:eth0' is the management interface eth0", "endpoint 'host:x' is not a veth between two nodes", "interface 'et/1' is not in [a-z0-9-]",
+    ] {
+      XCTAssertTrue(bad.contains { $0.hasPrefix(message) }, "\(message): \(bad)")
+    }
+  }
+
+  /// Names that Kubernetes refuses are mapped, and the mapping is said; two names that map to
+  /// one are an error at the second node's line.
+  func testClabernetesNames() throws {
+    let t = try XCTUnwrap(TopologyLoader.load(text: "topology My_Lab\nnode Web.1\n  link db\nnode db\nnode web-1\n", fileName: "t.topo").topology)
+    let r = ClabernetesExport.render(t, source: "t.topo")
+    XCTAssertNil(r.text)
+    XCTAssertEqual(r.problems.map(\.line), [5], "\(r.problems)")
+    XCTAssertTrue(r.problems.first?.message.contains("'web-1' and 'Web.1' are both 'web-1'") == true, "\(r.problems)")
+    let ok = try XCTUnwrap(TopologyLoader.load(text: "topology My_Lab\nnode Web.1\n  link db\nnode db\n", fileName: "t.topo").topology)
+    let yaml = try XCTUnwrap(ClabernetesExport.render(ok, source: "t.topo").text)
+    XCTAssertTrue(yaml.contains("name: my-lab\n") && yaml.contains("    web-1:\n"), yaml)
+    XCTAssertTrue(yaml.contains("# Kubernetes names: My_Lab is my-lab, Web.1 is web-1.") || yaml.contains("# Kubernetes names: Web.1 is web-1"), yaml)
+  }
+
   /// Nothing from the YAML reaches the `.topo` unchecked: a newline in a node name or in a
   /// dropped key, a control character in an exec line, an address inside an endpoint's
   /// interface. Each used to add nodes, `run` lines or addresses to the output.
