@@ -163,8 +163,23 @@ struct Converter {
     // Nodes, each resolved through group, kind and defaults.
     var clabNodes: [ClabNode] = []
     var bridges: [String] = []
+    // `NAME|PARENT`: a bridge containerlab creates inside PARENT's namespace.
+    var namespacedBridges: [String: String] = [:]
     for (k, v) in nodes {
       guard let n = k.string else { continue }
+      let parts = n.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+      if parts.count == 2, ["bridge", "ovs-bridge"].contains(v.mapping?["kind"]?.string ?? ""), NameRules.nodeProblem(parts[0]) == nil {
+        let taken = Set(nodes.compactMap { $0.key.string }).union(namespacedBridges.values)
+        let name = taken.contains(parts[0]) ? "\(parts[0])-\(parts[1])" : parts[0]
+        if NameRules.nodeProblem(name) == nil {
+          warning(
+            "bridge '\(n)' lives inside \(parts[1])'s namespace in containerlab: imported as bridge '\(name)' in a namespace of its own (\(parts[1]) is not a port of it; link it to give it an address there)",
+            k)
+          namespacedBridges[n] = name
+          bridges.append(name)
+          continue
+        }
+      }
       // A name reaches the `.topo` as it is: only names the language takes.
       if let problem = NameRules.nodeProblem(n) {
         error("'\(n)' is not a node name for nstopo: it \(problem)", k, hint: "rename the node in the containerlab file")
@@ -184,6 +199,7 @@ struct Converter {
         settings[key] ?? group?[key] ?? kind.flatMap { kinds?[$0]?.mapping?[key] } ?? defaults?[key]
       }
       let kind = lookup("kind", kind: nil)?.string ?? ""
+      routingDaemon(node: n, binds: lookup("binds", kind: kind), image: lookup("image", kind: kind))
       let layers: [Yams.Node.Mapping?] = [settings, group, kinds?[kind]?.mapping, defaults]
       for layer in layers {
         for (key, _) in layer ?? Yams.Node.Mapping([]) where !ClabImport.read.contains(key.string ?? "") {
@@ -232,7 +248,11 @@ struct Converter {
     var pairs: [(ClabEnd, ClabEnd, Yams.Node, Int?)] = []
     let (nodeNames, bridgeNames) = (Set(clabNodes.map(\.name)), Set(bridges))
     for item in topology["links"]?.sequence ?? [] {
-      if let p = link(item, nodes: nodeNames, bridges: bridgeNames) { pairs.append(p) }
+      if var p = link(item, nodes: nodeNames, bridges: bridgeNames, renamed: namespacedBridges) {
+        p.0.node = namespacedBridges[p.0.node] ?? p.0.node
+        p.1.node = namespacedBridges[p.1.node] ?? p.1.node
+        pairs.append(p)
+      }
     }
     return render(name: name, nodes: clabNodes, bridges: bridges, links: pairs)
   }
@@ -313,6 +333,23 @@ struct Converter {
       diagnostics.append(Diagnostic(.error, "malformed YAML: \(problem)", line: mark.line, column: mark.column))
     default:
       diagnostics.append(Diagnostic(.error, "malformed YAML: \(e)", line: 0, column: 1))
+    }
+  }
+
+  /// A node whose routing lived in a daemon's configuration (FRR, BIRD) that a bind brings
+  /// in: one located warning per such bind, or one at the image, since the node imports
+  /// without the routes the daemon would have learned.
+  mutating func routingDaemon(node n: String, binds: Yams.Node?, image: Yams.Node?) {
+    let daemons = ["frr": "FRR", "bird": "BIRD", "gobgp": "GoBGP", "exabgp": "ExaBGP"]
+    func daemon(_ text: String) -> String? { daemons.first { text.lowercased().contains($0.key) }?.value }
+    var said = false
+    for b in binds?.sequence ?? [] {
+      guard let text = b.string, let d = daemon(text) else { continue }
+      warning("node '\(n)' binds '\(text)': its routing lived in that \(d) configuration, which nstopo does not read; the node imports without the routes \(d) would learn (give it `route` lines)", b)
+      said = true
+    }
+    if !said, let i = image, let text = i.string, let d = daemon(text) {
+      warning("node '\(n)' runs \(d) (image \(text)): its routing has no equivalent in nstopo yet; the node imports without the routes \(d) would learn (give it `route` lines)", i)
     }
   }
 
@@ -454,7 +491,7 @@ struct Converter {
 
   /// One item of `links:`: the short form (`endpoints: ["a:eth1", "b:eth1"]`) or the extended
   /// one (`type: veth` with `endpoints: [{node, interface}]`, `type: host`).
-  mutating func link(_ item: Yams.Node, nodes: Set<String>, bridges: Set<String>) -> (ClabEnd, ClabEnd, Yams.Node, Int?)? {
+  mutating func link(_ item: Yams.Node, nodes: Set<String>, bridges: Set<String>, renamed: [String: String] = [:]) -> (ClabEnd, ClabEnd, Yams.Node, Int?)? {
     guard let m = item.mapping else {
       error("a link is a mapping with `endpoints:`", item)
       return nil
@@ -476,6 +513,10 @@ struct Converter {
         } else if let em = e.mapping, let n = em["node"]?.string, let i = em["interface"]?.string {
           ends.append(ClabEnd(node: n, interface: i))
           sources.append(em["node"]!)
+          for (key, _) in em where !["node", "interface"].contains(key.string ?? "") {
+            let why = key.string == "mac" ? "nstopo gives every interface a MAC of its own, derived from the topology's name" : "an endpoint is a node and an interface"
+            warning("endpoint setting '\(key.string ?? "?")' has no equivalent in nstopo (\(why)); dropped", key)
+          }
         } else {
           error("an endpoint is NODE:INTERFACE or {node, interface}", e)
           return nil
@@ -506,7 +547,7 @@ struct Converter {
       error("'\(e.interface)' is not an interface name for nstopo: it \(problem)", at, hint: "an interface is one word of at most 15 bytes, such as eth1")
       return nil
     }
-    for (k, e) in ends.enumerated() where e.node != "host" && !nodes.contains(e.node) && !bridges.contains(e.node) {
+    for (k, e) in ends.enumerated() where e.node != "host" && !nodes.contains(e.node) && !bridges.contains(renamed[e.node] ?? e.node) {
       let at = k < sources.count ? sources[k] : (m["endpoints"] ?? item)
       if ["mgmt-net", "macvlan"].contains(e.node) {
         warning("an endpoint on '\(e.node)' has no equivalent in nstopo (there is no management network); the link is dropped", at)

@@ -288,6 +288,26 @@ final class ContainerlabTests: XCTestCase {
     XCTAssertTrue(yaml.contains("# Kubernetes names: My_Lab is my-lab, Web.1 is web-1.") || yaml.contains("# Kubernetes names: Web.1 is web-1"), yaml)
   }
 
+  /// A bridge inside a node's namespace (`NAME|PARENT`, containerlab's namespaced bridge) is
+  /// a bridge of its own, with a located warning; an FRR lab says, bind by bind, that its
+  /// routing is not imported; an endpoint's `mac:` is named as dropped.
+  func testNamespacedBridgeRoutingDaemonsAndEndpointMACs() throws {
+    func fixture(_ name: String) throws -> ClabImport.Result {
+      let yaml = try String(contentsOf: root.appendingPathComponent("Tests/ContainerlabTests/Fixtures/\(name)"), encoding: .utf8)
+      return ClabImport.convert(yaml: yaml, fileName: name)
+    }
+    let bridge = try fixture("bridge-ns.clab.yml")
+    let text = try XCTUnwrap(bridge.text, "\(bridge.diagnostics)")
+    XCTAssertTrue(text.contains("bridge br01 br01-net\n") && text.contains("node c1\n  link br01 eth1 10.0.0.1\n"), text)
+    XCTAssertTrue(bridge.diagnostics.contains { $0.line == 4 && $0.message.hasPrefix("bridge 'br01|bp1' lives inside bp1's namespace") }, "\(bridge.diagnostics)")
+    XCTAssertNotNil(TopologyLoader.load(text: text, fileName: "b.topo").topology)
+    let frr = try fixture("frr.clab.yml")
+    XCTAssertNotNil(frr.text)
+    let lines = frr.diagnostics.filter { $0.message.contains("FRR would learn") }.map(\.line)
+    XCTAssertEqual(lines, [8, 9, 12], "\(frr.diagnostics)")
+    XCTAssertTrue(frr.diagnostics.contains { $0.line == 22 && $0.message.hasPrefix("endpoint setting 'mac' has no equivalent") }, "\(frr.diagnostics)")
+  }
+
   /// Nothing from the YAML reaches the `.topo` unchecked: a newline in a node name or in a
   /// dropped key, a control character in an exec line, an address inside an endpoint's
   /// interface. Each used to add nodes, `run` lines or addresses to the output.
