@@ -109,7 +109,13 @@ struct Exec: ParsableCommand {
           var p = try nodeProcess(doc, n, argv: command, environment: env)
           p.stdin = open("/dev/null", O_RDONLY)
           defer { close(p.stdin) }
-          codes.append((n, NodeProcess.wait(try start(p, in: "\(name)/\(n)"))))
+          // A command missing in one node (127) is that node's failure; the run goes on.
+          do {
+            codes.append((n, NodeProcess.wait(try start(p, in: "\(name)/\(n)"))))
+          } catch let f as Failure where f.code == Exit.cannotStart {
+            printError("nstopo: \(f.message)")
+            codes.append((n, Exit.cannotStart))
+          }
         }
       }
       let failed = codes.filter { $0.1 != 0 }
@@ -124,7 +130,8 @@ struct Exec: ParsableCommand {
   /// Starts the command in every node of `batch` at once, each writing to a file of its own,
   /// and prints each node's output under its header, in order, once all ended.
   func runHeld(_ doc: StateDocument, _ batch: [String], env: [String]) throws -> [(String, Int32)] {
-    var running: [(String, pid_t, Int32)] = []
+    // A node where the command cannot start has no pid, and its message instead of output.
+    var running: [(String, pid_t?, Int32, String?)] = []
     defer { for r in running { close(r.2) } }
     for n in batch {
       var p = try nodeProcess(doc, n, argv: command, environment: env)
@@ -136,13 +143,18 @@ struct Exec: ParsableCommand {
       defer { close(p.stdin) }
       p.stdout = fd
       p.stderr = fd
-      running.append((n, try start(p, in: "\(doc.topology.name)/\(n)"), fd))
+      do {
+        running.append((n, try start(p, in: "\(doc.topology.name)/\(n)"), fd, nil))
+      } catch let f as Failure where f.code == Exit.cannotStart {
+        running.append((n, nil, fd, f.message))
+      }
     }
     var codes: [(String, Int32)] = []
-    for (n, pid, fd) in running {
-      let code = NodeProcess.wait(pid)
+    for (n, pid, fd, failure) in running {
+      let code = pid.map(NodeProcess.wait) ?? Exit.cannotStart
       print("== \(n) ==")
       fflush(nil)
+      if let failure { printError("nstopo: \(failure)") }
       lseek(fd, 0, SEEK_SET)
       var buffer = [UInt8](repeating: 0, count: 1 << 16)
       while true {

@@ -25,6 +25,8 @@ struct Graph: ParsableCommand {
 
   @OptionGroup var display: DisplayOptions
 
+  @OptionGroup var quietOption: QuietOption
+
   @Flag(help: "Draw every node; do not group runs of identical hosts.")
   var expand = false
 

@@ -62,6 +62,8 @@ struct Export: ParsableCommand {
 
   @OptionGroup var display: DisplayOptions
 
+  @OptionGroup var quietOption: QuietOption
+
   @Option(help: "The format: containerlab.")
   var format = "containerlab"
 

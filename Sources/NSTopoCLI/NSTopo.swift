@@ -27,7 +27,7 @@ public struct NSTopo: ParsableCommand {
         69  a required tool or kernel feature is missing (Graphviz, busybox, netem)
         70  internal error
         71  a kernel operation failed (rolled back)
-        73  topology already up, a name it needs is taken, or an output file cannot be written
+        73  already up, a name it needs is taken, or an output file is not writable
         75  topology busy: another nstopo is changing it
         77  needs root
         78  refused: the state at /run/nstopo/NAME is not nstopo's
@@ -39,6 +39,13 @@ public struct NSTopo: ParsableCommand {
       Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self,
       LinkChange.self, NodeChange.self, Import.self, Export.self, Report.self,
     ])
+
+  /// `nstopo` alone: the help, on stderr, and a usage error (a script that forgot its
+  /// subcommand must not pass).
+  public func run() throws {
+    printError(NSTopo.helpMessage())
+    throw ExitCode(Exit.usage)
+  }
 
   /// `nstopo --version`.
   public static let version = "0.6.0"

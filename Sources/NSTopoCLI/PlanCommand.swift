@@ -19,6 +19,8 @@ struct Plan: ParsableCommand {
 
   @OptionGroup var display: DisplayOptions
 
+  @OptionGroup var quietOption: QuietOption
+
   @Flag(help: "Print only the steps, as a POSIX shell script of their iproute2, sysctl, nft and cgroup equivalents.")
   var script = false
 

@@ -24,6 +24,8 @@ struct Predict: ParsableCommand {
 
   @OptionGroup var display: DisplayOptions
 
+  @OptionGroup var quietOption: QuietOption
+
   func run() throws {
     try NSTopoCLI.run {
       let jsonFile = try OutputFile.checked(json, option: "--json")

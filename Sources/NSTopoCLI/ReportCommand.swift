@@ -30,7 +30,7 @@ struct Report: ParsableCommand {
       guard let data = FileManager.default.contents(atPath: results) else { throw Failure("\(results): no such file", code: Exit.noInput) }
       let doc: TestDocument
       do { doc = try JSONDecoder().decode(TestDocument.self, from: data) } catch {
-        throw Failure("\(results) is not the output of `nstopo test --json` or `predict --json`: \(error)", code: Exit.invalidTopology)
+        throw Failure("\(results) is not the output of `nstopo test --json` or `predict --json`: \(Self.reason(error))", code: Exit.invalidTopology)
       }
       if let problem = HTMLReport.tooLarge(doc) { throw Failure("report: \(problem)", code: Exit.invalidTopology) }
       var model: Topology?
@@ -111,5 +111,22 @@ enum ReportSupport {
   static func modified(_ path: String) -> String {
     let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
     return ISO8601DateFormatter().string(from: date)
+  }
+}
+
+extension Report {
+  /// What is wrong with a results file, in a sentence (not Swift's `DecodingError` dump).
+  static func reason(_ error: Error) -> String {
+    func path(_ keys: [CodingKey]) -> String {
+      keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    guard let e = error as? DecodingError else { return "\(error)" }
+    switch e {
+    case .dataCorrupted(let c) where c.codingPath.isEmpty: return "it is not JSON"
+    case .dataCorrupted(let c): return "the value at \(path(c.codingPath)) is not what nstopo writes"
+    case .keyNotFound(let k, let c): return "it has no '\(k.stringValue)' at \(path(c.codingPath))"
+    case .typeMismatch(_, let c), .valueNotFound(_, let c): return "the value at \(path(c.codingPath)) is not what nstopo writes"
+    @unknown default: return "\(error)"
+    }
   }
 }

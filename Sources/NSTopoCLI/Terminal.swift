@@ -21,6 +21,15 @@ struct DisplayOptions: ParsableArguments {
   func validate() throws { Terminal.choice = choice }
 }
 
+/// `-q` of the commands that read a file and have no quiet mode of their own: the file's
+/// warnings are not shown (errors are).
+struct QuietOption: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "Do not show the file's warnings (errors still are).")
+  var quiet = false
+
+  func validate() throws { TopologyFile.warnings = !quiet }
+}
+
 /// What the terminal can show: colour (no-color.org, `TERM=dumb`) and its width.
 enum Terminal {
   nonisolated(unsafe) static var choice: ColorChoice = .auto

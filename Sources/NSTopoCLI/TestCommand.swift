@@ -31,7 +31,7 @@ struct Test: ParsableCommand {
   @Flag(help: "Bring the file's topology up first and take it down afterwards.")
   var up = false
 
-  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal).")
+  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal), and no warnings about the file.")
   var quiet = false
 
   @OptionGroup var probeOptions: ProbeOptions
@@ -78,6 +78,7 @@ struct Test: ParsableCommand {
   }
 
   func run() throws {
+    TopologyFile.warnings = !quiet
     try NSTopoCLI.run {
       try requireRoot("test")
       let commandStart = Date()

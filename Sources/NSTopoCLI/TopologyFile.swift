@@ -8,6 +8,9 @@ import TopologyModel
 
 /// Reads and validates a `.topo` file from disk.
 enum TopologyFile {
+  /// Whether a file's warnings are shown (`-q` turns them off; errors always are).
+  nonisolated(unsafe) static var warnings = true
+
   static func load(_ path: String, quiet: Bool = false) throws -> (Topology?, LoadResult) {
     guard let data = FileManager.default.contents(atPath: path) else {
       var isDir: ObjCBool = false
@@ -25,10 +28,12 @@ enum TopologyFile {
       pathExists: { FileManager.default.fileExists(atPath: $0) },
       directory: absolute, netemAvailable: netem)
     let result = Validation.load(bytes: [UInt8](data), fileName: path, options: options)
-    if !quiet && !result.diagnostics.isEmpty {
+    // `-q`: errors only.
+    let shown = warnings ? result.diagnostics : result.diagnostics.filter { $0.severity == .error }
+    if !quiet && !shown.isEmpty {
       var renderer = result.renderer
       renderer.color = Terminal.color(STDERR_FILENO)
-      printError(renderer.render(result.diagnostics))
+      printError(renderer.render(shown))
     }
     return (result.topology, result)
   }

@@ -18,13 +18,14 @@ struct Up: ParsableCommand {
   @Flag(help: "Take the topology down first if it is already up.")
   var replace = false
 
-  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal).")
+  @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal), and no warnings about the file.")
   var quiet = false
 
   @Flag(help: "Install a permanent neighbour (ARP) entry for every pair of each L2 segment now, for your own full-mesh traffic (`test` does it on first use).")
   var staticNeighbours = false
 
   func run() throws {
+    TopologyFile.warnings = !quiet
     installInterruptHandler()
     try NSTopoCLI.run {
       let topology = try TopologyFile.require(file)

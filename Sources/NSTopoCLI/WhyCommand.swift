@@ -41,6 +41,8 @@ struct Why: ParsableCommand {
 
   @OptionGroup var display: DisplayOptions
 
+  @OptionGroup var quietOption: QuietOption
+
   @Option(help: "Write the walks as JSON to this file (- for stdout, instead of the text).")
   var json: String?
 

@@ -44,7 +44,7 @@ extension Resolver {
         let path = Resolver.join(options.directory, p.text)
         if let exists = options.pathExists, !exists(path) {
           warning("chroot path '\(path)' does not exist", at: p,
-            hint: "create it (e.g. `nstopo rootfs \(p.text)`); `up` refuses a missing path", note: entry.note)
+            hint: "create it (e.g. `nstopo rootfs \(path)`); `up` refuses a missing path", note: entry.note)
         }
         node.chroot = path
       case .run(_, let command):

@@ -134,4 +134,32 @@ final class ExitCodeTests: XCTestCase {
     XCTAssertEqual(exitCode(["status", "a b"]), Exit.usage)
     XCTAssertEqual(exitCode(["status", "../nstopo-cli-none"]), Exit.noInput)
   }
+
+  /// `nstopo` alone is a usage error (a script that lost its subcommand must not pass).
+  func testNoSubcommandIs64() {
+    XCTAssertEqual(exitCode([]), Exit.usage)
+  }
+
+  /// A results file that is not one is said in a sentence, not Swift's DecodingError dump.
+  func testReportOfNotResultsSaysWhy() throws {
+    struct Doc: Decodable { var format: String }
+    func reason(_ text: String) -> String {
+      switch Result(catching: { try JSONDecoder().decode(Doc.self, from: Data(text.utf8)) }) {
+      case .success: return ""
+      case .failure(let error): return Report.reason(error)
+      }
+    }
+    XCTAssertEqual(reason("hello"), "it is not JSON")
+    XCTAssertEqual(reason("{\"x\": 1}"), "it has no 'format' at the top level")
+    XCTAssertEqual(reason("{\"format\": 1}"), "the value at format is not what nstopo writes")
+  }
+
+  /// `-q` hides a file's warnings (errors still show) in the commands that read one; it is
+  /// reset by the next command without it.
+  func testQuietHidesTheFilesWarnings() throws {
+    _ = try NSTopo.parseAsRoot(["predict", "x.topo", "-q"])
+    XCTAssertFalse(TopologyFile.warnings)
+    _ = try NSTopo.parseAsRoot(["graph", "x.topo"])
+    XCTAssertTrue(TopologyFile.warnings)
+  }
 }

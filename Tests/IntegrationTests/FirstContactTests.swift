@@ -219,6 +219,13 @@ final class FirstContactTests: KernelTestCase {
     XCTAssertEqual(out, "\(name)/a1\n", err)
     (code, out, err) = try runNstopo(binary, ["exec", name, "a[1..2]", "--", "sh", "-c", "echo $NSTOPO_TOPOLOGY/$NSTOPO_NODE"])
     XCTAssertEqual(out, "== a1 ==\n\(name)/a1\n== a2 ==\n\(name)/a2\n", err)
+    // A command missing everywhere (127) is each node's failure; the run goes on to the end.
+    for mode in [[], ["--parallel"]] {
+      (code, out, err) = try runNstopo(binary, ["exec", name, "a[1..2]"] + mode + ["--", "nstopo-no-such-command"])
+      XCTAssertEqual(code, 1, out + err)
+      XCTAssertEqual(out, "== a1 ==\n== a2 ==\n")
+      XCTAssertTrue(err.contains("failed in 2 of 2 nodes: a1 (exit 127), a2 (exit 127)"), err)
+    }
     (code, _, err) = try runNstopo(binary, ["exec", name, "a[1..3]", "--", "true"])
     XCTAssertEqual(code, 64)
     XCTAssertTrue(err.contains("no node 'a3'"), err)
