@@ -57,6 +57,7 @@ struct LinkBuilder {
         }
       }
     }
+    warnAboutLinksFromBothEnds(pending)
     assignNames(&pending)
     assignAddresses(&pending)
     // The kernel takes IPv6 off an interface whose MTU is below 1280 (RFC 8200's minimum).
@@ -81,6 +82,23 @@ struct LinkBuilder {
         a: LinkEnd(owner: p.a.owner, interface: p.a.name ?? "", addresses: p.a.addresses.map(\.address), down: p.tail.down),
         b: LinkEnd(owner: p.b.owner, interface: p.b.name ?? "", addresses: p.b.addresses.map(\.address), down: p.tail.down),
         subnets: (p.lans + p.pools).map { resolver.subnets[$0].name }, properties: p.tail.properties)
+    }
+  }
+
+  /// `link r2 p2p` in r1 and `link r1 p2p` in r2 are two veths, which is rarely meant: a
+  /// warning at the second, naming the first. Two links declared from one node are parallel
+  /// links on purpose.
+  private mutating func warnAboutLinksFromBothEnds(_ pending: [Pending]) {
+    var first: [String: Pending] = [:]
+    for p in pending {
+      guard case .node(let a) = p.a.owner, case .node(let b) = p.b.owner, a != b else { continue }
+      if let earlier = first["\(b)\u{0}\(a)"] {
+        resolver.warning(
+          "this link from \(a) to \(b) and the one at line \(earlier.token.line) from \(b) to \(a) are two links (each `link` line is a veth of its own)",
+          at: p.token, hint: "declare a link once, in either node; two parallel links are declared in one node", note: p.note)
+      } else if first["\(a)\u{0}\(b)"] == nil {
+        first["\(a)\u{0}\(b)"] = p
+      }
     }
   }
 

@@ -26,7 +26,7 @@ final class ScenarioTests: KernelTestCase {
     defer { try? FileManager.default.removeItem(atPath: json) }
     let (code, out, err) = try runNstopo(binary, ["test", name, "--all-scenarios", "--proto", "tcp,udp", "--json", json, "--no-color"])
     XCTAssertEqual(code, 0, out + err)
-    XCTAssertTrue(out.contains("scenario uplink-down (line 37): link core edge down"), out)
+    XCTAssertTrue(out.contains("scenario uplink-down (line 38): link core edge down"), out)
     XCTAssertTrue(out.contains("against the base matrix: 36 pairs lost, 0 gained"), out)
     XCTAssertTrue(out.contains("against the base matrix: 0 pairs lost, 8 gained"), out)
     let doc = try JSONDecoder().decode(TestDocument.self, from: try Data(contentsOf: URL(fileURLWithPath: json)))

@@ -84,7 +84,7 @@ final class LinkPropertiesPlanTests: XCTestCase {
     let out = PlanText.render(plan)
     XCTAssertTrue(out.contains("    eth1   10.50.255.1/30     02:9a:ee:00:00:05  -> edge:eth1  (rate 20mbit mtu 1400)\n"), out)
     XCTAssertTrue(out.contains("    eth1   10.50.255.5/30     02:9a:ee:00:00:09  -> edge:eth2  (down)\n"), out)
-    XCTAssertTrue(out.contains("  uplink-down (line 37): link core edge down, 2 expect lines\n"), out)
+    XCTAssertTrue(out.contains("  uplink-down (line 38): link core edge down, 2 expect lines\n"), out)
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys]
     let json = String(decoding: try e.encode(PlanDocument(plan)), as: UTF8.self)

@@ -188,4 +188,15 @@ final class LinkPropertiesLanguageTests: XCTestCase {
 private final class Box: @unchecked Sendable {
   var value = false
   func set() { value = true }
+
+  /// A link declared from both of its nodes is two veths: a warning at the second, naming the
+  /// first; parallel links declared in one node are not warned about.
+  func testALinkDeclaredFromBothEndsIsNamed() {
+    let both = load("topology t\nsubnet p2p 10.9.0.0/24 /30\nnode r1\n  link r2 p2p\nnode r2\n  link r1 p2p\n")
+    XCTAssertEqual(both.topology?.links.count, 2)
+    XCTAssertEqual(both.diagnostics.map(\.line), [6], "\(both.diagnostics)")
+    XCTAssertTrue(both.diagnostics.first?.message.contains("the one at line 4 from r1 to r2 are two links") == true, "\(both.diagnostics)")
+    let parallel = load("topology t\nsubnet p2p 10.9.0.0/24 /30\nnode r1\n  link r2 p2p\n  link r2 p2p\nnode r2\n")
+    XCTAssertEqual(parallel.diagnostics, [])
+  }
 }

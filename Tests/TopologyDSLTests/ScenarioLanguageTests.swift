@@ -13,7 +13,7 @@ final class ScenarioLanguageTests: XCTestCase {
     XCTAssertEqual(down.changes.map(\.text), ["link core edge down"])
     XCTAssertEqual(down.changes[0].links.map { t.links[$0].text }, ["core:eth1 -- edge:eth1"])
     XCTAssertEqual(down.changes[0].action, .down)
-    XCTAssertEqual(down.expectations.map(\.line), [39, 40])
+    XCTAssertEqual(down.expectations.map(\.line), [40, 41])
     XCTAssertEqual(t.scenarios[2].changes[0].action, .set(LinkProperties(rate: 1_000_000)))
     // In force: the link is down, the scenario's expectations replace the base ones.
     let u = t.applying(down)
