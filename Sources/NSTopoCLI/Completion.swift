@@ -61,5 +61,7 @@ func topoFiles(_ prefix: String) -> [String] {
     topology = StateStore.document(argument)?.topology
   }
   guard let topology else { return [] }
-  return shellSafe((topology.nodes.map(\.name) + (topology.hasHost ? ["host"] : [])).filter { $0.hasPrefix(prefix) })
+  // `host` is an end for `why` and `test`, not a place `exec` or `shell` can run in.
+  let host = topology.hasHost && !["exec", "shell"].contains(words.count > 1 ? words[1] : "")
+  return shellSafe((topology.nodes.map(\.name) + (host ? ["host"] : [])).filter { $0.hasPrefix(prefix) })
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Netlink
 import Predict
 import Realizer
@@ -42,6 +43,13 @@ enum TopologyFile {
   static func resolve(_ argument: String) throws -> Topology {
     if FileManager.default.fileExists(atPath: argument) { return try require(argument) }
     if let doc = StateStore.document(try topologyName(argument)) { return doc.topology }
+    // A topology's state is root's alone (it names what nstopo may delete).
+    let folder = StateStore.directory(try topologyName(argument))
+    if geteuid() != 0, FileManager.default.fileExists(atPath: folder), access(folder, R_OK | X_OK) != 0 {
+      throw Failure(
+        "\(argument): topology \(argument) is up, but its state (\(folder)) is readable by root only: give its .topo file, or run as root",
+        code: Exit.noInput)
+    }
     throw Failure("\(argument): no such file, and no topology of that name is up", code: Exit.noInput)
   }
 

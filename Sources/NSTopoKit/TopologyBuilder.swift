@@ -61,7 +61,8 @@ public struct TopologyBuilder: Sendable {
   public var text: String { lines.joined(separator: "\n") + "\n" }
 
   /// The topology, checked as `nstopo validate` checks a file.
-  public func build() throws -> Topology { try Topology.parse(text, name: "\(lines[0].dropFirst(9)).topo") }
+  /// Diagnostics name the builder's text (``text``), not a file: there is none.
+  public func build() throws -> Topology { try Topology.parse(text, name: "TopologyBuilder(\"\(lines[0].dropFirst(9))\").text") }
 
   /// The lines of one node's body.
   public struct NodeBody: Sendable {

@@ -66,6 +66,11 @@ final class HelpTests: XCTestCase {
     XCTAssertEqual(nodeNames(["nstopo", "why", file, "a"], 3, "a"), ["a1", "a2"])
     XCTAssertEqual(nodeNames(["nstopo", "why", "--json", "-", file, "b"], 5, "b"), ["b1", "b2"])
     XCTAssertEqual(nodeNames(["nstopo", "why"], 2, ""), [])
+    // `host` is offered where it is an end, not to `exec` or `shell`.
+    let seed = root + "/topologies/seed.topo"
+    XCTAssertEqual(nodeNames(["nstopo", "why", seed, "h"], 3, "h"), ["host"])
+    XCTAssertEqual(nodeNames(["nstopo", "exec", seed, "h"], 3, "h"), [])
+    XCTAssertEqual(nodeNames(["nstopo", "shell", seed, ""], 3, ""), ["myns"])
     XCTAssertEqual(topoFiles(root + "/topologies/two"), [root + "/topologies/two-lans.topo"])
     XCTAssertTrue(topoFiles(root + "/Tes").contains(root + "/Tests/"))
   }

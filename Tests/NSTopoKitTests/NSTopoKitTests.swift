@@ -40,7 +40,8 @@ final class NSTopoKitTests: XCTestCase {
     var bad = TopologyBuilder("kitbad")
     bad.node("a") { $0.link("s9") }
     XCTAssertThrowsError(try bad.build()) { e in
-      XCTAssertTrue("\(e)".contains("kitbad.topo:3:8: error: unknown bridge or node 's9'"), "\(e)")
+      // Located in the builder's text (`bad.text`): there is no file.
+      XCTAssertTrue("\(e)".contains("TopologyBuilder(\"kitbad\").text:3:8: error: unknown bridge or node 's9'"), "\(e)")
     }
   }
 
