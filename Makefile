@@ -82,6 +82,8 @@ install: release
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nstopo
+	install -d $(DESTDIR)$(PREFIX)/share/doc/nstopo/examples
+	install -m 644 topologies/*.topo $(DESTDIR)$(PREFIX)/share/doc/nstopo/examples/
 	python3 scripts/manpage.py $(BIN) README.md > $(DESTDIR)$(PREFIX)/share/man/man1/nstopo.1
 	$(BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nstopo
 	$(BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_nstopo

@@ -20,6 +20,9 @@ for s in "THE LANGUAGE" "EXIT STATUS" "TROUBLESHOOTING"; do
   grep -q "^\.SH $s" "$man" || fail "the man page lacks the section $s"
 done
 grep -q "scenario" "$man" || fail "the man page's language section lacks scenarios"
+grep -q "^\.SH EXAMPLES" "$man" || fail "the man page lacks EXAMPLES"
+[ -f "$dest/usr/share/doc/nstopo/examples/lab.topo" ] || fail "the examples the man page points at are not installed"
+"$bin" validate -q "$dest"/usr/share/doc/nstopo/examples/*.topo >/dev/null 2>&1 || fail "an installed example does not validate"
 bash_c="$dest/usr/share/bash-completion/completions/nstopo"
 zsh_c="$dest/usr/share/zsh/site-functions/_nstopo"
 fish_c="$dest/usr/share/fish/vendor_completions.d/nstopo.fish"

@@ -127,6 +127,23 @@ def main():
         text = helptext(binary, "help", c)
         out.append(".SS " + c)
         out += [".nf"] + [roff_escape(l) for l in text.rstrip("\n").split("\n")] + [".fi"]
+    out.append(".SH EXAMPLES")
+    examples = [
+        ("Check a file, build it, test every pair, take it down:",
+         ["nstopo validate lab.topo", "nstopo up lab.topo", "nstopo test lab", "nstopo down lab"]),
+        ("The matrix from the model alone (no root), and why one pair is blocked, in the model and the kernel:",
+         ["nstopo predict lab.topo", "nstopo why lab pc1 web --port 80 --probe"]),
+        ("Every failure scenario, with what each loses and gains against the base matrix; the report for a browser:",
+         ["nstopo test lab --all-scenarios --json lab.json", "nstopo report lab.json -o lab.html"]),
+        ("Run a command in every host of a range; take a link down and up again:",
+         ["nstopo exec lab 'h[1..4]' -- ip -br addr", "nstopo link lab r1 r2 down", "nstopo link lab r1 r2 up"]),
+        ("Draw it; hand it to containerlab, or to Kubernetes through clabernetes:",
+         ["nstopo graph lab.topo -o lab.svg", "nstopo export lab.topo --format containerlab -o lab.clab.yml",
+          "nstopo export lab.topo --for clabernetes -o lab.clab.yml"]),
+    ]
+    for text, commands in examples:
+        out += [".PP", roff_escape(text), ".PP", ".RS 4", ".nf"] + [roff_escape(c) for c in commands] + [".fi", ".RE"]
+    out += [".PP", "The example topologies are in \\fI/usr/local/share/doc/nstopo/examples\\fR (under the prefix nstopo was installed to)."]
     out.append(".SH THE LANGUAGE")
     out += markdown(section(readme, "The language"))
     out.append(".SH EXIT STATUS")

@@ -167,4 +167,19 @@ final class ExitCodeTests: XCTestCase {
     _ = try NSTopo.parseAsRoot(["graph", "x.topo"])
     XCTAssertTrue(TopologyFile.warnings)
   }
+
+  /// The README's first topology (*Your first topology in five minutes*) is valid and the
+  /// model holds it to its own `expect` lines: what a new user types first works.
+  func testTheREADMEsFirstTopologyPredictsItsExpectations() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+    let section = try XCTUnwrap(readme.components(separatedBy: "## Your first topology in five minutes").dropFirst().first)
+    let block = try XCTUnwrap(section.components(separatedBy: "```\n").dropFirst().first)
+    XCTAssertTrue(block.hasPrefix("topology office\n"), block)
+    let file = NSTemporaryDirectory() + "nstopo-office-\(getpid()).topo"
+    try block.write(toFile: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    XCTAssertEqual(exitCode(["validate", file]), Exit.ok)
+    XCTAssertEqual(exitCode(["predict", file]), Exit.ok)
+  }
 }
