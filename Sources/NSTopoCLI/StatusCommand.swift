@@ -31,6 +31,9 @@ struct Status: ParsableCommand {
     var nodes: Int?
     var created: Date?
     var file: String?
+    /// Who brought it up, and the pid of that `nstopo up`.
+    var user: String?
+    var pid: Int32?
   }
 
   /// `status NAME --json`: one topology as the kernel has it. Names as in `plan --json`:
@@ -101,7 +104,9 @@ struct Status: ParsableCommand {
       guard let topology else {
         let rows = StateStore.names().map { n -> Row in
           let doc = StateStore.document(n)
-          return Row(topology: n, state: StateStore.phase(n).rawValue, nodes: doc?.topology.nodes.count, created: doc?.created, file: doc?.file)
+          return Row(
+            topology: n, state: StateStore.phase(n).rawValue, nodes: doc?.topology.nodes.count, created: doc?.created, file: doc?.file, user: doc?.user,
+            pid: doc?.pid)
         }
         if json {
           print(try encodeJSON(ListDocument(topologies: rows)))
@@ -109,9 +114,10 @@ struct Status: ParsableCommand {
           print("no topology is up")
         } else {
           let f = ISO8601DateFormatter()
-          var table = [["TOPOLOGY", "STATE", "NODES", "SINCE", "FILE"]]
+          var table = [["TOPOLOGY", "STATE", "NODES", "SINCE", "BY", "FILE"]]
           for r in rows {
-            table.append([r.topology, r.state, r.nodes.map(String.init) ?? "?", r.created.map { f.string(from: $0) } ?? "?", r.file ?? "?"])
+            let by = r.user.map { u in r.pid.map { "\(u), pid \($0)" } ?? u } ?? "?"
+            table.append([r.topology, r.state, r.nodes.map(String.init) ?? "?", r.created.map { f.string(from: $0) } ?? "?", by, r.file ?? "?"])
           }
           print(formatTable(table))
         }

@@ -31,6 +31,9 @@ struct Test: ParsableCommand {
   @Flag(help: "Bring the file's topology up first and take it down afterwards.")
   var up = false
 
+  @Option(help: "With --up: bring it up under this name instead of the file's (as `up --name`).")
+  var name: String?
+
   @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal), and no warnings about the file.")
   var quiet = false
 
@@ -75,6 +78,7 @@ struct Test: ParsableCommand {
     if failOnChange && compare == nil { throw ValidationError("--fail-on-change needs --compare PREVIOUS.json") }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
     if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
+    if name != nil && !up { throw ValidationError("--name goes with --up (a topology that is up is named by its first argument)") }
   }
 
   func run() throws {
@@ -90,7 +94,9 @@ struct Test: ParsableCommand {
       let htmlFile = try OutputFile.checked(html, option: "--html")
       let topology: Topology
       if up {
-        topology = try TopologyFile.require(self.topology)
+        var file = try TopologyFile.require(self.topology)
+        if let name { file.name = try instanceName(name) }
+        topology = file
         try requireSomethingToCheck(topology)
         if StateStore.document(topology.name) != nil {
           throw Failure(

@@ -8,12 +8,17 @@ struct Up: ParsableCommand {
     abstract: "Build a topology in the kernel (namespaces, veths, bridges, addresses, routes).",
     discussion: """
       Everything is created through netlink. A failure at any step rolls back everything this run created. State is kept in /run/nstopo/<topology>/ so that `down` works even if the file changes or disappears.
+
+      --name NAME brings the file up under another name than its `topology` line: every kernel name (namespaces NAME-NODE), MAC address and the state derive from NAME, so two instances of one file coexist; every other command then takes NAME. Host ends keep the file's interface names, so a file with host ends runs once per machine.
       """)
 
   @Argument(help: "A topology file (.topo).", completion: .file(extensions: ["topo"]))
   var file: String
 
   @OptionGroup var display: DisplayOptions
+
+  @Option(help: "Bring it up under this name instead of the file's (a second instance of one file).")
+  var name: String?
 
   @Flag(help: "Take the topology down first if it is already up.")
   var replace = false
@@ -28,7 +33,8 @@ struct Up: ParsableCommand {
     TopologyFile.warnings = !quiet
     installInterruptHandler()
     try NSTopoCLI.run {
-      let topology = try TopologyFile.require(file)
+      var topology = try TopologyFile.require(file)
+      if let name { topology.name = try instanceName(name) }
       try requireRoot("up")
       let path = URL(fileURLWithPath: file).standardizedFileURL.path
       let progress = ProgressLine(quiet: quiet)
@@ -113,4 +119,12 @@ func notUpMessage(_ name: String, hint: String? = nil) -> String {
 /// `1 namespace`, `2 namespaces`.
 func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
   "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
+}
+
+/// `--name NAME`: a topology name, checked as the file's `topology` line is (exit 64).
+func instanceName(_ name: String) throws -> String {
+  if let problem = NameRules.topologyProblem(name) {
+    throw Failure("--name: '\(name)' is not a topology name: it \(problem)", code: Exit.usage)
+  }
+  return name
 }

@@ -34,6 +34,13 @@ public struct UpError: Error, CustomStringConvertible {
 
 /// The whole of `up` and `down`: claim the name, check, build or remove, record.
 public enum Lifecycle {
+  /// The user who runs this nstopo, by name (sudo's caller when run through sudo), or uid.
+  static func userName() -> String {
+    if getuid() == 0, let caller = ProcessInfo.processInfo.environment["SUDO_USER"], !caller.isEmpty { return "\(caller) (sudo)" }
+    if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+    return "uid \(getuid())"
+  }
+
   public struct UpReport: Sendable {
     public var steps: Int
     public var namespaces: Int
@@ -59,7 +66,7 @@ public enum Lifecycle {
     let replaced = replace ? try down(topology.name) : nil
     NetworkNamespace.sweepAnchors()
     let state = try StateStore.begin(
-      StateDocument(file: file, created: Date(), topology: topology, staticNeighbours: staticNeighbours))
+      StateDocument(file: file, created: Date(), topology: topology, staticNeighbours: staticNeighbours, user: Self.userName(), pid: getpid()))
     let backend: SystemBackend
     do {
       let net = try NetlinkBackend(

@@ -26,6 +26,10 @@ public struct StateDocument: Codable, Sendable {
   /// `up --static-neighbours`: the permanent neighbour entries stay for as long as the
   /// topology is up, and `test` leaves them alone (nil in documents from before the option).
   public var staticNeighbours: Bool?
+  /// Who brought it up: the user's name (or uid) and the pid of `nstopo up` (nil in
+  /// documents from before they were kept).
+  public var user: String?
+  public var pid: Int32?
 
   /// The format this version writes, and the newest it reads. 1: no format field; 2: the
   /// field; 3: a link end's `addresses` list in place of its one `address`; 4: a bridge's and
@@ -33,16 +37,18 @@ public struct StateDocument: Codable, Sendable {
   /// link ends that are down and link properties (every older form is still read).
   public static let currentFormat = 5
 
-  public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false) {
+  public init(file: String, created: Date, topology: Topology, staticNeighbours: Bool = false, user: String? = nil, pid: Int32? = nil) {
     self.format = Self.currentFormat
     self.file = file
     self.created = created
     self.topology = topology
     self.staticNeighbours = staticNeighbours
+    self.user = user
+    self.pid = pid
   }
 
   enum CodingKeys: String, CodingKey {
-    case format, file, created, topology, staticNeighbours
+    case format, file, created, topology, staticNeighbours, user, pid
   }
 
   public init(from decoder: Decoder) throws {
@@ -52,6 +58,8 @@ public struct StateDocument: Codable, Sendable {
     created = try c.decode(Date.self, forKey: .created)
     topology = try c.decode(Topology.self, forKey: .topology)
     staticNeighbours = try c.decodeIfPresent(Bool.self, forKey: .staticNeighbours)
+    user = try c.decodeIfPresent(String.self, forKey: .user)
+    pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
   }
 
   /// Reads a document of any format this version knows; a newer or damaged one is an error
