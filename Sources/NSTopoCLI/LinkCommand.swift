@@ -55,7 +55,7 @@ struct NodeChange: ParsableCommand {
     discussion: """
       nstopo node NAME NODE down|up
 
-      `down` is `nstopo link … down` on each of the node's links (its bridge ports included); `up` brings them all back. Journaled, undone on failure or Ctrl-C, and kept in the state like any change.
+      `down` is `nstopo link … down` on each of the node's links (its bridge ports included); `up` brings back those the file declares up, and leaves those it declares down (`nstopo link … up` brings one up anyway). Journaled, undone on failure or Ctrl-C, and kept in the state like any change.
       """)
 
   @Argument(help: "The topology's name (or its file).", completion: .custom(upTopologyNames))
@@ -80,7 +80,11 @@ struct NodeChange: ParsableCommand {
         try Change.apply(name, describe: "node \(node) \(action)", shouldStop: { interrupted != 0 }) { t in
           let links = try changeErrors { () throws(ChangeError) in try t.links(of: node) }
           count = links.count
-          return t.applying(action == "down" ? .down : .up, to: links)
+          if action == "down" { return t.applying(.down, to: links) }
+          // Up as the file has them: a link it declares down stays down.
+          let declared = (try? StateStore.declared(name)) ?? nil
+          guard let declared, declared.links.count == t.links.count else { return t.applying(.up, to: links) }
+          return t.withLinkStates(of: declared, only: links)
         }
       }
       print("node \(name): \(node) \(action), \(count) link\(count == 1 ? "" : "s") (\(report.steps) steps in \(String(format: "%.3f", report.seconds)) s)")

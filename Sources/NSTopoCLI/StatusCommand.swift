@@ -48,6 +48,8 @@ struct Status: ParsableCommand {
     var drift: Int
     var unfinishedChange: String?
     var scenarioInForce: String?
+    /// The links that changes at run time have made differ from the file.
+    var changes: [String]?
   }
 
   struct NodeDoc: Encodable {
@@ -136,7 +138,8 @@ struct Status: ParsableCommand {
           try encodeJSON(
             Detail(
               topology: name, state: StateStore.phase(name).rawValue, file: doc.file, nodes: nodes.map(NodeDoc.init), drift: drift,
-              unfinishedChange: StateStore.unfinishedChange(name), scenarioInForce: StateStore.scenarioInForce(name))))
+              unfinishedChange: StateStore.unfinishedChange(name), scenarioInForce: StateStore.scenarioInForce(name),
+              changes: ((try? StateStore.declared(name)) ?? nil).flatMap { doc.topology.linkDifferences(from: $0) })))
         return Exit.ok
       }
       print("topology \(name) (\(StateStore.phase(name).rawValue)) from \(doc.file)")
@@ -170,6 +173,15 @@ struct Status: ParsableCommand {
       }
       if let s = StateStore.scenarioInForce(name) {
         print("scenario \(s) is still in force: the test that applied it did not finish (`nstopo link`/`node` put links back, `nstopo down` removes it all)")
+      }
+      // Two comparisons: the changes in force against the file, hand edits (drift) against them.
+      if let declared = try? StateStore.declared(name), let changes = doc.topology.linkDifferences(from: declared) {
+        if changes.isEmpty {
+          print("no change in force: the links are as the file declares them")
+        } else {
+          print("changes in force (\(changes.count), against the file; `nstopo reset \(name)` undoes them):")
+          for c in changes { print("  \(c)") }
+        }
       }
       if drift == 0 {
         print("no drift: the kernel matches the plan")

@@ -92,6 +92,11 @@ public struct KernelReading: Sendable {
       for a in end.addresses where !r.addresses.contains(where: { $0.ifindex == l.index && $0.address == a }) {
         out.append("address \(a) on \(end.interface) is missing")
       }
+      // One the model does not have (IPv6 link-locals are the kernel's own).
+      let linkLocal = IPPrefix("fe80::/10")!
+      for k in r.addresses where k.ifindex == l.index && !end.addresses.contains(k.address) && !linkLocal.contains(k.address.address) {
+        out.append("address \(k.address) on \(end.interface) is not in the model (added by hand?)")
+      }
     }
     if r.namespace != nil, let lo = r.link("lo"), !lo.isUp { out.append("loopback is down") }
     guard case .node(let name) = owner, let m = model.node(named: name), let k = topology.node(named: name) else { return out }

@@ -168,6 +168,13 @@ public enum StateStore {
     return doc
   }
 
+  /// The topology as `up` built it from its file, before any change at run time (state.json
+  /// without links.json): what `node … up`, `diff` and `reset` return to.
+  public static func declared(_ name: String) throws(StateError) -> Topology? {
+    guard let folder = try folder(name), let data = folder.read("state.json") else { return nil }
+    return try StateDocument.decode(data, path: "\(folder.path)/state.json").topology
+  }
+
   /// A change at run time that began and neither finished nor was undone (its process was
   /// killed): the kernel may be part way, and `status` says so above its drift.
   public static func unfinishedChange(_ name: String) -> String? { journalSummary(name)?.unfinishedChange }

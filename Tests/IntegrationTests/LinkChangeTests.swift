@@ -188,6 +188,44 @@ final class LinkChangeTests: KernelTestCase {
     XCTAssertEqual(r.0, 0, r.1)
     XCTAssertEqual(StateStore.document(t.name)?.topology.links.map(\.isUp), [false, true])
   }
+
+  /// `node X down` then `node X up` leaves the link the file declares down down (it raised
+  /// it, and the file's own expectation failed); `status` and `diff` tell the changes in force
+  /// (against the file) from hand edits (against them); `reset` returns to the file.
+  func testNodeUpKeepsDeclaredDownLinksAndDiffAndResetAgainstTheFile() throws {
+    let name = uniqueName()
+    let path = try tempFile(name, try String(contentsOf: repo.appendingPathComponent("topologies/links.topo"), encoding: .utf8)
+      .replacingOccurrences(of: "topology links", with: "topology \(name)"))
+    XCTAssertEqual(try runNstopo(binary, ["up", path]).0, 0)
+    XCTAssertEqual(try runNstopo(binary, ["node", name, "core2", "down"]).0, 0)
+    XCTAssertEqual(try runNstopo(binary, ["node", name, "core2", "up"]).0, 0)
+    var (code, out, err) = try runNstopo(binary, ["status", name])
+    XCTAssertTrue(out.contains("no change in force: the links are as the file declares them"), out + err)
+    XCTAssertTrue(try runProcess("/usr/sbin/ip", ["-n", "\(name)-core2", "-br", "link", "show", "eth1"]).1.contains("DOWN"), "the backup stays down")
+    (code, out, err) = try runNstopo(binary, ["test", name])
+    XCTAssertEqual(code, 0, out + err)
+    // A change, and a hand edit.
+    XCTAssertEqual(try runNstopo(binary, ["link", name, "core", "edge", "set", "rate", "1mbit"]).0, 0)
+    _ = try runProcess("/usr/sbin/ip", ["-n", "\(name)-pc1", "addr", "add", "10.50.1.99/24", "dev", "eth0"])
+    (code, out, err) = try runNstopo(binary, ["diff", name])
+    XCTAssertEqual(code, 1, out + err)
+    XCTAssertTrue(out.contains("changes (1):\n  core:eth1 -- edge:eth1: rate 1mbit mtu 1400 (the file: rate 20mbit mtu 1400)\n"), out)
+    XCTAssertTrue(out.contains("hand edits (1):") && out.contains("pc1: ") && out.contains("10.50.1.99/24"), out)
+    (code, out, err) = try runNstopo(binary, ["status", name])
+    XCTAssertTrue(out.contains("changes in force (1, against the file"), out)
+    // Against the file as it is now: the same links compare.
+    (code, out, err) = try runNstopo(binary, ["diff", name, path])
+    XCTAssertTrue(out.contains("changes (1):"), out + err)
+    (code, out, err) = try runNstopo(binary, ["reset", name])
+    XCTAssertEqual(code, 0, out + err)
+    XCTAssertTrue(out.contains("1 link as the file declares them"), out)
+    (code, out, err) = try runNstopo(binary, ["diff", name])
+    XCTAssertTrue(out.contains("changes: none"), out)
+    XCTAssertEqual(code, 1, "the hand edit is still there: \(out)")
+    _ = try runProcess("/usr/sbin/ip", ["-n", "\(name)-pc1", "addr", "del", "10.50.1.99/24", "dev", "eth0"])
+    XCTAssertEqual(try runNstopo(binary, ["diff", name]).0, 0)
+    XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
+  }
 }
 
 extension KernelTestCase {
@@ -208,5 +246,4 @@ extension KernelTestCase {
     }
     return out.sorted()
   }
-
 }

@@ -165,6 +165,34 @@ final class UpDownTests: KernelTestCase {
     }
     XCTAssertNotNil(try Lifecycle.down(t.name))
   }
+
+  /// `up FILE --name NAME`: two instances of one file coexist (namespaces, MACs and state
+  /// from NAME), each tested and taken down by its name; `status` says who brought each up.
+  func testOneFileUpTwiceUnderTwoNames() throws {
+    let file = repo.appendingPathComponent("topologies/two-lans.topo").path
+    let (a, b) = (uniqueName(), uniqueName())
+    for n in [a, b] {
+      let (code, out, err) = try runNstopo(binary, ["up", file, "--name", n])
+      XCTAssertEqual(code, 0, out + err)
+      XCTAssertTrue(out.contains("up: topology \(n): "), out)
+    }
+    XCTAssertTrue(FileManager.default.fileExists(atPath: "/run/netns/\(a)-r1") && FileManager.default.fileExists(atPath: "/run/netns/\(b)-r1"))
+    let macs = try [a, b].map { n in try runProcess("/usr/sbin/ip", ["-n", "\(n)-a1", "-br", "link", "show", "eth0"]).1.split(separator: " ", omittingEmptySubsequences: true)[2] }
+    XCTAssertNotEqual(macs[0], macs[1], "each instance's MACs come from its name")
+    let (_, status, _) = try runNstopo(binary, ["status"])
+    for n in [a, b] {
+      XCTAssertTrue(status.split(separator: "\n").contains { $0.hasPrefix(n + " ") && $0.contains("pid ") && $0.contains(file) }, status)
+    }
+    for n in [a, b] {
+      let (code, out, err) = try runNstopo(binary, ["test", n])
+      XCTAssertEqual(code, 0, out + err)
+    }
+    XCTAssertEqual(try runNstopo(binary, ["down", a]).0, 0)
+    XCTAssertEqual(try runNstopo(binary, ["test", b]).0, 0, "the other instance is untouched")
+    XCTAssertEqual(try runNstopo(binary, ["down", b]).0, 0)
+    XCTAssertEqual(try runNstopo(binary, ["up", file, "--name", "a b"]).0, 64)
+    XCTAssertEqual(try runNstopo(binary, ["test", b, "--name", "x"]).0, 64, "--name goes with --up")
+  }
 }
 
 /// The netlink layer takes either family from the value: addresses, routes and the batched
@@ -205,33 +233,5 @@ final class AddressFamilyNetlinkTests: KernelTestCase {
     try s.deleteRoute(destination: dest, gateway: IPAddress("fd00:96::2"), kind: .unicast, label: "test")
     try s.deleteAddress(ifindex: eth0, mine, label: "test")
     XCTAssertEqual(try s.addresses(family: .ipv6).filter { $0.address == mine }.count, 0)
-  }
-
-  /// `up FILE --name NAME`: two instances of one file coexist (namespaces, MACs and state
-  /// from NAME), each tested and taken down by its name; `status` says who brought each up.
-  func testOneFileUpTwiceUnderTwoNames() throws {
-    let file = repo.appendingPathComponent("topologies/two-lans.topo").path
-    let (a, b) = (uniqueName(), uniqueName())
-    for n in [a, b] {
-      let (code, out, err) = try runNstopo(binary, ["up", file, "--name", n])
-      XCTAssertEqual(code, 0, out + err)
-      XCTAssertTrue(out.contains("up: topology \(n): "), out)
-    }
-    XCTAssertTrue(FileManager.default.fileExists(atPath: "/run/netns/\(a)-r1") && FileManager.default.fileExists(atPath: "/run/netns/\(b)-r1"))
-    let macs = try [a, b].map { n in try runProcess("/usr/sbin/ip", ["-n", "\(n)-a1", "-br", "link", "show", "eth0"]).1.split(separator: " ", omittingEmptySubsequences: true)[2] }
-    XCTAssertNotEqual(macs[0], macs[1], "each instance's MACs come from its name")
-    let (_, status, _) = try runNstopo(binary, ["status"])
-    for n in [a, b] {
-      XCTAssertTrue(status.split(separator: "\n").contains { $0.hasPrefix(n + " ") && $0.contains("pid ") && $0.contains(file) }, status)
-    }
-    for n in [a, b] {
-      let (code, out, err) = try runNstopo(binary, ["test", n])
-      XCTAssertEqual(code, 0, out + err)
-    }
-    XCTAssertEqual(try runNstopo(binary, ["down", a]).0, 0)
-    XCTAssertEqual(try runNstopo(binary, ["test", b]).0, 0, "the other instance is untouched")
-    XCTAssertEqual(try runNstopo(binary, ["down", b]).0, 0)
-    XCTAssertEqual(try runNstopo(binary, ["up", file, "--name", "a b"]).0, 64)
-    XCTAssertEqual(try runNstopo(binary, ["test", b, "--name", "x"]).0, 64, "--name goes with --up")
   }
 }
