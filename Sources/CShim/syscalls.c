@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -71,6 +72,17 @@ int nstopo_bind_to_device(int fd, const char *device) {
 int nstopo_set_recverr(int fd, int ipv6) {
   int one = 1;
   return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one) : setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+}
+
+int nstopo_icmp6_filter_echo_reply(int fd) {
+  struct icmp6_filter filter;
+  ICMP6_FILTER_SETBLOCKALL(&filter);
+  ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_PARAM_PROB, &filter);
+  return setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
 }
 
 int nstopo_read_icmp_error(int fd) {

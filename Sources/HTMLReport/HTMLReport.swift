@@ -31,7 +31,7 @@ public struct ReportContext: Sendable {
 
   /// The key of `paths` for a pair of a tab.
   public static func pathKey(_ p: PairResult, tab: String = "base") -> String {
-    "\(tab)|\(p.source)>\(p.target) \(p.proto.rawValue)/\(p.port) \(p.family?.rawValue ?? "-")"
+    "\(tab)|\(p.source)>\(p.target) \(p.proto.label(Int(p.port))) \(p.family?.rawValue ?? "-")"
   }
 }
 

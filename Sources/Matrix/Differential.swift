@@ -14,7 +14,7 @@ public struct Differential: Sendable {
     public var after: Outcome
 
     public var description: String {
-      "\(source) -> \(target) \(proto.rawValue)/\(port)\(address.map { " (\($0))" } ?? ""): \(before.rawValue), now \(after.rawValue)"
+      "\(source) -> \(target) \(proto.label(Int(port)))\(address.map { " (\($0))" } ?? ""): \(before.rawValue), now \(after.rawValue)"
     }
   }
 

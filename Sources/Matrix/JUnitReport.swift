@@ -20,7 +20,7 @@ public enum JUnitReport {
     let failures = cases.filter { $0.holds == false }.count
     var out = "  <testsuite name=\"\(xml(name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(fixed(r.seconds, 3))\">\n"
     for c in cases {
-      let caseName = "\(c.source) -> \(c.target) \(c.family.map { "\($0.rawValue) " } ?? "")\(c.proto.rawValue)/\(c.port) \(c.expected!.rawValue)"
+      let caseName = "\(c.source) -> \(c.target) \(c.family.map { "\($0.rawValue) " } ?? "")\(c.proto.label(Int(c.port))) \(c.expected!.rawValue)"
       let time = fixed((c.latencyMs ?? 0) / 1000, 6)
       out += "    <testcase classname=\"nstopo.\(xml(name))\" name=\"\(xml(caseName))\" time=\"\(time)\""
       if c.holds == false {
@@ -29,7 +29,7 @@ public enum JUnitReport {
         let why = c.reason.map { ": \($0)" } ?? ""
         out += ">\n      <failure message=\"\(xml("expected \(c.expected!.rawValue), got \(c.outcome.rawValue)\(why)"))\">"
         let origin = c.line.map { "line \($0)" } ?? "predicted by the model (no expect line)"
-        out += xml("\(origin): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.rawValue)/\(c.port): \(MatrixText.verdicts(c))")
+        out += xml("\(origin): \(c.source) -> \(c.target) (\(c.address?.description ?? "no address")) \(c.proto.label(Int(c.port))): \(MatrixText.verdicts(c))")
         out += "</failure>\n    </testcase>\n"
       } else {
         out += "/>\n"

@@ -81,7 +81,7 @@ public enum MatrixText {
         out += "\nreached through a dnat (\(through.count)):\n"
         for (i, l) in through.prefix(maxListed) {
           let p = r.pairs[i]
-          out += "  \(p.source) -> \(p.target) \(p.proto.rawValue)/\(p.port): reached via dnat to \(l)\n"
+          out += "  \(p.source) -> \(p.target) \(p.proto.label(Int(p.port))): reached via dnat to \(l)\n"
         }
         if through.count > maxListed { out += "  ... and \(through.count - maxListed) more (see --json)\n" }
       }
@@ -92,7 +92,7 @@ public enum MatrixText {
       for m in mismatches.prefix(maxListed) {
         let x = paint(.mismatch, color)
         let fam = families.count == 2 ? m.family.map { "\($0.rawValue) " } ?? "" : ""
-        out += "  \(x) \(m.source) -> \(m.target) \(fam)\(m.proto.rawValue)/\(m.port)\(m.address.map { " (\($0))" } ?? ""): \(verdicts(m))\(m.line.map { " (line \($0))" } ?? "")\n"
+        out += "  \(x) \(m.source) -> \(m.target) \(fam)\(m.proto.label(Int(m.port)))\(m.address.map { " (\($0))" } ?? ""): \(verdicts(m))\(m.line.map { " (line \($0))" } ?? "")\n"
         if let r = m.reason { out += "      \(r)\n" }
       }
       if mismatches.count > maxListed { out += "  ... and \(mismatches.count - maxListed) more (see --json)\n" }
@@ -101,7 +101,7 @@ public enum MatrixText {
     if !surprises.isEmpty {
       out += "\nmeasured differs from the model where the expectation holds (\(surprises.count)): something the model cannot see\n"
       for s in surprises.prefix(10) {
-        out += "  ! \(s.source) -> \(s.target) \(s.proto.rawValue)/\(s.port): declared \(s.declared!.rawValue), predicted \(s.predicted!.rawValue), measured \(s.outcome.rawValue)\n"
+        out += "  ! \(s.source) -> \(s.target) \(s.proto.label(Int(s.port))): declared \(s.declared!.rawValue), predicted \(s.predicted!.rawValue), measured \(s.outcome.rawValue)\n"
         if let r = s.reason { out += "      \(r)\n" }
       }
       if surprises.count > 10 { out += "  ... and \(surprises.count - 10) more\n" }

@@ -114,9 +114,12 @@ public struct ProbeSet: Sendable {
       var port: UInt16
     }
     var extra: [Key: Set<Int64>] = [:]
-    let inMesh = { (e: Expectation) in options.protocols.contains(e.proto) && (e.port.map(UInt16.init) ?? options.port) == options.port }
+    // ICMP has no port: its probes carry 0.
+    let inMesh = { (e: Expectation) in
+      options.protocols.contains(e.proto) && (!e.proto.hasPorts || (e.port.map(UInt16.init) ?? options.port) == options.port)
+    }
     ExpectationIndex(topology.expectations, defaultPort: Int(options.port)).forEachPair(matching: { !inMesh($0) }) { p in
-      let key = Key(proto: p.proto, port: p.port.map(UInt16.init) ?? options.port)
+      let key = Key(proto: p.proto, port: p.proto.hasPorts ? p.port.map(UInt16.init) ?? options.port : 0)
       guard let s = index[p.source], let t = index[p.target] else { return true }
       extra[key, default: []].insert(Int64(s) << 32 | Int64(t))
       return true
@@ -157,7 +160,7 @@ public struct ProbeSet: Sendable {
       }
     }
     for proto in options.protocols {
-      let key = Key(proto: proto, port: options.port)
+      let key = Key(proto: proto, port: proto.hasPorts ? options.port : 0)
       for s in 0..<n {
         for k in 1..<max(1, n) { add(s, (s + k) % n, key) }
       }

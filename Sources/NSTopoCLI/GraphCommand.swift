@@ -163,7 +163,7 @@ struct Graph: ParsableCommand {
         failed.append(
           Overlay.FailedExpectation(
             source: p.source, target: p.target,
-            detail: "\(p.proto.rawValue)/\(p.port) \(p.outcome.rawValue)\(p.expected == .blocked ? " (expected blocked)" : "")"))
+            detail: "\(p.proto.label(Int(p.port))) \(p.outcome.rawValue)\(p.expected == .blocked ? " (expected blocked)" : "")"))
       }
     }
     return Overlay(failed: failed, perNode: per, predicted: doc.kind == "predict", culprits: culprits)

@@ -5,7 +5,7 @@ import TopologyModel
 /// `--proto`, `--port` and `--family`, shared by `test` and `predict` so that both accept, and refuse,
 /// the same values (exit 64).
 struct ProbeOptions: ParsableArguments {
-  @Option(help: "Protocols to probe, comma-separated: tcp, udp.")
+  @Option(help: "Protocols to probe, comma-separated: tcp, udp, icmp (ICMP echo: ping, to no port).")
   var proto = "tcp"
 
   @Option(help: "Probe port.")
@@ -26,9 +26,9 @@ struct ProbeOptions: ParsableArguments {
 
   func validate() throws {
     for p in proto.split(separator: ",") where TransportProtocol(rawValue: String(p)) == nil {
-      throw ValidationError("unknown protocol '\(p)': use tcp, udp or tcp,udp")
+      throw ValidationError("unknown protocol '\(p)': use tcp, udp, icmp or a list (tcp,udp,icmp)")
     }
-    if protocols.isEmpty { throw ValidationError("--proto needs tcp, udp or tcp,udp") }
+    if protocols.isEmpty { throw ValidationError("--proto needs tcp, udp, icmp or a list (tcp,udp,icmp)") }
     if !["4", "6", "all", "ipv4", "ipv6"].contains(family) {
       throw ValidationError("unknown family '\(family)': use 4, 6 or all")
     }

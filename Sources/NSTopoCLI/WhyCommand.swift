@@ -24,7 +24,7 @@ struct Why: ParsableCommand {
   @Argument(help: "Target node (or host).", completion: .custom(nodeNames))
   var target: String
 
-  @Option(help: "Protocol (tcp or udp): both need the way back.")
+  @Option(help: "Protocol (tcp, udp or icmp): each needs the way back; icmp is an echo, to no port.")
   var proto = "tcp"
 
   @Option(help: "Port: routing does not depend on it, firewall rules and dnat may.")
@@ -47,7 +47,7 @@ struct Why: ParsableCommand {
   var json: String?
 
   func validate() throws {
-    if TransportProtocol(rawValue: proto) == nil { throw ValidationError("unknown protocol '\(proto)': use tcp or udp") }
+    if TransportProtocol(rawValue: proto) == nil { throw ValidationError("unknown protocol '\(proto)': use tcp, udp or icmp") }
     if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
     if timeout <= 0 || timeout > 60 { throw ValidationError("--timeout must be between 0 and 60 seconds") }
   }
@@ -65,14 +65,15 @@ struct Why: ParsableCommand {
         return v
       } ?? Explain.defaultAddress(t, from: source, to: target)
       _ = try OutputFile.checked(json, option: "--json")
-      let flow = Flow(from: source, to: target, address: dst, proto: TransportProtocol(rawValue: proto) ?? .tcp, port: Int(port))
+      let transport = TransportProtocol(rawValue: proto) ?? .tcp
+      let flow = Flow(from: source, to: target, address: dst, proto: transport, port: transport.hasPorts ? Int(port) : 0)
       var out = WhyOutput(
         topology: name, source: source, target: target, address: dst, proto: proto,
         port: Int(port), model: Explain.model(t, flow, timeout: timeout))
       let text = json != "-"
       defer { if let json { try? emit(out, to: json) } }
       if text {
-        print("\(source) -> \(target)\(out.address.map { " (\($0))" } ?? "") \(proto)/\(port)")
+        print("\(source) -> \(target)\(out.address.map { " (\($0))" } ?? "") \(transport.label(Int(port)))")
         print("model:  " + describe(out.model))
         print(steps(out.model), terminator: "")
       }

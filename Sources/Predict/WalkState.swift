@@ -79,7 +79,7 @@ extension Predictor {
         return nil
       }
       let packet = Firewall.Packet(
-        source: src, destination: dst, proto: proto == .tcp ? .tcp : .udp, port: port,
+        source: src, destination: dst, proto: proto == .tcp ? .tcp : proto == .udp ? .udp : .icmp, port: port,
         inInterface: chain == .output ? nil : inInterface, outInterface: out)
       // Accepted without a step to record: the action alone (a million pairs copy no rule).
       if !record && fw.action(chain, packet) == .accept { return nil }
@@ -94,7 +94,7 @@ extension Predictor {
       case .rule(let r):
         why = "\(r.action == .drop ? "dropped" : "rejected") by \(name)'s rule at line \(r.line) (`\(r.text)`)"
       case .policy(let c, let a, let line):
-        why = "\(name)'s \(c.rawValue) policy \(a == .drop ? "drops" : "rejects") \(proto.rawValue)/\(port) from \(src)\(line.map { " (line \($0))" } ?? "")"
+        why = "\(name)'s \(c.rawValue) policy \(a == .drop ? "drops" : "rejects") \(proto.label(port)) from \(src)\(line.map { " (line \($0))" } ?? "")"
       }
       switch (decision.action, chain) {
       case (.accept, _): return nil
@@ -142,7 +142,7 @@ extension Predictor {
       if model.states[node].local.contains(dst) {
         if !atSource, let w = filter(model, .input, out: nil) { return w }
         if record {
-          if case .probe = traffic { steps.append(.deliver(address: dst, port: port)) } else { steps.append(.deliver(address: dst, port: nil)) }
+          if case .probe(let p) = traffic, p.hasPorts { steps.append(.deliver(address: dst, port: port)) } else { steps.append(.deliver(address: dst, port: nil)) }
         }
         return stop(model, .reached, nil)
       }
@@ -238,7 +238,8 @@ extension Predictor {
           return stop(model, .timedOut, why, hop: hop)
         }
         // At the source too, the failure comes back as an ICMP host unreachable to itself.
-        if atSource && !traffic.silent && dst.family == .ipv4, case .probe(.tcp) = traffic { return stop(model, .hostUnreachable, why, hop: hop) }
+        // (TCP and ICMP echo read their error queue; UDP ignores this soft error.)
+        if atSource && !traffic.silent && dst.family == .ipv4, case .probe(let p) = traffic, p != .udp { return stop(model, .hostUnreachable, why, hop: hop) }
         return error(model, .hostUnreachable, why, hop: hop)
       }
       // Around a loop, the path shows it once.

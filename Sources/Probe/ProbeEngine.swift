@@ -60,7 +60,7 @@ public final class ProbeEngine {
     // One descriptor per namespace and per listener, held for the whole run.
     Descriptors.raiseSoftLimit()
     var keys = Set<UInt32>()
-    for p in set.probes { keys.insert(UInt32(p.port) << 1 | (p.proto == .tcp ? 0 : 1)) }
+    for p in set.probes where p.proto.hasPorts { keys.insert(UInt32(p.port) << 1 | (p.proto == .tcp ? 0 : 1)) }
     if let message = Descriptors.shortfall(set.endpoints.count * (1 + keys.count) + 64, for: "probing \(set.endpoints.count) endpoints") {
       throw ProbeError(message, EMFILE)
     }
@@ -137,7 +137,8 @@ public final class ProbeEngine {
       if let l = set.landings[i] { return Key(target: l.target, proto: p.proto, port: l.port) }
       return Key(target: p.target, proto: p.proto, port: p.port)
     }
-    for i in set.probes.indices {
+    // ICMP echo needs no listener: the target's kernel answers.
+    for i in set.probes.indices where set.probes[i].proto.hasPorts {
       let key = key(i)
       if mode[key] != nil { continue }
       let p = (target: key.target, proto: key.proto, port: key.port)

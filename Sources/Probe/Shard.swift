@@ -24,7 +24,8 @@ final class Shard: @unchecked Sendable {
   private var current: Int32 = -1
   private var inFlight = 0
   private var completed = 0
-  private var buffer = [UInt8](repeating: 0, count: 64)
+  /// Big enough for an echo reply with IPv4's header and options (60 + 24 bytes).
+  private var buffer = [UInt8](repeating: 0, count: 128)
 
   private static let client: UInt64 = 1 << 56
   private static let kindMask: UInt64 = 0xff << 56
@@ -86,7 +87,7 @@ final class Shard: @unchecked Sendable {
         start(next)
         if shared.outcome[next] == Shared.pending {
           deadlines.append(next)
-          if set.probes[next].proto == .udp { retries.append((starts[next - base] + retryInterval, next)) }
+          if set.probes[next].proto != .tcp { retries.append((starts[next - base] + retryInterval, next)) }
         }
         next += 1
       }
@@ -151,9 +152,14 @@ final class Shard: @unchecked Sendable {
     let p = set.probes[i]
     let k = i - range.lowerBound
     enter(shared.namespaceFDs[Int(p.source)])
-    let type = p.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM
     let address = set.address(of: p)
-    let fd = socket(SocketAddress.domain(address.family), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    // ICMP echo through a raw socket connected to the target (it then receives only what
+    // the target sends): no sysctl to change, as ping sockets would need (ping_group_range).
+    let type = p.proto == .tcp ? SOCK_STREAM : p.proto == .udp ? SOCK_DGRAM : SOCK_RAW
+    let icmpProtocol = address.family == .ipv4 ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)
+    let fd = socket(
+      SocketAddress.domain(address.family), Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+      p.proto == .icmp ? icmpProtocol : 0)
     starts[k] = monotonicSeconds()
     guard fd >= 0 else {
       shared.outcome[i] = Outcome.error.code
@@ -173,10 +179,16 @@ final class Shard: @unchecked Sendable {
       var one: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), tcpDeferAccept, &one, 4)
     }
-    if p.proto == .tcp {
+    if p.proto != .udp {
       // A router's ICMP error can come back before connect() returns: the kernel then keeps
       // it as a soft error and the SYN times out. On the error queue it is seen either way.
+      // An echo request's errors arrive there too.
       _ = nstopo_set_recverr(fd, address.family == .ipv6 ? 1 : 0)
+    }
+    if p.proto == .icmp {
+      // Only echo replies and errors wake this socket (ICMPv6's filter; IPv4's raw sockets
+      // see every ICMP message from the target, and `clientEvent` skips the others).
+      if address.family == .ipv6 { _ = nstopo_icmp6_filter_echo_reply(fd) }
     }
     let rc = SocketAddress(address, port: p.port).withSockaddr { connect(fd, $0, $1) }
     if p.proto == .tcp {
@@ -216,8 +228,55 @@ final class Shard: @unchecked Sendable {
 
   private func sendNonce(_ i: Int) {
     var n = nonce(i)
+    if set.probes[i].proto == .icmp { return sendEcho(i, n) }
     let rc = withUnsafeBytes(of: &n) { send(fds[i - range.lowerBound], $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
     if rc < 0 && errno != EAGAIN { finish(i, Outcome.from(errno: errno)) }
+  }
+
+  /// An ICMP echo request whose data is the nonce: type 8 (ICMPv6: 128), the identifier and
+  /// sequence from the probe's index. IPv4's checksum is ours to write; ICMPv6's the kernel's.
+  private func sendEcho(_ i: Int, _ n: (UInt64, UInt64)) {
+    var packet = [UInt8](repeating: 0, count: 24)
+    let v6 = set.address(of: set.probes[i]).family == .ipv6
+    packet[0] = v6 ? 128 : 8
+    packet[4] = UInt8(truncatingIfNeeded: i >> 24)
+    packet[5] = UInt8(truncatingIfNeeded: i >> 16)
+    packet[6] = UInt8(truncatingIfNeeded: i >> 8)
+    packet[7] = UInt8(truncatingIfNeeded: i)
+    var nonce = n
+    withUnsafeBytes(of: &nonce) { b in for k in 0..<16 { packet[8 + k] = b[k] } }
+    if !v6 {
+      let sum = Self.checksum(packet)
+      packet[2] = UInt8(sum >> 8)
+      packet[3] = UInt8(sum & 0xff)
+    }
+    let rc = packet.withUnsafeBytes { send(fds[i - range.lowerBound], $0.baseAddress, 24, Int32(MSG_NOSIGNAL)) }
+    if rc < 0 && errno != EAGAIN { finish(i, Outcome.from(errno: errno)) }
+  }
+
+  /// The Internet checksum (RFC 1071) of `bytes`.
+  static func checksum(_ bytes: [UInt8]) -> UInt16 {
+    var sum: UInt32 = 0
+    var k = 0
+    while k + 1 < bytes.count {
+      sum += UInt32(bytes[k]) << 8 | UInt32(bytes[k + 1])
+      k += 2
+    }
+    if k < bytes.count { sum += UInt32(bytes[k]) << 8 }
+    while sum >> 16 != 0 { sum = (sum & 0xffff) + (sum >> 16) }
+    return ~UInt16(sum)
+  }
+
+  /// An ICMP message read into `buffer` (`n` bytes; IPv4's with its IP header): whether it is
+  /// the echo reply that carries probe `i`'s nonce.
+  private func isEchoReply(_ i: Int, _ n: Int) -> Bool {
+    let v6 = set.address(of: set.probes[i]).family == .ipv6
+    let start = v6 ? 0 : Int(buffer[0] & 0x0f) * 4
+    guard n >= start + 24, buffer[start] == (v6 ? 129 : 0) else { return false }
+    var expected = nonce(i)
+    return withUnsafeBytes(of: &expected) { e in
+      buffer.withUnsafeBytes { b in memcmp(b.baseAddress! + start + 8, e.baseAddress!, 16) == 0 }
+    }
   }
 
   private func connected(_ i: Int, now: Double) {
@@ -243,6 +302,22 @@ final class Shard: @unchecked Sendable {
       connected(i, now: now)
       // The echo may already be here: with edge triggering, read now or never hear of it.
       guard shared.outcome[i] == Shared.pending else { return }
+    }
+    if p.proto == .icmp {
+      // Echo replies, or an error on the error queue (recv fails with its errno). Other ICMP
+      // from the target (its own echo requests, say) is skipped.
+      while shared.outcome[i] == Shared.pending {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 {
+          if errno == EAGAIN || errno == EINTR { return }
+          return finish(i, Outcome.from(errno: errno))
+        }
+        if isEchoReply(i, n) {
+          if shared.latency[i] < 0 { shared.latency[i] = now - starts[k] }
+          return finish(i, .reached)
+        }
+      }
+      return
     }
     var expected = echoExpected(i)
     while shared.outcome[i] == Shared.pending {

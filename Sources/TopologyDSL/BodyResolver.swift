@@ -222,10 +222,14 @@ extension Resolver {
     if let p = e.proto {
       guard let v = TransportProtocol(rawValue: p.text) else {
         error("unknown protocol '\(p.text)'", at: p,
-          hint: Suggest.didYouMean(p.text, among: ["tcp", "udp", "ipv4", "ipv6"]) ?? "use tcp or udp (after an optional ipv4 or ipv6)")
+          hint: Suggest.didYouMean(p.text, among: ["tcp", "udp", "icmp", "ipv4", "ipv6"]) ?? "use tcp, udp or icmp (after an optional ipv4 or ipv6)")
         return nil
       }
       proto = v
+    }
+    if let p = e.port, !proto.hasPorts {
+      error("icmp has no port", at: p, hint: "`expect A -> B icmp reach` is a ping, to no port")
+      return nil
     }
     if let p = e.port {
       guard p.text.allSatisfy(\.isASCIIDigit), p.text.count <= 5, let v = Int(p.text), (1...65535).contains(v) else {
@@ -236,7 +240,7 @@ extension Resolver {
     }
     guard let outcome = Expectation.Outcome(rawValue: e.outcome.text) else {
       error("expected 'reach' or 'blocked', found '\(e.outcome.text)'", at: e.outcome,
-        hint: Suggest.didYouMean(e.outcome.text, among: ["reach", "blocked"]) ?? "usage: expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked")
+        hint: Suggest.didYouMean(e.outcome.text, among: ["reach", "blocked"]) ?? "usage: expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]|icmp] reach|blocked")
       return nil
     }
     if !checkFamilies(sources, targets, family, e, segments: segments) { return nil }

@@ -228,7 +228,7 @@ struct Parser {
 
   private mutating func parseExpect(_ line: SourceLine) -> ExpectDecl? {
     let t = line.tokens
-    let usage = "expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked"
+    let usage = "expect SOURCES -> TARGETS [ipv4|ipv6] [tcp|udp [PORT]|icmp] reach|blocked"
     guard t.count >= 5, t.count <= 8, t[2].text == "->" else {
       if t.count >= 3 && t[2].text != "->" {
         diagnostics.append(Diagnostic(.error, "expected '->' after the sources", at: t[2], hint: "usage: \(usage)"))

@@ -82,7 +82,7 @@ struct LinkEndSyntax: Sendable {
   var addresses: [Token]
 }
 
-/// `expect SRC -> DST [ipv4|ipv6] [tcp|udp [PORT]] reach|blocked`.
+/// `expect SRC -> DST [ipv4|ipv6] [tcp|udp [PORT]|icmp] reach|blocked`.
 struct ExpectDecl: Sendable {
   var keyword: Token
   var source: Token

@@ -27,7 +27,8 @@ public struct ExpectationIndex: Sendable {
     rules.reduce(0) { $0.addingReportingOverflow($1.sources.count.multipliedReportingOverflow(by: $1.targets.count).partialValue).partialValue }
   }
 
-  private func port(_ rule: Expectation) -> Int? { rule.port ?? defaultPort }
+  /// ICMP's probes carry port 0 (it has none), or nil where the default is nil.
+  private func port(_ rule: Expectation) -> Int? { rule.proto.hasPorts ? rule.port ?? defaultPort : defaultPort.map { _ in 0 } }
 
   /// Whether `rule` speaks of probes of `family` (nil: a pair with no address to probe, of which
   /// only a line without a family speaks).

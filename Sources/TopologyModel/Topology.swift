@@ -232,6 +232,14 @@ public struct Route: Hashable, Sendable, Codable {
 public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable {
   case tcp
   case udp
+  /// ICMP echo (ping): no port, no listener; the target's kernel answers.
+  case icmp
+
+  /// Whether a port means anything (TCP and UDP).
+  public var hasPorts: Bool { self != .icmp }
+
+  /// `tcp/4444`, `udp/53`, `icmp`: how messages name a probe's service.
+  public func label(_ port: Int) -> String { hasPorts ? "\(rawValue)/\(port)" : rawValue }
 }
 
 /// One `expect` line: the cross product of `sources` and `targets` (self pairs excluded).

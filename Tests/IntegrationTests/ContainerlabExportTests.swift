@@ -14,7 +14,7 @@ import Yams
 /// prepares containers (a management `eth0` with an address and default routes, the file's
 /// links as veths named as it says, bridges and host ends on the "docker host"), then each
 /// node's `exec` lines, word-split as containerlab splits them and run in order, each one
-/// required to succeed. The data-plane pairs (node to node, TCP and UDP, every family) are
+/// required to succeed. The data-plane pairs (node to node, TCP, UDP and ICMP echo, every family) are
 /// then probed and each held to what `nstopo predict` says of the original file.
 ///
 /// No containerlab here (no docker): this is its preparation, written down from its
@@ -166,7 +166,7 @@ final class ContainerlabExportTests: KernelTestCase {
     try permanentNeighbours(segments, file: file)
     lap("neighbours")
     // The data-plane pairs: node to node, TCP and UDP, every family.
-    var set = ProbeSet(topology: t, namespace: { names.namespace(node: label($0)) }, options: ProbeSet.Options(protocols: [.tcp, .udp]))
+    var set = ProbeSet(topology: t, namespace: { names.namespace(node: label($0)) }, options: ProbeSet.Options(protocols: [.tcp, .udp, .icmp]))
     Predictor(t).placeLandings(&set)
     let indices = set.probes.indices.filter { set.endpoints[Int(set.probes[$0].source)].namespace != nil && set.endpoints[Int(set.probes[$0].target)].namespace != nil }
     let pairs = set.subset(indices)

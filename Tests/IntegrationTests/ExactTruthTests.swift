@@ -25,7 +25,7 @@ extension KernelTestCase {
   /// returns the probes with their measured outcomes; takes it down again.
   /// `extra`: probes from a node to an address (one the routes act on) added for each protocol.
   func measure(
-    _ t: Topology, protocols: [TransportProtocol] = [.tcp, .udp], timeout: Double = 1, allAddresses: Bool = false,
+    _ t: Topology, protocols: [TransportProtocol] = [.tcp, .udp, .icmp], timeout: Double = 1, allAddresses: Bool = false,
     extra: [(String, String)] = [], maxInFlight: Int = 512, file: StaticString = #filePath, line: UInt = #line
   ) throws -> (ProbeSet, [Outcome]) {
     try Lifecycle.up(t, file: "test")
@@ -205,10 +205,10 @@ final class ExactTruthTests: KernelTestCase {
     // Every node pair, and h to each address the routes act on, TCP and UDP.
     try Lifecycle.up(t, file: "test")
     defer { XCTAssertNotNil(try? Lifecycle.down(t.name)) }
-    var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp]))
+    var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp, .icmp]))
     let h = Int32(set.endpoints.firstIndex { $0.name == "h" }!)
     let target = Int32(set.endpoints.firstIndex { $0.name == "t" }!)
-    for proto in [TransportProtocol.tcp, .udp] {
+    for proto in [TransportProtocol.tcp, .udp, .icmp] {
       for last in [66, 67, 70, 71, 72, 73, 74] {
         set.append(source: h, target: target, address: IPAddress("10.63.\(last).1")!, proto: proto, port: 4444)
       }

@@ -9,7 +9,7 @@ import TopologyModel
 import XCTest
 
 /// Firewalls on the real kernel: every rule form, built as nftables tables, measured equal to
-/// the model on every pair, TCP and UDP, at the ports the rules name.
+/// the model on every pair, TCP and UDP, at the ports the rules name, and ICMP echo.
 final class FirewallTests: KernelTestCase {
   /// Brings `t` up once and probes every pair at each port, both protocols; returns the
   /// pairs whose outcome is not the predicted one, and the outcomes seen.
@@ -21,7 +21,9 @@ final class FirewallTests: KernelTestCase {
     let model = Predictor(t)
     try Lifecycle.withTestNetwork(t) {
       for port in ports {
-        var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: [.tcp, .udp], port: port))
+        // ICMP echo once (it has no port), with the first port's probes.
+        let protocols: [TransportProtocol] = port == ports.first ? [.tcp, .udp, .icmp] : [.tcp, .udp]
+        var set = ProbeSet(topology: t, namespace: KernelNames(topology: t.name).namespace(node:), options: .init(protocols: protocols, port: port))
         // As `nstopo test` does: listeners where a dnat lands.
         let index = Dictionary(uniqueKeysWithValues: set.endpoints.enumerated().map { ($1.name, Int32($0)) })
         for (i, p) in set.probes.enumerated() {

@@ -154,4 +154,17 @@ final class FirewallLanguageTests: XCTestCase {
 
       """)
   }
+
+  /// `expect A -> B icmp reach|blocked`: a ping, with no port (a port after icmp is an
+  /// error); the model predicts it through `allow … icmp` rules.
+  func testIcmpExpectations() {
+    let ok = load("topology t\nsubnet lan 10.1.0.0/24\nbridge s lan\nnode a\n  link s\nnode b\n  link s\n  firewall input drop\n  allow input icmp\nexpect a -> b icmp reach\nexpect a -> b blocked\n")
+    XCTAssertEqual(ok.diagnostics.filter { $0.severity == .error }, [])
+    XCTAssertEqual(ok.topology?.expectations.map(\.proto), [.icmp, .tcp])
+    XCTAssertEqual(ok.topology?.expectations.first?.port, nil)
+    let bad = load("topology t\nnode a\nnode b\nexpect a -> b icmp 80 reach\n")
+    XCTAssertEqual(bad.diagnostics.map(\.message), ["icmp has no port"])
+    let typo = load("topology t\nnode a\nnode b\nexpect a -> b icm reach\n")
+    XCTAssertEqual(typo.diagnostics.first?.hint, "did you mean 'icmp'?")
+  }
 }

@@ -94,6 +94,8 @@ int nstopo_bind_to_device(int fd, const char *device);
 /// `setsockopt(IP_RECVERR)` (or `IPV6_RECVERR` when `ipv6`): ICMP errors for the socket are
 /// queued on its error queue, also those the kernel takes as soft while the socket is busy.
 int nstopo_set_recverr(int fd, int ipv6);
+/// An ICMPv6 raw socket's filter: echo replies and errors only (`setsockopt ICMP6_FILTER`).
+int nstopo_icmp6_filter_echo_reply(int fd);
 
 /// The errno of the first ICMP error on the socket's error queue (`recvmsg(MSG_ERRQUEUE)`,
 /// `sock_extended_err.ee_errno`), 0 when there is none.
