@@ -13,7 +13,7 @@ man="$dest/usr/share/man/man1/nstopo.1"
 "$bin" --version | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$' || fail "--version is not a version"
 warnings=$(groff -man -Tutf8 -ww -z "$man" 2>&1) || fail "groff failed on the man page"
 [ -z "$warnings" ] || fail "the man page has roff warnings: $warnings"
-for c in validate plan up down status test exec shell rootfs graph predict why link node diff reset import export report; do
+for c in validate plan up down status test exec shell rootfs graph predict why perf link node diff reset import export report; do
   grep -q "^\.SS $c\$" "$man" || fail "the man page lacks the command $c"
 done
 for s in "THE LANGUAGE" "EXIT STATUS" "TROUBLESHOOTING"; do

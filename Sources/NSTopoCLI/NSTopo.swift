@@ -37,7 +37,7 @@ public struct NSTopo: ParsableCommand {
     version: version,
     subcommands: [
       Validate.self, Plan.self, Up.self, Down.self, Status.self, Test.self, Exec.self, Shell.self, RootfsCommand.self, Graph.self, Predict.self, Why.self,
-      LinkChange.self, NodeChange.self, Diff.self, Reset.self, Import.self, Export.self, Report.self,
+      PerfCommand.self, LinkChange.self, NodeChange.self, Diff.self, Reset.self, Import.self, Export.self, Report.self,
     ])
 
   /// `nstopo` alone: the help, on stderr, and a usage error (a script that forgot its

@@ -5,7 +5,7 @@ import TopologyModel
 /// `sockaddr_in6` for IPv6. The one place the probe engine, its shards and the echo server
 /// turn an address into what `bind`, `connect`, `sendto` and `getsockname` take.
 struct SocketAddress {
-  private var storage = sockaddr_storage()
+  fileprivate(set) var storage = sockaddr_storage()
   /// The length the kernel reads (or wrote, after `withMutableSockaddr`).
   private(set) var length: socklen_t
 
@@ -66,5 +66,15 @@ struct SocketAddress {
     let r = withUnsafeMutableBytes(of: &storage) { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), &len) }
     length = len
     return r
+  }
+
+  /// The port a bound socket got (`getsockname`), 0 if it cannot be read.
+  static func localPort(_ fd: Int32) -> UInt16 {
+    var a = SocketAddress()
+    guard a.withMutableSockaddr({ getsockname(fd, $0, $1) }) == 0 else { return 0 }
+    return withUnsafeBytes(of: a.storage) { raw in
+      // sin_port and sin6_port are both at offset 2, in network order.
+      UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self))
+    }
   }
 }

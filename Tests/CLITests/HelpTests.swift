@@ -12,7 +12,7 @@ final class HelpTests: XCTestCase {
     ("nstopo", NSTopo.self), ("validate", Validate.self), ("plan", Plan.self), ("up", Up.self), ("down", Down.self),
     ("status", Status.self), ("test", Test.self), ("exec", Exec.self), ("shell", Shell.self), ("rootfs", RootfsCommand.self),
     ("graph", Graph.self), ("predict", Predict.self), ("why", Why.self), ("link", LinkChange.self), ("node", NodeChange.self),
-    ("diff", Diff.self), ("reset", Reset.self), ("import", Import.self), ("export", Export.self), ("report", Report.self),
+    ("perf", PerfCommand.self), ("diff", Diff.self), ("reset", Reset.self), ("import", Import.self), ("export", Export.self), ("report", Report.self),
   ]
 
   func testHelpTextsAreUnchanged() throws {

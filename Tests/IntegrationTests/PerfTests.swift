@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+
+/// `nstopo perf`: nstopo's own sender and receiver measure what a `rate` link declares, each
+/// way, TCP and UDP, within 10 % (the command's own check, its exit code). A slow rate, so
+/// that two busy cores still fill it.
+final class PerfTests: KernelTestCase {
+  func testARateLinkIsMeasuredAsDeclared() throws {
+    let name = uniqueName()
+    let file = try tempFile(
+      name,
+      """
+      topology \(name)
+      subnet lan[1..2] 10.68.$i.0/24
+      subnet p2p 10.68.9.0/24 /30
+      bridge sw[1..2] lan$i
+      node r1
+        forward
+        link sw1
+        link r2 p2p rate 20mbit
+        route 10.68.2.0/24 via r2
+      node r2
+        forward
+        link sw2
+        route 10.68.1.0/24 via r1
+      node a
+        link sw1
+        route default via r1
+      node b
+        link sw2
+        route default via r2
+
+      """)
+    XCTAssertEqual(try runNstopo(binary, ["up", file]).0, 0)
+    for mode in [[], ["--udp"]] {
+      let (code, out, err) = try runNstopo(binary, ["perf", name, "a", "b", "--seconds", "2"] + mode)
+      XCTAssertEqual(code, 0, out + err)
+      let lines = out.split(separator: "\n")
+      XCTAssertEqual(lines.count, 2, out)
+      XCTAssertTrue(lines[0].hasPrefix("a -> b (10.68.2.") && lines[1].hasPrefix("b -> a (10.68.1."), out)
+      XCTAssertTrue(lines.allSatisfy { $0.contains("the model: r1:eth1 -- r2:eth1, rate 20mbit (") }, out)
+      print("perf \(mode.first ?? "--tcp"): \(out)")
+    }
+    // Unshaped, the figure is the machine's, and there is no rate to hold it to.
+    let (code, out, _) = try runNstopo(binary, ["perf", name, "a", "r1", "--seconds", "1"])
+    XCTAssertEqual(code, 0)
+    XCTAssertTrue(out.contains("no `rate` on the way"), out)
+    XCTAssertEqual(try runNstopo(binary, ["perf", name, "a", "zz"]).0, 64)
+    XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
+  }
+}
