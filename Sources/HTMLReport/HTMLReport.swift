@@ -16,6 +16,8 @@ public struct ReportContext: Sendable {
   /// The predicted path of a pair in a tab (`base` or a scenario's name), hop by hop, by
   /// `pathKey`.
   public var paths: [String: String]
+  /// Each scenario's own diagram (its links as the scenario leaves them), by scenario name.
+  public var scenarioSVGs: [String: String] = [:]
 
   public init(
     diagramSVG: String? = nil, generated: String = "", machine: String = "", options: String = "",
@@ -42,6 +44,9 @@ public struct ReportContext: Sendable {
 /// escaped for HTML, and the data block for a script element, so a hostile node name stays
 /// text.
 public enum HTMLReport {
+  /// Lost and gained pairs listed per scenario tab, at most (each list).
+  static let maxChanges = 200
+
   /// Pairs listed one by one per tab, at most (the heat map still has every cell).
   public static let maxListed = 5_000
   /// Up to this many endpoints, every pair of a cell is in the page; beyond it, the listed
@@ -97,9 +102,15 @@ public enum HTMLReport {
           data.field("passed", tab.passed)
           data.array("changes", tab.changes) { data.value($0) }
           data.field("marks", marks(tab.pairs, endpoints))
+          // "33/33 hold": the pairs held to something, and how many do.
+          data.field("expected", tab.pairs.reduce(0) { $0 + ($1.holds == nil ? 0 : 1) })
+          data.field("held", tab.pairs.reduce(0) { $0 + ($1.holds == true ? 1 : 0) })
           if k > 0 {
             let d = Differential(before: doc.pairs, after: tab.pairs)
             data.field("differential", d.summary)
+            // What the scenario loses and gains, pair by pair, as the terminal lists them.
+            data.array("lost", d.lost.prefix(maxChanges).map(\.description)) { data.value($0) }
+            data.array("gained", d.gained.prefix(maxChanges).map(\.description)) { data.value($0) }
           }
           let listed = Self.listed(tab.pairs, detailed: endpoints.count <= maxDetailed)
           data.array("pairs", listed) { p in pair(p, data, endpoints: endpoints, path: context.paths[ReportContext.pathKey(p, tab: k == 0 ? "base" : tab.name)]) }
@@ -115,17 +126,26 @@ public enum HTMLReport {
     out += "<p id=\"summary\" class=\"\(doc.passed ? "pass" : "fail")\">\(html(doc.summary))</p>\n"
     out += "<p class=\"meta\">\(html([context.generated, context.options, context.machine].filter { !$0.isEmpty }.joined(separator: " · ")))</p>\n</header>\n"
     if let svg = context.diagramSVG {
-      out += "<details id=\"diagram\" open><summary>Diagram</summary>\n<div class=\"svg\">\(inlineSVG(svg))</div>\n</details>\n"
+      // The base diagram, and each scenario's: the page shows the one of the tab in view.
+      out += "<details id=\"diagram\" open><summary>Diagram</summary>\n<div class=\"svg\" data-tab=\"base\">\(inlineSVG(svg))</div>\n"
+      for s in doc.scenarios ?? [] {
+        guard let scenario = context.scenarioSVGs[s.name] else { continue }
+        out += "<div class=\"svg\" data-tab=\"\(html(s.name))\" hidden>\(inlineSVG(scenario))</div>\n"
+      }
+      out += "</details>\n"
     }
     out += "<nav id=\"tabs\" role=\"tablist\"></nav>\n"
     out += "<main>\n<section id=\"matrix\">\n<h2 id=\"matrix-title\">Matrix</h2>\n<p id=\"tab-summary\"></p>\n<p id=\"level\"></p>\n"
-    out += "<div class=\"heat\"><canvas id=\"heat\" tabindex=\"0\" aria-label=\"reachability matrix: rows are sources, columns targets\"></canvas><div id=\"tip\" role=\"tooltip\" hidden></div></div>\n"
+    out += "<ul id=\"changes\" hidden></ul>\n"
+    // The names on the axes: columns above, rows to the left (drawn when they fit).
+    out += "<div class=\"heat\"><span></span><canvas id=\"cols\" aria-hidden=\"true\"></canvas><canvas id=\"rows\" aria-hidden=\"true\"></canvas>"
+    out += "<canvas id=\"heat\" tabindex=\"0\" aria-label=\"reachability matrix: rows are sources, columns targets\"></canvas><div id=\"tip\" role=\"tooltip\" hidden></div></div>\n"
     out += "<ul class=\"legend\">" + ReportAssets.legend.map { "<li><span class=\"sw\" style=\"background:\($0.1)\"></span>\(html($0.2))</li>" }.joined() + "</ul>\n"
     out += "</section>\n<aside id=\"details\" aria-live=\"polite\"><h2>Pair</h2><p class=\"hint\">Click a cell (or move with the arrow keys and press Enter) to see its pair.</p></aside>\n"
     out += "<section id=\"lists\">\n<h2>Mismatches and surprises</h2>\n<form id=\"filters\" onsubmit=\"return false\">"
     out += "<label>node <input id=\"f-node\" type=\"search\" placeholder=\"any\"></label> "
     out += "<label>outcome <select id=\"f-outcome\"><option value=\"\">any</option>" + Outcome.allCases.map { "<option>\($0.rawValue)</option>" }.joined() + "</select></label> "
-    out += "<label>protocol <select id=\"f-proto\"><option value=\"\">any</option><option>tcp</option><option>udp</option></select></label> "
+    out += "<label>protocol <select id=\"f-proto\"><option value=\"\">any</option><option>tcp</option><option>udp</option><option>icmp</option></select></label> "
     out += "<label>family <select id=\"f-family\"><option value=\"\">any</option><option>ipv4</option><option>ipv6</option></select></label></form>\n"
     out += "<table id=\"list\"><thead><tr><th>kind</th><th>source</th><th>target</th><th>probe</th><th>declared</th><th>predicted</th><th>measured</th><th>why</th></tr></thead><tbody></tbody></table>\n"
     out += "<p id=\"list-count\"></p>\n</section>\n</main>\n"

@@ -41,6 +41,12 @@ final class JSONText {
     endKey()
   }
 
+  func field(_ k: String, _ v: Int) {
+    key(k)
+    text += String(v)
+    endKey()
+  }
+
   func field(_ k: String, _ v: Bool) {
     key(k)
     text += v ? "true" : "false"

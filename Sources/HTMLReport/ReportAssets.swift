@@ -26,7 +26,9 @@ enum ReportAssets {
     button:focus-visible, canvas:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #1f6feb; outline-offset: 2px; }
     main { display: grid; grid-template-columns: minmax(0, auto) minmax(16rem, 1fr); gap: 1.5rem; align-items: start; }
     #lists { grid-column: 1 / -1; }
-    .heat { position: relative; display: inline-block; }
+    .heat { position: relative; display: inline-grid; grid-template-columns: auto auto; align-items: end; }
+    #rows, #cols { border: 0; cursor: default; }
+    #changes { font-size: .9em; max-height: 12em; overflow: auto; }
     canvas { image-rendering: pixelated; border: 1px solid var(--line); cursor: crosshair; max-width: 100%; }
     #tip { position: absolute; pointer-events: none; background: #1d2733; color: #fff; padding: .2rem .45rem; border-radius: 4px; font-size: 12px; white-space: nowrap; }
     .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: .5rem 0; }
@@ -48,6 +50,7 @@ enum ReportAssets {
       const COLOR = {}, MEANING = {};
       for (const [m, c, t] of D.legend) { COLOR[m] = c; MEANING[m] = t; }
       const canvas = document.getElementById("heat"), ctx = canvas.getContext("2d"), tip = document.getElementById("tip");
+      const rowsCanvas = document.getElementById("rows"), colsCanvas = document.getElementById("cols");
       const details = document.getElementById("details");
       const AGG = N > 150 && D.groups.length > 0;
       let tab = 0, level = null, focus = [0, 0], layout = null;
@@ -105,10 +108,38 @@ enum ReportAssets {
             ctx.stroke();
           }
         }
+        // In a scenario's tab, a cell whose outcome differs from the base's is outlined.
+        if (tab > 0 && !v.groups && cell >= 4) {
+          const base = D.tabs[0].marks; ctx.strokeStyle = "#111827"; ctx.lineWidth = Math.max(1, Math.floor(cell / 8));
+          for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+            const k = v.rows[i] * N + v.cols[j];
+            if ((base[k] === "v" || base[k] === "+") !== (marks[k] === "v" || marks[k] === "+") && marks[k] !== " ") ctx.strokeRect(j * cell + 1, i * cell + 1, cell - 2, cell - 2);
+          }
+        }
+        axes(v, cell, h, w);
         const lv = document.getElementById("level");
         lv.textContent = v.groups ? "blocks by subnet: reached/probed per block; click a block to see its pairs"
           : level !== null ? D.groups[level[0]].name + " → " + D.groups[level[1]].name + " (press Escape, or click here, to go back to the blocks)" : "rows are sources, columns targets";
         lv.onclick = () => { if (level !== null) { level = null; draw(); } };
+      }
+
+      // The names on the axes, when a cell is tall enough for a line of text.
+      function axes(v, cell, h, w) {
+        const names = v.groups ? D.groups.map(g => g.name) : D.endpoints;
+        const show = cell >= 9, font = Math.min(13, cell - 2) + "px system-ui, sans-serif";
+        const measure = rowsCanvas.getContext("2d"); measure.font = font;
+        const widest = show ? Math.min(160, Math.ceil(Math.max(0, ...v.rows.map(r => measure.measureText(names[r]).width)) + 6)) : 0;
+        const tallest = show ? Math.min(160, Math.ceil(Math.max(0, ...v.cols.map(c => measure.measureText(names[c]).width)) + 6)) : 0;
+        rowsCanvas.width = widest; rowsCanvas.height = h * cell; rowsCanvas.hidden = !show;
+        colsCanvas.width = w * cell; colsCanvas.height = tallest; colsCanvas.hidden = !show;
+        colsCanvas.previousElementSibling.style.width = widest + "px";
+        if (!show) return;
+        const r = rowsCanvas.getContext("2d"), c = colsCanvas.getContext("2d");
+        for (const x of [r, c]) { x.font = font; x.fillStyle = "#1f2937"; x.textBaseline = "middle"; }
+        r.textAlign = "right";
+        v.rows.forEach((s, i) => r.fillText(names[s], widest - 3, i * cell + cell / 2));
+        c.textAlign = "left";
+        v.cols.forEach((t, j) => { c.save(); c.translate(j * cell + cell / 2, tallest - 3); c.rotate(-Math.PI / 2); c.fillText(names[t], 0, 0); c.restore(); });
       }
 
       function at(e) {
@@ -127,13 +158,13 @@ enum ReportAssets {
       canvas.addEventListener("mousemove", e => {
         const p = at(e); if (!p) { tip.hidden = true; return; }
         tip.textContent = label(p[0], p[1]); tip.hidden = false;
-        tip.style.left = (e.offsetX + 14) + "px"; tip.style.top = (e.offsetY + 10) + "px";
+        tip.style.left = (canvas.offsetLeft + e.offsetX + 14) + "px"; tip.style.top = (canvas.offsetTop + e.offsetY + 10) + "px";
       });
       canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
       canvas.addEventListener("click", e => { const p = at(e); if (p) select(p[0], p[1]); });
       canvas.addEventListener("keydown", e => {
         const k = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
-        if (k) { focus = [Math.min(layout.h - 1, Math.max(0, focus[0] + k[0])), Math.min(layout.w - 1, Math.max(0, focus[1] + k[1]))]; tip.hidden = false; tip.textContent = label(focus[0], focus[1]); tip.style.left = (focus[1] * layout.cell + 14) + "px"; tip.style.top = (focus[0] * layout.cell + 10) + "px"; e.preventDefault(); }
+        if (k) { focus = [Math.min(layout.h - 1, Math.max(0, focus[0] + k[0])), Math.min(layout.w - 1, Math.max(0, focus[1] + k[1]))]; tip.hidden = false; tip.textContent = label(focus[0], focus[1]); tip.style.left = (canvas.offsetLeft + focus[1] * layout.cell + 14) + "px"; tip.style.top = (canvas.offsetTop + focus[0] * layout.cell + 10) + "px"; e.preventDefault(); }
         else if (e.key === "Enter") { select(focus[0], focus[1]); }
         else if (e.key === "Escape" && level !== null) { level = null; draw(); }
       });
@@ -194,8 +225,17 @@ enum ReportAssets {
         const T = D.tabs[tab];
         document.getElementById("matrix-title").textContent = T.title;
         const ts = document.getElementById("tab-summary");
-        ts.textContent = T.summary + (T.changes.length ? " · changes: " + T.changes.join("; ") : "") + (T.differential ? " · against the base: " + T.differential : "");
+        const held = T.expected ? T.held + "/" + T.expected + " hold" + (T.passed ? " ✓ · " : " · ") : "";
+        ts.textContent = held + T.summary + (T.changes.length ? " · changes: " + T.changes.join("; ") : "") + (T.differential ? " · against the base: " + T.differential : "");
         ts.className = T.passed ? "pass" : "fail";
+        // A scenario's lost and gained pairs, one per line, as the terminal lists them.
+        const ch = document.getElementById("changes");
+        const items = [...(T.lost || []).map(x => "lost: " + x), ...(T.gained || []).map(x => "gained: " + x)];
+        ch.replaceChildren(...items.map(x => cellText("li", x))); ch.hidden = items.length === 0;
+        // The diagram of this tab's network, when the page has it.
+        const diagrams = document.querySelectorAll("#diagram .svg");
+        const own = [...diagrams].some(d => d.dataset.tab === T.name);
+        diagrams.forEach(d => { d.hidden = d.dataset.tab !== (own ? T.name : "base"); });
         level = null; draw(); renderList();
         details.replaceChildren(cellText("h2", "Pair"), cellText("p", "Click a cell (or move with the arrow keys and press Enter) to see its pair.", "hint"));
       }

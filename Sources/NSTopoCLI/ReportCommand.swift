@@ -37,7 +37,16 @@ struct Report: ParsableCommand {
       if let topology {
         model = try TopologyFile.require(topology)
       } else if NameRules.topologyProblem(doc.topology) == nil {
+        // The topology if it is up, else its file beside the results or here.
         model = StateStore.document(doc.topology)?.topology
+        if model == nil {
+          let beside = URL(fileURLWithPath: results).deletingLastPathComponent().appendingPathComponent("\(doc.topology).topo").path
+          if let file = [beside, "\(doc.topology).topo", "topologies/\(doc.topology).topo"].first(where: { FileManager.default.fileExists(atPath: $0) }),
+            let t = try? TopologyFile.load(file, quiet: true).0, t.name == doc.topology
+          {
+            model = t
+          }
+        }
       }
       if let model {
         let unknown = Graph.unknownEndpoints(doc, topology: model)
@@ -45,7 +54,9 @@ struct Report: ParsableCommand {
       }
       let html = HTMLReport.render(doc, context: ReportSupport.context(doc, topology: model, generated: ReportSupport.modified(results)))
       try out.write(html)
-      if !out.isStdout { printError("report: wrote \(out.path)\(model == nil ? " (no diagram: give --topology FILE)" : "")") }
+      if !out.isStdout {
+        printError("report: wrote \(out.path)\(model == nil ? " (no diagram: \(doc.topology) is not up and no \(doc.topology).topo is beside the results; give --topology FILE)" : "")")
+      }
       return Exit.ok
     }
   }
@@ -58,6 +69,16 @@ enum ReportSupport {
     guard let t = topology else { return context }
     let dot = DOTRenderer.render(t, options: .init(overlay: Graph.overlay(doc, topology: t)))
     context.diagramSVG = Graph.svg(dot)
+    // Each scenario's own network, drawn with its own results.
+    if context.diagramSVG != nil {
+      for s in doc.scenarios ?? [] {
+        guard let scenario = t.scenarios.first(where: { $0.name == s.name }) else { continue }
+        var tab = doc
+        tab.pairs = s.pairs
+        let network = t.applying(scenario)
+        context.scenarioSVGs[s.name] = Graph.svg(DOTRenderer.render(network, options: .init(overlay: Graph.overlay(tab, topology: network))))
+      }
+    }
     // Blocks for a large matrix: each endpoint's subnet (its first address's), as the
     // per-subnet table groups them.
     let ends = t.endsByOwner()

@@ -49,6 +49,21 @@ final class HTMLReportTests: XCTestCase {
     XCTAssertTrue(html.contains("[0,2,\"tcp\",4444,\"ipv4\",\"timed-out\",\"reached\",\"reached\",\"timed-out\",0,null,\"forwarding is off in r\",7,null]"), html)
   }
 
+  /// What a reader asked for: how many expectations hold ("5/6 hold"), a scenario's lost and
+  /// gained pairs one by one, each scenario's own diagram, the names on the matrix's axes, and
+  /// ICMP among the protocols to filter by.
+  func testHeldCountsScenarioListsDiagramsAndAxes() {
+    let doc = document(names: ["a", "r", "b"])
+    var context = ReportContext(diagramSVG: "<svg id=\"base\"/>")
+    context.scenarioSVGs["cut"] = "<svg id=\"cut\"/>"
+    let html = HTMLReport.render(doc, context: context)
+    XCTAssertTrue(html.contains("\"expected\":6,\"held\":5"), html)
+    XCTAssertTrue(html.contains("\"gained\":[\"a -\\u003e b tcp/4444 (10.0.0.1): timed-out, now reached\"]"), html)
+    XCTAssertTrue(html.contains("<div class=\"svg\" data-tab=\"cut\" hidden><svg id=\"cut\"/></div>"), html)
+    XCTAssertTrue(html.contains("<canvas id=\"cols\" aria-hidden=\"true\"></canvas><canvas id=\"rows\""), html)
+    XCTAssertTrue(html.contains("<option>icmp</option>"))
+  }
+
   /// At star-1000's size the page holds every cell's mark and only the listed pairs.
   /// A document that lists 40,000 endpoints and names a few in its pairs draws only those (it
   /// took 4.76 GB and wrote a 1.6 GB page); more than the bound is refused, with the reason.
