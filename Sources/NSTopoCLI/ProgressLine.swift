@@ -30,6 +30,11 @@ final class ProgressLine {
       return
     }
     last = now
+    // A phase without a count (neighbour entries, the model): its name is the news.
+    if total == 0 {
+      draw("\(prefix)\(phase)…")
+      return
+    }
     var text = "\(prefix)\(phase) \(Self.grouped(done))/\(Self.grouped(total))\(unit.isEmpty ? "" : " " + unit)"
     let elapsed = now - phaseStart
     if elapsed > 0.5 && done > 0 && done < total {

@@ -104,6 +104,7 @@ struct Test: ParsableCommand {
             code: Exit.alreadyUp)
         }
         let path = URL(fileURLWithPath: self.topology).standardizedFileURL.path
+        progress.update("planning and checking", 0, 0)
         _ = try mapKernelErrors {
           try Lifecycle.up(topology, file: path, shouldStop: { interrupted != 0 }, progress: { progress.update("building", $0, $1, unit: "steps") })
         }

@@ -39,6 +39,7 @@ struct Up: ParsableCommand {
       let path = URL(fileURLWithPath: file).standardizedFileURL.path
       let progress = ProgressLine(quiet: quiet)
       defer { progress.finish() }
+      progress.update("planning and checking", 0, 0)
       let report = try mapKernelErrors {
         try Lifecycle.up(
           topology, file: path, replace: replace, staticNeighbours: staticNeighbours, shouldStop: { interrupted != 0 },

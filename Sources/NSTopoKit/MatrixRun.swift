@@ -61,11 +61,13 @@ public enum MatrixRun {
     // Where a `dnat` sends a probe, nstopo listens: the model says where.
     Predictor(topology, probeTimeout: options.timeout).placeLandings(&set)
     let start = Date()
+    progress?("predicting", 0, 0)
     let model = predictedOutcomes(topology, set, timeout: options.timeout)
     lap("model")
     let measurement = try ProbeEngine.measure(
       set, model: model, options: ProbeEngine.Options(timeout: options.timeout, maxInFlight: options.maxInFlight),
       shouldStop: shouldStop, lap: lap, progress: progress)
+    progress?("comparing with the model", 0, 0)
     var report = TestReport(
       topology: topology, set: set, results: measurement.results, seconds: Date().timeIntervalSince(start), timeout: options.timeout,
       protocols: options.protocols, peakInFlight: measurement.peakInFlight)

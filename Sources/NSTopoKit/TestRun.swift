@@ -39,7 +39,7 @@ public enum TestRun {
       return report
     }
     let (base, reports) = try Lifecycle.withTestNetwork(
-      topology, lap: events.lap,
+      topology, lap: events.lap, phase: { events.progress?(nil, $0, 0, 0) },
       withoutEntries: { (result: inout (TestReport, [ScenarioReport])) in
         events.progress?(nil, "probing again without test's neighbour entries", 0, 0)
         check = try MatrixRun.checkNeighbourResolution(topology, report: &result.0, options: options, shouldStop: events.shouldStop)

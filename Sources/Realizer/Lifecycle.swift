@@ -122,13 +122,14 @@ public enum Lifecycle {
   /// user's own traffic gets is then measurable (see `NeighbourCheck`). Not run when `up
   /// --static-neighbours` installed the entries: then the user's traffic has them too.
   public static func withTestNetwork<T>(
-    _ topology: Topology, lap: (String) -> Void = { _ in }, withoutEntries: ((inout T) throws -> Void)? = nil,
+    _ topology: Topology, lap: (String) -> Void = { _ in }, phase: (String) -> Void = { _ in }, withoutEntries: ((inout T) throws -> Void)? = nil,
     _ body: () throws -> T
   ) throws -> T {
     let lock = try StateStore.lockForTest(topology.name)
     defer { close(lock) }
     if StateStore.document(topology.name)?.staticNeighbours == true { return try body() }
     let sets = Planner.plan(topology).neighbourSets
+    phase("adding permanent neighbour entries")
     do {
       try StaticNeighbours.install(sets)
     } catch {
@@ -143,6 +144,7 @@ public enum Lifecycle {
       _ = try? StaticNeighbours.remove(sets)
       throw error
     }
+    phase("removing the neighbour entries")
     _ = try? StaticNeighbours.remove(sets)
     lap("neighbours removed")
     try withoutEntries?(&result)

@@ -260,6 +260,10 @@ final class FirstContactTests: KernelTestCase {
     XCTAssertTrue(tty.contains(" pairs"), tty)
     XCTAssertTrue(tty.contains("probing "), tty)
     XCTAssertTrue(tty.contains("taking down "), tty)
+    // The phases without a count are named too: nothing is silent for long.
+    for phase in ["planning and checking…", "predicting…", "adding permanent neighbour entries…", "removing the neighbour entries…", "comparing with the model…"] {
+      XCTAssertTrue(tty.contains(phase), "\(phase): \(tty)")
+    }
     XCTAssertTrue(tty.hasSuffix("\r\u{1B}[K"), "the line is erased at the end: \(tty.suffix(80).debugDescription)")
     let withProgress = try String(contentsOfFile: out, encoding: .utf8)
     XCTAssertFalse(withProgress.contains("\u{1B}[K"), "progress never goes to stdout")
