@@ -58,6 +58,16 @@ public enum DOTRenderer {
     }
   }
 
+  /// Hosts per row in a LAN drawn host by host.
+  static let rowWidth = 10
+
+  /// `a -- b -- c`: an order within a layer, which dot keeps for flat edges left to right. Left
+  /// to right (`rankdir=LR`) dot turns the drawing, and the first would end at the bottom: the
+  /// chain runs the other way there, so that the first is on top.
+  static func chain(_ ids: [String], _ options: Options) -> String {
+    (options.rankdir == "LR" ? ids.reversed() : ids).joined(separator: " -- ")
+  }
+
   public static func render(_ t: Topology, options: Options = Options()) -> String {
     let groups = options.expand ? t.nodes.map { Group(members: [$0.name], label: $0.name) } : group(t, threshold: options.groupThreshold)
     var groupOf: [String: Int] = [:]
@@ -105,6 +115,11 @@ public enum DOTRenderer {
       for (i, g) in groups.enumerated() where home[i] == b.name {
         out += "    " + nodeLine(t, g, id: id(.node(g.members[0])), overlay: options.overlay) + "\n"
       }
+      // Its hosts in the file's order, in rows of `rowWidth` (see below).
+      let members = groups.indices.filter { home[$0] == b.name }.map { id(.node(groups[$0].members[0])) }
+      for row in stride(from: 0, to: members.count, by: Self.rowWidth) where min(members.count, row + Self.rowWidth) - row > 1 {
+        out += "    { rank=same; \(chain(Array(members[row..<min(members.count, row + Self.rowWidth)]), options)) [style=invis]; }\n"
+      }
       out += "  }\n"
     }
     for (i, g) in groups.enumerated() where home[i] == nil {
@@ -116,10 +131,28 @@ public enum DOTRenderer {
       out += "  \(id(.host)) [label=\(label), shape=house, style=filled, fillcolor=\"#e8e8e8\", color=\"#555555\"\(heat(options.overlay, "host"))];\n"
     }
 
+    let rank = Ranks.of(t)
+    // Nodes of one layer in the file's order (left to right; top to bottom with LR), not in
+    // the order dot's crossing heuristics happen to leave them (leaves 3, 2, 1, 4): an
+    // invisible chain in a `rank=same` set. Nodes inside a LAN's cluster are left to it.
+    var layers: [Int: [String]] = [:]
+    for (i, g) in groups.enumerated() where home[i] == nil {
+      layers[rank[.node(g.members[0])] ?? 0, default: []].append(id(.node(g.members[0])))
+    }
+    for r in layers.keys.sorted() where layers[r]!.count > 1 {
+      out += "  { rank=same; \(chain(layers[r]!, options)) [style=invis]; }\n"
+    }
+    // A LAN of many hosts drawn one by one (`--expand`) wraps into rows of `rowWidth`, not one
+    // row 20,000 points wide: each host sits a row below the one `rowWidth` before it.
+    for b in t.bridges {
+      let members = groups.indices.filter { home[$0] == b.name }.map { id(.node(groups[$0].members[0])) }
+      guard members.count > Self.rowWidth else { continue }
+      for k in 0..<(members.count - Self.rowWidth) { out += "  \(members[k]) -- \(members[k + Self.rowWidth]) [style=invis];\n" }
+    }
+
     // One edge per link; a group's links are drawn once, with its member count. Each edge
     // runs from the end nearer the core to the other, so that dot layers them by role; links
     // within a layer do not move the layout.
-    let rank = Ranks.of(t)
     var drawn = Set<String>()
     for link in t.links {
       let (ra, rb) = (rank[link.a.owner] ?? 0, rank[link.b.owner] ?? 0)

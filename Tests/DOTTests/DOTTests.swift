@@ -53,7 +53,14 @@ final class DOTTests: XCTestCase {
     XCTAssertTrue(grouped.contains("\"node:h[1..100]\""))
     XCTAssertEqual(grouped.components(separatedBy: " -- ").count - 1, 1)
     let expanded = DOTRenderer.render(t, options: .init(expand: true))
-    XCTAssertEqual(expanded.components(separatedBy: " -- ").count - 1, 100)
+    // 100 links, drawn; the layout's own edges are invisible.
+    let visible = expanded.split(separator: "\n").filter { $0.contains(" -- ") && !$0.contains("style=invis") }
+    XCTAssertEqual(visible.count, 100)
+    // Wrapped into rows of ten, in the file's order: h11 sits below h1, h1 to h10 are one row.
+    XCTAssertTrue(expanded.contains("  \"node:h1\" -- \"node:h11\" [style=invis];\n"), expanded)
+    XCTAssertTrue(expanded.contains("{ rank=same; \"node:h1\" -- \"node:h2\" -- "), expanded)
+    // Left to right, the first of a layer is on top: the chain runs the other way.
+    XCTAssertTrue(DOTRenderer.render(t, options: .init(expand: true, rankdir: "LR")).contains("{ rank=same; \"node:h10\" -- \"node:h9\" -- "))
   }
 
   func testAnyNameGivesValidDOT() throws {
@@ -125,7 +132,7 @@ final class DOTTests: XCTestCase {
     XCTAssertEqual(rank[.node("h1-1")], 3)
     let dot = DOTRenderer.render(t)
     XCTAssertTrue(dot.contains("rankdir=TB"))
-    for line in dot.split(separator: "\n") where line.contains("\"node:spine") && line.contains(" -- ") {
+    for line in dot.split(separator: "\n") where line.contains("\"node:spine") && line.contains(" -- ") && !line.contains("style=invis") {
       XCTAssertTrue(line.trimmingCharacters(in: .whitespaces).hasPrefix("\"node:spine"), String(line))
     }
     let lab = Ranks.of(try example("lab"))
@@ -133,6 +140,8 @@ final class DOTTests: XCTestCase {
     XCTAssertEqual(lab[.node("r2")], 0)
     XCTAssertEqual(lab[.bridge("s1")], 1)
     XCTAssertEqual(lab[.node("h1")], 2)
+    // Each layer in the file's order: leaves 1 to 4, left to right.
+    XCTAssertTrue(dot.contains("{ rank=same; \"node:leaf1\" -- \"node:leaf2\" -- \"node:leaf3\" -- \"node:leaf4\" [style=invis]; }"), dot)
     // Left to right, edges leave from interface rows as before.
     XCTAssertTrue(DOTRenderer.render(t, options: .init(rankdir: "LR")).contains(":\"p0\""))
   }
