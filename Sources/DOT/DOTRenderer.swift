@@ -118,7 +118,7 @@ public enum DOTRenderer {
       // Its hosts in the file's order, in rows of `rowWidth` (see below).
       let members = groups.indices.filter { home[$0] == b.name }.map { id(.node(groups[$0].members[0])) }
       for row in stride(from: 0, to: members.count, by: Self.rowWidth) where min(members.count, row + Self.rowWidth) - row > 1 {
-        out += "    { rank=same; \(chain(Array(members[row..<min(members.count, row + Self.rowWidth)]), options)) [style=invis]; }\n"
+        out += "    \(chain(Array(members[row..<min(members.count, row + Self.rowWidth)]), options)) [style=invis, constraint=false];\n"
       }
       out += "  }\n"
     }
@@ -216,14 +216,19 @@ public enum DOTRenderer {
         var outcomes: [String] = []
         for x in details {
           let parts = x.split(separator: " ", maxSplits: 1).map(String.init)
-          let (probe, outcome) = parts.count == 2 ? (parts[0], parts[1]) : ("", x)
+          let (probe, outcome) = parts.count == 2 ? (parts[0].hasSuffix(":") ? String(parts[0].dropLast()) : parts[0], parts[1]) : ("", x)
           if probes[outcome] == nil { outcomes.append(outcome) }
           if !(probes[outcome]?.contains(probe) ?? false) { probes[outcome, default: []].append(probe) }
         }
         let lines = outcomes.map { o in (probes[o]!.filter { !$0.isEmpty }.joined(separator: ", ") + ": " + o) }
         var label = lines.prefix(2).joined(separator: "\n")
         if lines.count > 2 { label += "\n+\(lines.count - 2) more" }
-        out += "  \(s) -- \(d) [color=\"#d0021b\", fontcolor=\"#b00016\", style=dashed, penwidth=2, dir=forward, arrowhead=normal, constraint=false, decorate=true, label=\(quote(label))];\n"
+        // At the arrow's head, one line per probe and outcome: several failures from one node
+        // land at their own targets instead of on one line over each other, and a head label
+        // is no node of the layout (a mid-edge label across clusters made dot lose edges).
+        var head = outcomes.prefix(2).map { o in probes[o]!.filter { !$0.isEmpty }.joined(separator: ", ") + ":\n" + o }.joined(separator: "\n")
+        if lines.count > 2 { head += "\n+\(lines.count - 2) more" }
+        out += "  \(s) -- \(d) [color=\"#d0021b\", style=dashed, penwidth=2, dir=forward, arrowhead=normal, constraint=false, headlabel=\(quote(head)), labeldistance=2.4, labelangle=-30, labelfontcolor=\"#b00016\", labelfontsize=8];\n"
       }
       out += legend(overlay)
     }

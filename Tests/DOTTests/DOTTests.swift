@@ -58,9 +58,9 @@ final class DOTTests: XCTestCase {
     XCTAssertEqual(visible.count, 100)
     // Wrapped into rows of ten, in the file's order: h11 sits below h1, h1 to h10 are one row.
     XCTAssertTrue(expanded.contains("  \"node:h1\" -- \"node:h11\" [style=invis];\n"), expanded)
-    XCTAssertTrue(expanded.contains("{ rank=same; \"node:h1\" -- \"node:h2\" -- "), expanded)
+    XCTAssertTrue(expanded.contains("    \"node:h1\" -- \"node:h2\" -- "), expanded)
     // Left to right, the first of a layer is on top: the chain runs the other way.
-    XCTAssertTrue(DOTRenderer.render(t, options: .init(expand: true, rankdir: "LR")).contains("{ rank=same; \"node:h10\" -- \"node:h9\" -- "))
+    XCTAssertTrue(DOTRenderer.render(t, options: .init(expand: true, rankdir: "LR")).contains("    \"node:h10\" -- \"node:h9\" -- "))
   }
 
   func testAnyNameGivesValidDOT() throws {
@@ -91,7 +91,7 @@ final class DOTTests: XCTestCase {
     XCTAssertTrue(red[0].contains("style=dashed"))
     XCTAssertTrue(dot.contains("\"legend\""))
     XCTAssertTrue(dot.contains("\"node:a1\" [label=") && dot.contains("fillcolor=\"#fbd3ce\", color=\"#e0605a\", penwidth=2"), "a1 coloured by its failures")
-    XCTAssertTrue(red[0].contains("decorate=true"), "the label is tied to its arrow")
+    XCTAssertTrue(red[0].contains("headlabel=\"tcp/4444:\\nexpected reach, got timed-out\""), "the label at the arrow's head: \(red[0])")
   }
 
   /// Failed pairs between two nodes: one arrow, its probes grouped by outcome.
@@ -105,7 +105,20 @@ final class DOTTests: XCTestCase {
     let dot = DOTRenderer.render(t, options: .init(overlay: overlay))
     let red = dot.split(separator: "\n").filter { $0.contains(" -- ") && $0.contains("#d0021b") }
     XCTAssertEqual(red.count, 1, dot)
-    XCTAssertTrue(red[0].contains("label=\"tcp/4444, tcp/8080: timed-out\\nudp/4444: no-route\""), String(red[0]))
+    XCTAssertTrue(red[0].contains("headlabel=\"tcp/4444, tcp/8080:\\ntimed-out\\nudp/4444:\\nno-route\""), String(red[0]))
+  }
+
+  /// Failures from one node to several, across LANs: each label at its own arrow's head, and
+  /// dot lays it out (labels in mid-edge across clusters made dot lose edges and exit 1).
+  func testFailuresFromOneNodeToManyRenderApart() throws {
+    let t = try example("two-lans")
+    let overlay = Overlay(
+      failed: ["a2", "b1", "b2", "r1"].map { .init(source: "a1", target: $0, detail: "tcp/4444 reached") }, perNode: ["a1": (4, 4)])
+    let dot = DOTRenderer.render(t, options: .init(overlay: overlay))
+    let red = dot.split(separator: "\n").filter { $0.contains(" -- ") && $0.contains("#d0021b") }
+    XCTAssertEqual(red.count, 4, dot)
+    XCTAssertTrue(red.allSatisfy { $0.contains("headlabel=\"tcp/4444:\\nreached\"") && !$0.contains(" label=") }, dot)
+    if let code = try dotExitCode(dot) { XCTAssertEqual(code, 0, "dot lays it out") }
   }
 
   /// The node where the model says the packets stop is marked, even when it has no
