@@ -27,7 +27,12 @@ public enum Perf {
       guard let address = predictor.addresses(of: d).first(where: { mine.contains($0.family) && (family == nil || $0.family == family) }) else {
         throw Throughput.Failure(description: "\(d) has no address \(s) can reach\(family.map { " in \($0.name)" } ?? "")")
       }
-      let path = predictor.predict(Flow(from: s, to: d, address: address, proto: udp ? .udp : .tcp)).path
+      let prediction = predictor.predict(Flow(from: s, to: d, address: address, proto: udp ? .udp : .tcp))
+      // A pair the model says does not connect has no throughput to measure: say why.
+      guard prediction.verdict == .reached else {
+        throw Throughput.Failure(description: "\(s) does not reach \(d) (\(address)): the model predicts \(prediction.verdict.rawValue)\(prediction.reason.map { ": \($0)" } ?? "") (see `nstopo why`)")
+      }
+      let path = prediction.path
       let measured = try Throughput.measure(from: names.namespace(node: s), to: names.namespace(node: d), address: address, udp: udp, seconds: seconds)
       out.append(Direction(source: s, target: d, address: address, measured: measured, bottleneck: bottleneck(t, path)))
     }

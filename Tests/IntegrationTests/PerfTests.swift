@@ -46,6 +46,11 @@ final class PerfTests: KernelTestCase {
     XCTAssertEqual(code, 0)
     XCTAssertTrue(out.contains("no `rate` on the way"), out)
     XCTAssertEqual(try runNstopo(binary, ["perf", name, "a", "zz"]).0, 64)
+    // A pair that does not connect: the model says why, nothing is measured.
+    XCTAssertEqual(try runNstopo(binary, ["link", name, "r1", "r2", "down"]).0, 0)
+    let (down, _, why) = try runNstopo(binary, ["perf", name, "a", "b", "--seconds", "1"])
+    XCTAssertEqual(down, 1)
+    XCTAssertTrue(why.contains("a does not reach b (10.68.2.2): the model predicts"), why)
     XCTAssertEqual(try runNstopo(binary, ["down", name]).0, 0)
   }
 }
