@@ -34,6 +34,9 @@ struct Test: ParsableCommand {
   @Option(help: "With --up: bring it up under this name instead of the file's (as `up --name`).")
   var name: String?
 
+  @Flag(help: "Also measure the throughput across every link with a `rate` (1 s each way, as `nstopo perf`), held to its rate within 10 %.")
+  var perf = false
+
   @Flag(name: .shortAndLong, help: "No progress line on stderr (there is none unless stderr is a terminal), and no warnings about the file.")
   var quiet = false
 
@@ -178,6 +181,24 @@ struct Test: ParsableCommand {
       }
       lap("render")
       var passed = report.passed && reports.allSatisfy(\.report.passed)
+      if perf {
+        // Each shaped link, measured across (after the matrix, whose probes it would crowd).
+        let pairs = Perf.shapedPairs(topology)
+        if text { print(pairs.isEmpty ? "\nperf: no link has a `rate`" : "\nperf (\(count(pairs.count, "shaped link")), 1 s each way, within 10 %):") }
+        for (a, b) in pairs {
+          do {
+            for d in try Perf.run(topology, a, b, udp: false, seconds: 1) {
+              let held = Perf.holds(d, tolerance: 10)
+              passed = passed && held
+              let ratio = d.bottleneck.map { String(format: " of %@ (%.0f %%)", LinkProperties.rateText($0.bits), d.measured.megabitsPerSecond * 1e6 / Double($0.bits) * 100) } ?? ""
+              if text { print("  \(held ? "✓" : "✗") \(d.source) -> \(d.target): \(String(format: "%.1f", d.measured.megabitsPerSecond)) Mbit/s\(ratio)") }
+            }
+          } catch let e as Throughput.Failure {
+            passed = false
+            if text { print("  ✗ \(a) <-> \(b): \(e.description)") }
+          }
+        }
+      }
       if let previous, let compare {
         let changes = since(previous, report, reports)
         if text { print("\nsince \(compare): " + (changes.isEmpty ? "no pair changed" : changes.map { "\($0.0): \($0.1.text())" }.joined()), terminator: changes.isEmpty ? "\n" : "") }

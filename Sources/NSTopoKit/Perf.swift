@@ -39,6 +39,25 @@ public enum Perf {
     return out
   }
 
+  /// For `test --perf`: a pair of nodes across each link with a `rate` that is up, in link
+  /// order: its two nodes, or, for a port of a LAN, its node and the LAN's first other node.
+  public static func shapedPairs(_ t: Topology) -> [(String, String)] {
+    var out: [(String, String)] = []
+    for l in t.links where l.isUp && l.properties.rate != nil {
+      switch (l.a.owner, l.b.owner) {
+      case (.node(let a), .node(let b)):
+        out.append((a, b))
+      case (.node(let a), .bridge(let br)), (.bridge(let br), .node(let a)):
+        let other = t.links.first { $0.isUp && $0.bridge == br && $0 != l && ($0.a.owner.isNode || $0.b.owner.isNode) }
+        if let o = other, case .node(let b) = (o.a.owner.isNode ? o.a.owner : o.b.owner) { out.append((a, b)) }
+      default:
+        continue
+      }
+    }
+    var seen = Set<String>()
+    return out.filter { seen.insert("\($0.0)>\($0.1)").inserted }
+  }
+
   /// The lowest `rate` of the links a path crosses: each hop's outgoing link, and, across a
   /// bridge, the next node's link to it (its port shapes what goes into that node).
   public static func bottleneck(_ t: Topology, _ path: [Hop]) -> (bits: UInt64, link: String)? {
@@ -55,6 +74,13 @@ public enum Perf {
       if let port = t.links.first(where: { $0.bridge == bridge && ($0.a.owner == .node(next) || $0.b.owner == .node(next)) }) { consider(port) }
     }
     return best
+  }
+
+  /// Whether a direction's measurement is within `tolerance` percent of its bottleneck (true
+  /// without one).
+  public static func holds(_ d: Direction, tolerance: Double) -> Bool {
+    guard let b = d.bottleneck else { return true }
+    return abs(d.measured.megabitsPerSecond * 1_000_000 / Double(b.bits) - 1) * 100 <= tolerance
   }
 
   private static func end(_ l: Link, _ node: String, _ interface: String) -> Bool {

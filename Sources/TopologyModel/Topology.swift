@@ -121,6 +121,11 @@ public enum Owner: Hashable, Sendable, CustomStringConvertible {
   /// The root network namespace.
   case host
 
+  public var isNode: Bool {
+    if case .node = self { return true }
+    return false
+  }
+
   public var description: String {
     switch self {
     case .node(let n): return n

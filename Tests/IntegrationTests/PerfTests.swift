@@ -41,6 +41,11 @@ final class PerfTests: KernelTestCase {
       XCTAssertTrue(lines.allSatisfy { $0.contains("the model: r1:eth1 -- r2:eth1, rate 20mbit (") }, out)
       print("perf \(mode.first ?? "--tcp"): \(out)")
     }
+    // `test --perf`: the matrix, then each shaped link measured across and held to its rate.
+    let (tested, report, testErr) = try runNstopo(binary, ["test", name, "--perf"])
+    XCTAssertEqual(tested, 0, report + testErr)
+    XCTAssertTrue(report.contains("perf (1 shaped link, 1 s each way, within 10 %):\n  ✓ r1 -> r2: "), report)
+    XCTAssertTrue(report.contains("  ✓ r2 -> r1: ") && report.contains(" Mbit/s of 20mbit ("), report)
     // Unshaped, the figure is the machine's, and there is no rate to hold it to.
     let (code, out, _) = try runNstopo(binary, ["perf", name, "a", "r1", "--seconds", "1"])
     XCTAssertEqual(code, 0)
