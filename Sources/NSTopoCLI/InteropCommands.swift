@@ -31,9 +31,10 @@ struct Import: ParsableCommand {
       if !result.diagnostics.isEmpty { printError(renderer.render(result.diagnostics)) }
       guard let text = result.text else { return Exit.invalidTopology }
       // What is written must be a valid topology.
-      let check = TopologyLoader.load(text: text, fileName: output ?? "imported.topo")
+      // Located in the conversion's text (no file has it yet), which the excerpts show.
+      let check = TopologyLoader.load(text: text, fileName: "(\(file) converted)")
       if check.diagnostics.hasErrors {
-        printError("nstopo: import: the converted topology does not validate; nothing was written:\n" + check.rendered)
+        printError("nstopo: import: \(file) converts to a topology that does not validate (the lines below are the conversion's); nothing was written:\n" + check.rendered)
         return Exit.invalidTopology
       }
       if let out, !out.isStdout {
