@@ -54,8 +54,8 @@ final class DualStackTests: KernelTestCase {
         XCTAssertEqual(got["\(s)>\(d)/ipv4"], v4.contains(s) && v4.contains(d) ? .reached : nil, "\(s) -> \(d) over IPv4")
       }
     }
-    // TCP and UDP, both families: 12 + 30 pairs each.
-    XCTAssertEqual(set.probes.count, 84)
+    // TCP, UDP and ICMP echo, both families: 12 + 30 pairs each.
+    XCTAssertEqual(set.probes.count, 126)
   }
 
   /// Without `forward`, a dual-stack router joins two LANs in neither family.

@@ -82,7 +82,7 @@ final class PredictionTests: KernelTestCase {
   func testBadProbeOptionsAreUsageErrors() throws {
     let lab = repo.appendingPathComponent("topologies/lab.topo").path
     for (args, message) in [
-      (["predict", lab, "--proto", "icmp"], "unknown protocol 'icmp'"),
+      (["predict", lab, "--proto", "gre"], "unknown protocol 'gre'"),
       (["predict", lab, "--port", "0"], "--port must be between 1 and 65535"),
       (["test", lab, "--up", "--proto", "tcp,sctp"], "unknown protocol 'sctp'"),
       (["why", lab, "h1", "h7", "--proto", "bogus"], "unknown protocol 'bogus'"),
