@@ -3,14 +3,24 @@ import TopologyModel
 /// One JUnit test case per expected pair and family, for CI: `h1 -> web ipv6 tcp/4444 reach`.
 public enum JUnitReport {
   /// The base matrix as one suite, each scenario as a suite of its own (`lab: spine1-fails`).
-  public static func render(_ r: TestReport, scenarios: [ScenarioReport] = []) -> String {
+  public static func render(_ r: TestReport, scenarios: [ScenarioReport] = [], throughput: [ThroughputCheck] = []) -> String {
     let all = [(r.topology, r)] + scenarios.map { ("\(r.topology): \($0.name)", $0.report) }
-    let cases = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.expected != nil }.count }
-    let failures = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.holds == false }.count }
+    let cases = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.expected != nil }.count } + throughput.count
+    let failures = all.reduce(0) { $0 + $1.1.pairs.lazy.filter { $0.holds == false }.count } + throughput.filter { !$0.held }.count
     let seconds = all.reduce(0) { $0 + $1.1.seconds }
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     out += "<testsuites name=\"nstopo\" tests=\"\(cases)\" failures=\"\(failures)\" time=\"\(fixed(seconds, 3))\">\n"
     for (name, report) in all { out += suite(report, name: name) }
+    if !throughput.isEmpty {
+      // `test --perf`: a case per direction across a shaped link.
+      let name = "\(r.topology): perf"
+      out += "  <testsuite name=\"\(xml(name))\" tests=\"\(throughput.count)\" failures=\"\(throughput.filter { !$0.held }.count)\">\n"
+      for c in throughput {
+        out += "    <testcase classname=\"nstopo.\(xml(name))\" name=\"\(xml("\(c.source) -> \(c.target) throughput"))\""
+        out += c.held ? "/>\n" : ">\n      <failure message=\"\(xml("\(c.text), more than 10 % from the rate"))\"/>\n    </testcase>\n"
+      }
+      out += "  </testsuite>\n"
+    }
     out += "</testsuites>\n"
     return out
   }

@@ -8,7 +8,8 @@ public enum TestJSON {
   /// under `scenarios`, after the base matrix's fields.
   /// `kind`: `test` (measured) or `predict` (the model alone).
   public static func write(
-    _ r: TestReport, passed: Bool, scenarios: [ScenarioReport] = [], kind: String = "test", _ emit: (String) -> Void
+    _ r: TestReport, passed: Bool, scenarios: [ScenarioReport] = [], kind: String = "test", throughput: [ThroughputCheck] = [],
+    _ emit: (String) -> Void
   ) {
     emit("{\n")
     emit("  \"endpoints\" : [\(r.endpoints.map(string).joined(separator: ", "))],\n")
@@ -19,6 +20,13 @@ public enum TestJSON {
     emit("  ],\n")
     emit("  \"passed\" : \(passed),\n")
     emit("  \"peakInFlight\" : \(r.peakInFlight),\n")
+    // `test --perf`: each direction across each shaped link.
+    if !throughput.isEmpty {
+      let items = throughput.map { c in
+        "{\"address\":\"\(c.address)\",\"held\":\(c.held),\"megabitsPerSecond\":\((c.megabitsPerSecond * 10).rounded() / 10),\"rate\":\(c.rate.map(String.init) ?? "null"),\"source\":\(string(c.source)),\"target\":\(string(c.target))}"
+      }
+      emit("  \"perf\" : [\(items.joined(separator: ", "))],\n")
+    }
     emit("  \"port\" : \(r.port),\n")
     emit("  \"protocols\" : [\(r.protocols.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n")
     if !scenarios.isEmpty {

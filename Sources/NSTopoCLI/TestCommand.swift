@@ -181,6 +181,7 @@ struct Test: ParsableCommand {
       }
       lap("render")
       var passed = report.passed && reports.allSatisfy(\.report.passed)
+      var throughput: [ThroughputCheck] = []
       if perf {
         // Each shaped link, measured across (after the matrix, whose probes it would crowd).
         let pairs = Perf.shapedPairs(topology)
@@ -190,8 +191,10 @@ struct Test: ParsableCommand {
             for d in try Perf.run(topology, a, b, udp: false, seconds: 1) {
               let held = Perf.holds(d, tolerance: 10)
               passed = passed && held
-              let ratio = d.bottleneck.map { String(format: " of %@ (%.0f %%)", LinkProperties.rateText($0.bits), d.measured.megabitsPerSecond * 1e6 / Double($0.bits) * 100) } ?? ""
-              if text { print("  \(held ? "✓" : "✗") \(d.source) -> \(d.target): \(String(format: "%.1f", d.measured.megabitsPerSecond)) Mbit/s\(ratio)") }
+              throughput.append(
+                ThroughputCheck(
+                  source: d.source, target: d.target, address: d.address, megabitsPerSecond: d.measured.megabitsPerSecond, rate: d.bottleneck?.bits, held: held))
+              if text { print("  \(held ? "✓" : "✗") \(throughput.last!.text)") }
             }
           } catch let e as Throughput.Failure {
             passed = false
@@ -204,8 +207,8 @@ struct Test: ParsableCommand {
         if text { print("\nsince \(compare): " + (changes.isEmpty ? "no pair changed" : changes.map { "\($0.0): \($0.1.text())" }.joined()), terminator: changes.isEmpty ? "\n" : "") }
         if failOnChange && !changes.isEmpty { passed = false }
       }
-      try jsonFile?.stream { TestJSON.write(report, passed: passed, scenarios: reports, kind: "test", $0) }
-      try junitFile?.write(JUnitReport.render(report, scenarios: reports))
+      try jsonFile?.stream { TestJSON.write(report, passed: passed, scenarios: reports, kind: "test", throughput: throughput, $0) }
+      try junitFile?.write(JUnitReport.render(report, scenarios: reports, throughput: throughput))
       if let htmlFile {
         var json = ""
         TestJSON.write(report, passed: passed, scenarios: reports, kind: "test") { json += $0 }

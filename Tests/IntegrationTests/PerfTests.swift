@@ -42,8 +42,22 @@ final class PerfTests: KernelTestCase {
       print("perf \(mode.first ?? "--tcp"): \(out)")
     }
     // `test --perf`: the matrix, then each shaped link measured across and held to its rate.
-    let (tested, report, testErr) = try runNstopo(binary, ["test", name, "--perf"])
+    let json = NSTemporaryDirectory() + "\(name).json"
+    let junit = NSTemporaryDirectory() + "\(name).xml"
+    addTeardownBlock {
+      try? FileManager.default.removeItem(atPath: json)
+      try? FileManager.default.removeItem(atPath: junit)
+    }
+    let (tested, report, testErr) = try runNstopo(binary, ["test", name, "--perf", "--json", json, "--junit", junit])
     XCTAssertEqual(tested, 0, report + testErr)
+    // In the JSON and JUnit too: a check per direction.
+    let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+    let perf = try XCTUnwrap(doc["perf"] as? [[String: Any]])
+    XCTAssertEqual(perf.map { "\($0["source"]!)>\($0["target"]!)" }, ["r1>r2", "r2>r1"])
+    XCTAssertEqual(perf.map { $0["rate"] as? Int }, [20_000_000, 20_000_000])
+    XCTAssertEqual(perf.map { $0["held"] as? Bool }, [true, true])
+    let xml = try String(contentsOfFile: junit, encoding: .utf8)
+    XCTAssertTrue(xml.contains("<testsuite name=\"\(name): perf\" tests=\"2\" failures=\"0\">"), xml)
     XCTAssertTrue(report.contains("perf (1 shaped link, 1 s each way, within 10 %):\n  ✓ r1 -> r2: "), report)
     XCTAssertTrue(report.contains("  ✓ r2 -> r1: ") && report.contains(" Mbit/s of 20mbit ("), report)
     // Unshaped, the figure is the machine's, and there is no rate to hold it to.

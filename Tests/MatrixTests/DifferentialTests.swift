@@ -47,4 +47,26 @@ final class DifferentialTests: XCTestCase {
     XCTAssertTrue(junit.contains(#"<testsuite name="t: b-fails" tests="1" failures="1""#), junit)
     XCTAssertTrue(junit.contains(#"<testcase classname="nstopo.t: b-fails" name="a -&gt; b ipv4 tcp/4444 reach""#), junit)
   }
+
+  /// `test --perf`'s checks in the JSON (`perf`, keys sorted, still a TestDocument) and as a
+  /// JUnit suite of their own, a failure for a direction off its rate.
+  func testThroughputChecksInJSONAndJUnit() throws {
+    let t = Topology(
+      name: "t", nodes: [Node(name: "a"), Node(name: "b")],
+      links: [Link(a: LinkEnd(owner: .node("a"), interface: "e0", address: InterfaceAddress("10.0.0.1/30")), b: LinkEnd(owner: .node("b"), interface: "e0", address: InterfaceAddress("10.0.0.2/30")))])
+    let set = ProbeSet(topology: t, namespace: { $0 }, options: .init(protocols: [.tcp]))
+    let base = TestReport(topology: t, set: set, results: [(.reached, 0.001), (.reached, 0.001)], seconds: 0.5, timeout: 1, protocols: [.tcp], peakInFlight: 1)
+    let checks = [
+      ThroughputCheck(source: "a", target: "b", address: IPAddress("10.0.0.2")!, megabitsPerSecond: 19.24, rate: 20_000_000, held: true),
+      ThroughputCheck(source: "b", target: "a", address: IPAddress("10.0.0.1")!, megabitsPerSecond: 12.0, rate: 20_000_000, held: false),
+    ]
+    var text = ""
+    TestJSON.write(base, passed: false, throughput: checks) { text += $0 }
+    XCTAssertNoThrow(try JSONDecoder().decode(TestDocument.self, from: Data(text.utf8)))
+    XCTAssertTrue(text.contains("\"perf\" : [{\"address\":\"10.0.0.2\",\"held\":true,\"megabitsPerSecond\":19.2,\"rate\":20000000,\"source\":\"a\",\"target\":\"b\"}"), text)
+    let junit = JUnitReport.render(base, throughput: checks)
+    XCTAssertTrue(junit.contains("<testsuite name=\"t: perf\" tests=\"2\" failures=\"1\">"), junit)
+    XCTAssertTrue(junit.contains("b -&gt; a: 12.0 Mbit/s of 20mbit (60 %), more than 10 % from the rate"), junit)
+    XCTAssertEqual(checks[0].text, "a -> b: 19.2 Mbit/s of 20mbit (96 %)")
+  }
 }
